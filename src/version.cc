@@ -1,0 +1,7 @@
+#include "slid/version.h"
+
+namespace slid {
+
+const char* Version() { return SLID_VERSION; }
+
+}  // namespace slid

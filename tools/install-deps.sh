@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything slid needs from Debian 12 packages. Run as root (or with sudo).
+#   tools/install-deps.sh            build + test dependencies
+#   tools/install-deps.sh --recipes  also the corpora and plotting used by recipes/
+#   tools/install-deps.sh --refs     also the Python references that regenerate tests/data fixtures
+set -euo pipefail
+want_recipes=0; want_refs=0
+for a in "$@"; do
+  case "$a" in
+    --recipes) want_recipes=1 ;;
+    --refs) want_refs=1 ;;
+    *) echo "install-deps.sh: unknown option '$a'" >&2; exit 2 ;;
+  esac
+done
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+pkgs=(cmake g++ make pkg-config
+      libeigen3-dev libkissfft-dev libsndfile1-dev nlohmann-json3-dev doctest-dev
+      libsoxr-dev libcli11-dev
+      clang libclang-rt-14-dev   # sanitizer and libFuzzer builds
+      espeak-ng sox gnuplot-nox) # tiny generated corpora in tests, plots in reports
+[ "$want_recipes" = 1 ] && pkgs+=(asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav
+      asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-prompt-fr-armelle asterisk-prompt-es-co
+      asterisk-prompt-it-menardi-wav manpages-fr manpages-de manpages-es manpages-it manpages-pl manpages-ru fortunes-fr fortunes-de fortunes-it fortunes-es)
+[ "$want_refs" = 1 ] && pkgs+=(python3-torchaudio python3-sklearn python3-numpy)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
