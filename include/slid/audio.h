@@ -1,0 +1,71 @@
+// Audio input: any format libsndfile 1.2 reads (PCM 8/16/24/32-bit and float WAV, FLAC, Ogg Vorbis,
+// Opus, MP3, AIFF, ...), mixed down to mono, scaled to Kaldi's 16-bit range and resampled with libsoxr.
+//
+// Contracts shared by every function here:
+//  - Output is mono: a file with C channels gives, per frame, the average of its C samples.
+//  - Samples are on Kaldi's 16-bit scale: libsndfile's normalised float value times 32768, so a 16-bit
+//    PCM file gives exactly its integer sample values and full scale is +-32768. Kaldi's energy and
+//    VAD thresholds therefore mean the same here.
+//  - `target_rate_hz` > 0 resamples to that rate with libsoxr (high quality, linear phase, continuous
+//    state across chunks); 0 keeps the file's native rate. A negative rate is an error.
+//  - Errors throw slid::Error("<path>: <problem>"): missing file, a directory, not audio, truncated
+//    data, zero samples, NaN or infinite samples. No libsndfile or libsoxr type appears here.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace slid {
+
+// A mono waveform on Kaldi's 16-bit scale (+-32768 is full scale).
+struct Waveform {
+  std::vector<float> samples;  // mono samples, Kaldi 16-bit scale
+  int rate_hz = 0;             // sampling rate in Hz; 0 only for a default-constructed Waveform
+  // Length in seconds: samples.size() / rate_hz (0 if rate_hz is 0).
+  double Seconds() const;
+};
+
+// Reads a whole audio file, mixes it to mono and resamples it to `target_rate_hz` (0: native rate).
+// Throws Error("<path>: ...") if the file is missing, not audio, truncated, empty or holds NaN/Inf.
+// For files that need not fit in memory, use AudioReader.
+Waveform ReadAudio(const std::string& path, int target_rate_hz);
+
+// As ReadAudio, but decodes `bytes` (a whole audio file held in memory, e.g. the output of a piped
+// wav.scp command) through libsndfile's virtual I/O. `name` stands for the path in error messages.
+Waveform ReadAudioFromMemory(const std::string& bytes, const std::string& name, int target_rate_hz);
+
+// Resamples `in` to `target_rate_hz` with libsoxr (high quality). The output has
+// round(in.samples.size() * target / in.rate_hz) samples; a waveform already at the target rate
+// (or target 0) is returned unchanged; an empty waveform gives an empty one at the target rate.
+// Throws Error if in.rate_hz <= 0 or target_rate_hz < 0.
+Waveform Resample(const Waveform& in, int target_rate_hz);
+
+// Streaming reader for long files: holds one chunk plus the decoder's and resampler's state, so
+// memory stays bounded whatever the file's length. The concatenation of all chunks equals
+// ReadAudio(path, target_rate_hz) sample for sample.
+class AudioReader {
+ public:
+  // Opens `path`; throws Error("<path>: ...") as ReadAudio does (zero samples is an error here too).
+  AudioReader(const std::string& path, int target_rate_hz);
+  ~AudioReader();
+  AudioReader(const AudioReader&) = delete;
+  AudioReader& operator=(const AudioReader&) = delete;
+
+  double DurationSeconds() const;  // of the source file, as its header reports it
+  int rate_hz() const;             // output rate (the target, or the native rate if target was 0)
+  int source_rate_hz() const;      // the file's native rate
+  int source_channels() const;     // the file's channel count (output is always mono)
+
+  // Fills *chunk with the next round(max_seconds * rate_hz()) samples (at least 1; the last chunk may
+  // be shorter). Returns false, with an empty chunk, once the file is exhausted. Throws
+  // Error("<path>: ...") on truncated data or NaN/Inf samples; max_seconds must be > 0.
+  bool Read(double max_seconds, Waveform* chunk);
+
+  class Impl;  // decoder + resampler state; defined in src/audio.cc
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace slid

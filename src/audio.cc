@@ -1,0 +1,327 @@
+// Audio decoding (libsndfile), mono mixdown, Kaldi scaling and resampling (libsoxr).
+// The C libraries stay behind the two small RAII classes below; include/slid/audio.h sees neither.
+#include "slid/audio.h"
+
+#include <sndfile.h>
+#include <soxr.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <system_error>
+
+#include "slid/error.h"
+
+namespace slid {
+namespace {
+
+// libsndfile's normalised float (+-1.0 full scale) to Kaldi's 16-bit scale.
+constexpr float kKaldiScale = 32768.0f;
+// Source frames decoded per step; small enough to keep memory bounded at any sample rate.
+constexpr sf_count_t kBlockFrames = 8192;
+
+// An open libsndfile handle, from a path or from bytes in memory (virtual I/O).
+class SndFile {
+ public:
+  // Opens a file on disk. Checks existence and kind first so the error says what is wrong.
+  explicit SndFile(const std::string& path) : name_(path) {
+    std::error_code ec;
+    auto st = std::filesystem::status(path, ec);
+    if (!std::filesystem::exists(st)) ThrowFileError(path, "no such file");
+    if (std::filesystem::is_directory(st)) ThrowFileError(path, "is a directory, not an audio file");
+    std::memset(&info_, 0, sizeof(info_));
+    file_ = sf_open(path.c_str(), SFM_READ, &info_);
+    if (!file_) ThrowFileError(path, std::string("cannot read as audio: ") + sf_strerror(nullptr));
+    Init();
+  }
+
+  // Decodes `bytes` in place; `bytes` must outlive this object.
+  SndFile(const std::string& bytes, const std::string& name) : name_(name) {
+    memory_ = std::make_unique<Memory>(Memory{&bytes, 0});
+    std::memset(&info_, 0, sizeof(info_));
+    file_ = sf_open_virtual(&kVirtualIo, SFM_READ, &info_, memory_.get());
+    if (!file_) ThrowFileError(name, std::string("cannot read as audio: ") + sf_strerror(nullptr));
+    Init();
+  }
+
+  ~SndFile() {
+    if (file_) sf_close(file_);
+  }
+  SndFile(const SndFile&) = delete;
+  SndFile& operator=(const SndFile&) = delete;
+
+  const std::string& name() const { return name_; }
+  int rate_hz() const { return info_.samplerate; }
+  int channels() const { return info_.channels; }
+  sf_count_t frames() const { return info_.frames; }
+
+  // Reads up to `max_frames` frames, mixes them to mono on Kaldi's scale and appends them to *out.
+  // Returns the number of frames read (0 at the end). Throws on decoder errors and non-finite samples.
+  sf_count_t ReadMono(sf_count_t max_frames, std::vector<float>* out) {
+    const int c = info_.channels;
+    interleaved_.resize(static_cast<size_t>(max_frames) * c);
+    sf_count_t got = sf_readf_float(file_, interleaved_.data(), max_frames);
+    if (got < 0) got = 0;
+    if (got == 0 && sf_error(file_) != SF_ERR_NO_ERROR)
+      ThrowFileError(name_, std::string("decoding failed: ") + sf_strerror(file_));
+    const size_t start = out->size();
+    out->resize(start + static_cast<size_t>(got));
+    const float scale = kKaldiScale / static_cast<float>(c);
+    for (sf_count_t f = 0; f < got; ++f) {
+      const float* x = &interleaved_[static_cast<size_t>(f) * c];
+      float sum = 0.0f;
+      for (int ch = 0; ch < c; ++ch) sum += x[ch];
+      const float v = sum * scale;
+      // NaN/Inf in any channel shows in the mix (Inf - Inf is NaN); huge finite floats overflow to Inf.
+      if (!std::isfinite(v))
+        ThrowFileError(name_, "sample " + std::to_string(read_ + f) + " is NaN or infinite");
+      (*out)[start + static_cast<size_t>(f)] = v;
+    }
+    read_ += got;
+    return got;
+  }
+
+  sf_count_t frames_read() const { return read_; }
+
+ private:
+  struct Memory {
+    const std::string* bytes;
+    sf_count_t pos;
+  };
+  static sf_count_t VLength(void* user) {
+    return static_cast<sf_count_t>(static_cast<Memory*>(user)->bytes->size());
+  }
+  static sf_count_t VSeek(sf_count_t offset, int whence, void* user) {
+    auto* m = static_cast<Memory*>(user);
+    const sf_count_t size = static_cast<sf_count_t>(m->bytes->size());
+    sf_count_t pos = whence == SEEK_SET ? offset : whence == SEEK_CUR ? m->pos + offset : size + offset;
+    m->pos = std::clamp<sf_count_t>(pos, 0, size);
+    return m->pos;
+  }
+  static sf_count_t VRead(void* ptr, sf_count_t count, void* user) {
+    auto* m = static_cast<Memory*>(user);
+    const sf_count_t size = static_cast<sf_count_t>(m->bytes->size());
+    const sf_count_t n = std::max<sf_count_t>(0, std::min(count, size - m->pos));
+    if (n > 0) std::memcpy(ptr, m->bytes->data() + m->pos, static_cast<size_t>(n));
+    m->pos += n;
+    return n;
+  }
+  static sf_count_t VWrite(const void*, sf_count_t, void*) { return 0; }
+  static sf_count_t VTell(void* user) { return static_cast<Memory*>(user)->pos; }
+  static inline SF_VIRTUAL_IO kVirtualIo = {VLength, VSeek, VRead, VWrite, VTell};
+
+  void Init() {
+    if (info_.channels <= 0 || info_.samplerate <= 0) {
+      sf_close(file_);
+      file_ = nullptr;
+      ThrowFileError(name_, "invalid header (channels " + std::to_string(info_.channels) + ", rate " +
+                                std::to_string(info_.samplerate) + " Hz)");
+    }
+    // Integer formats read as float in [-1, 1): value / 2^(bits-1). Float formats pass through.
+    sf_command(file_, SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
+    CheckNotTruncated();
+  }
+
+  // libsndfile silently shortens a WAV/AIFF whose data chunk runs past the end of the file; its
+  // log then reads "data : 32000 (should be 19956)". A declared size near 2^31 or 2^32 is the
+  // placeholder that streaming writers (sox or ffmpeg into a pipe) leave, not a truncation.
+  void CheckNotTruncated() {
+    std::vector<char> log(16384, '\0');
+    sf_command(file_, SFC_GET_LOG_INFO, log.data(), static_cast<int>(log.size() - 1));
+    const std::string text(log.data());
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string::npos) end = text.size();
+      const std::string line = text.substr(pos, end - pos);
+      pos = end + 1;
+      const size_t first = line.find_first_not_of(" \t");
+      if (first == std::string::npos) continue;
+      if (line.compare(first, 6, "data :") != 0 && line.compare(first, 6, "SSND :") != 0) continue;
+      unsigned long long declared = 0, actual = 0;
+      if (std::sscanf(line.c_str() + first + 6, " %llu (should be %llu)", &declared, &actual) != 2) continue;
+      if (actual < declared && declared < 0x7F000000ULL) {
+        sf_close(file_);
+        file_ = nullptr;
+        ThrowFileError(name_, "truncated: data chunk declares " + std::to_string(declared) +
+                                  " bytes but the file holds only " + std::to_string(actual));
+      }
+    }
+  }
+
+  std::string name_;
+  std::unique_ptr<Memory> memory_;
+  SF_INFO info_;
+  SNDFILE* file_ = nullptr;
+  std::vector<float> interleaved_;
+  sf_count_t read_ = 0;
+};
+
+// A streaming mono libsoxr resampler (high quality, linear phase).
+class SoxrStream {
+ public:
+  SoxrStream(int in_rate_hz, int out_rate_hz, const std::string& name)
+      : ratio_(static_cast<double>(out_rate_hz) / in_rate_hz), name_(name) {
+    soxr_error_t err = nullptr;
+    soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+    soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
+    soxr_ = soxr_create(in_rate_hz, out_rate_hz, 1, &err, &io, &q, nullptr);
+    if (err || !soxr_)
+      ThrowFileError(name, "cannot resample " + std::to_string(in_rate_hz) + " Hz to " +
+                               std::to_string(out_rate_hz) + " Hz: " + (err ? err : "soxr_create failed"));
+  }
+  ~SoxrStream() {
+    if (soxr_) soxr_delete(soxr_);
+  }
+  SoxrStream(const SoxrStream&) = delete;
+  SoxrStream& operator=(const SoxrStream&) = delete;
+
+  // Feeds `n` input samples (n == 0 flushes the resampler's tail) and appends all output to *out.
+  void Process(const float* in, size_t n, std::vector<float>* out) {
+    const size_t step = static_cast<size_t>(std::ceil(std::max<size_t>(n, 1024) * ratio_)) + 64;
+    size_t consumed = 0;
+    for (;;) {
+      const size_t start = out->size();
+      out->resize(start + step);
+      size_t idone = 0, odone = 0;
+      soxr_error_t err = n == 0 ? soxr_process(soxr_, nullptr, 0, nullptr, out->data() + start, step, &odone)
+                                : soxr_process(soxr_, in + consumed, n - consumed, &idone,
+                                               out->data() + start, step, &odone);
+      out->resize(start + odone);
+      if (err) ThrowFileError(name_, std::string("resampling failed: ") + err);
+      consumed += idone;
+      if (n == 0 ? odone == 0 : (consumed == n && odone < step)) break;
+    }
+  }
+
+ private:
+  double ratio_;
+  std::string name_;
+  soxr_t soxr_ = nullptr;
+};
+
+}  // namespace
+
+double Waveform::Seconds() const {
+  return rate_hz > 0 ? static_cast<double>(samples.size()) / rate_hz : 0.0;
+}
+
+// Decoder + optional resampler + a FIFO of output samples not yet handed out.
+class AudioReader::Impl {
+ public:
+  Impl(std::unique_ptr<SndFile> file, int target_rate_hz) : file_(std::move(file)) {
+    if (target_rate_hz < 0)
+      ThrowFileError(file_->name(), "negative target sample rate " + std::to_string(target_rate_hz));
+    out_rate_ = target_rate_hz == 0 ? file_->rate_hz() : target_rate_hz;
+    if (out_rate_ != file_->rate_hz())
+      resampler_ = std::make_unique<SoxrStream>(file_->rate_hz(), out_rate_, file_->name());
+    // Decode the first block now, so that an empty or undecodable file fails at open time.
+    Pump();
+    if (file_->frames_read() == 0) ThrowFileError(file_->name(), "contains no audio samples");
+  }
+
+  bool Read(double max_seconds, Waveform* chunk) {
+    if (!(max_seconds > 0)) ThrowFileError(file_->name(), "chunk length must be positive");
+    const double want_d = std::max(1.0, std::round(max_seconds * out_rate_));
+    const size_t want = want_d > 1e9 ? static_cast<size_t>(1e9) : static_cast<size_t>(want_d);
+    while (pending_.size() - head_ < want && !done_) Pump();
+    const size_t n = std::min(want, pending_.size() - head_);
+    chunk->rate_hz = out_rate_;
+    chunk->samples.assign(pending_.begin() + static_cast<std::ptrdiff_t>(head_),
+                          pending_.begin() + static_cast<std::ptrdiff_t>(head_ + n));
+    head_ += n;
+    // Compact the FIFO once the consumed part dominates, keeping memory at about one chunk.
+    if (head_ > 65536 && head_ * 2 > pending_.size()) {
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    return n > 0;
+  }
+
+  // Reads everything left into one waveform.
+  Waveform ReadAll() {
+    while (!done_) Pump();
+    Waveform w;
+    w.rate_hz = out_rate_;
+    w.samples.assign(pending_.begin() + static_cast<std::ptrdiff_t>(head_), pending_.end());
+    pending_.clear();
+    head_ = 0;
+    return w;
+  }
+
+  double DurationSeconds() const {
+    return static_cast<double>(file_->frames()) / file_->rate_hz();
+  }
+  int rate_hz() const { return out_rate_; }
+  int source_rate_hz() const { return file_->rate_hz(); }
+  int source_channels() const { return file_->channels(); }
+
+ private:
+  // Decodes one block (and resamples it), or at the end flushes the resampler and checks that the
+  // decoder delivered every frame its header promised.
+  void Pump() {
+    if (done_) return;
+    block_.clear();
+    const sf_count_t got = file_->ReadMono(kBlockFrames, &block_);
+    if (got > 0) {
+      if (resampler_)
+        resampler_->Process(block_.data(), block_.size(), &pending_);
+      else
+        pending_.insert(pending_.end(), block_.begin(), block_.end());
+      return;
+    }
+    const sf_count_t promised = file_->frames();
+    if (promised > 0 && promised != SF_COUNT_MAX && file_->frames_read() < promised)
+      ThrowFileError(file_->name(), "truncated: header promises " + std::to_string(promised) +
+                                        " frames, only " + std::to_string(file_->frames_read()) +
+                                        " could be decoded");
+    if (resampler_ && file_->frames_read() > 0) resampler_->Process(nullptr, 0, &pending_);
+    done_ = true;
+  }
+
+  std::unique_ptr<SndFile> file_;
+  std::unique_ptr<SoxrStream> resampler_;
+  int out_rate_ = 0;
+  std::vector<float> block_;
+  std::vector<float> pending_;  // output samples decoded but not yet returned, from head_
+  size_t head_ = 0;
+  bool done_ = false;
+};
+
+AudioReader::AudioReader(const std::string& path, int target_rate_hz)
+    : impl_(std::make_unique<Impl>(std::make_unique<SndFile>(path), target_rate_hz)) {}
+AudioReader::~AudioReader() = default;
+double AudioReader::DurationSeconds() const { return impl_->DurationSeconds(); }
+int AudioReader::rate_hz() const { return impl_->rate_hz(); }
+int AudioReader::source_rate_hz() const { return impl_->source_rate_hz(); }
+int AudioReader::source_channels() const { return impl_->source_channels(); }
+bool AudioReader::Read(double max_seconds, Waveform* chunk) { return impl_->Read(max_seconds, chunk); }
+
+Waveform ReadAudio(const std::string& path, int target_rate_hz) {
+  AudioReader::Impl impl(std::make_unique<SndFile>(path), target_rate_hz);
+  return impl.ReadAll();
+}
+
+Waveform ReadAudioFromMemory(const std::string& bytes, const std::string& name, int target_rate_hz) {
+  AudioReader::Impl impl(std::make_unique<SndFile>(bytes, name), target_rate_hz);
+  return impl.ReadAll();
+}
+
+Waveform Resample(const Waveform& in, int target_rate_hz) {
+  if (in.rate_hz <= 0) throw Error("Resample: input rate must be positive, got " + std::to_string(in.rate_hz));
+  if (target_rate_hz < 0) throw Error("Resample: negative target rate " + std::to_string(target_rate_hz));
+  if (target_rate_hz == 0 || target_rate_hz == in.rate_hz) return in;
+  Waveform out;
+  out.rate_hz = target_rate_hz;
+  if (in.samples.empty()) return out;
+  SoxrStream s(in.rate_hz, target_rate_hz, "Resample");
+  out.samples.reserve(static_cast<size_t>(std::ceil(in.samples.size() * (double)target_rate_hz / in.rate_hz)) + 64);
+  s.Process(in.samples.data(), in.samples.size(), &out.samples);
+  s.Process(nullptr, 0, &out.samples);
+  return out;
+}
+
+}  // namespace slid
