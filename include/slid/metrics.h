@@ -1,0 +1,110 @@
+// Evaluation measures for closed-set language identification and detection.
+//
+// Conventions shared by everything here:
+//  - Languages are indices 0..N-1 into a list the caller owns; a "trial" is one test utterance with
+//    its true language and one score per language (higher = more likely that language).
+//  - Identification decision = argmax of the scores (ties go to the lower index).
+//  - Detection: every utterance is a trial for every language L: a *target* trial if the utterance is
+//    in L, a *non-target* trial otherwise. Its detection score is a log-likelihood ratio
+//        s_L = a_L - log( 1/(N-1) * sum_{j != L} exp(a_j) )
+//    where a_j are the per-language scores read as log-likelihoods: hypothesis "L" against "one of the
+//    other N-1 languages, equally likely" (Brümmer & van Leeuwen 2006; NIST LRE 2007/2009 plan).
+//    With N == 1 there are no non-target trials and s_L = 0.
+//  - Detection decision for language L: "yes" iff s_L > threshold (default 0, the Bayes threshold for
+//    P_target = 0.5 and C_miss = C_fa = 1 when s_L is a calibrated LLR).
+//
+// Cavg (NIST LRE 2007 / 2009 evaluation plans, closed set):
+//    Cavg = 1/N * sum_{L_T} [ C_miss * P_target * P_miss(L_T)
+//                             + sum_{L_N != L_T} C_fa * (1 - P_target)/(N - 1) * P_fa(L_T, L_N) ]
+//  with P_target = 0.5, C_miss = C_fa = 1, where
+//    P_miss(L_T)     = fraction of utterances of language L_T whose detection decision for L_T is "no",
+//    P_fa(L_T, L_N)  = fraction of utterances of language L_N whose detection decision for L_T is "yes".
+//  Languages without any test utterance are left out of the outer and inner sums (N becomes the number
+//  of languages that do have test utterances). Cavg is in [0, 1]; chance-level random guessing gives ~0.5.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace slid {
+
+// One scored test utterance.
+struct Trial {
+  int true_language = -1;       // index of the true language, 0..N-1
+  std::vector<double> scores;   // one per language (e.g. average frame log-likelihoods); size N
+  double duration_seconds = 0;  // length of the test audio (for duration buckets)
+};
+
+// Argmax of `scores` (lowest index on ties). Error if empty.
+int ArgMax(const std::vector<double>& scores);
+
+// Per-language detection LLRs s_L as defined above. Error if empty.
+std::vector<double> DetectionScores(const std::vector<double>& scores);
+
+// Row = true language, column = decided language, counts. N x N. Error on an out-of-range index.
+std::vector<std::vector<int64_t>> ConfusionMatrix(const std::vector<int>& truth,
+                                                  const std::vector<int>& decided, int num_languages);
+
+// A point on the DET curve: error rates at one threshold ("yes" iff score >= threshold).
+struct DetPoint {
+  double threshold = 0;  // the decision threshold
+  double p_miss = 0;     // fraction of target scores below the threshold
+  double p_fa = 0;       // fraction of non-target scores at or above the threshold
+};
+
+// All operating points of the pooled detector, from threshold +inf (p_miss 1, p_fa 0) down through
+// every distinct score to the lowest (p_miss 0 at the lowest target). Tied scores move together.
+// Error if either list is empty.
+std::vector<DetPoint> DetCurve(const std::vector<double>& target_scores,
+                               const std::vector<double>& nontarget_scores);
+
+// Equal error rate: where the DET step curve (its successive operating points joined by straight
+// lines in (p_fa, p_miss)) crosses p_miss == p_fa. Exactly the common value when some threshold has
+// p_miss == p_fa. Error if either list is empty.
+double EqualErrorRate(const std::vector<double>& target_scores,
+                      const std::vector<double>& nontarget_scores);
+
+// Cost parameters of Cavg; defaults are those of NIST LRE 2007/2009.
+struct CavgOptions {
+  double p_target = 0.5;   // prior of the target language
+  double c_miss = 1.0;     // cost of a miss
+  double c_fa = 1.0;       // cost of a false alarm
+  double threshold = 0.0;  // detection decision: "yes" iff s_L > threshold
+};
+
+// Cavg from explicit detection decisions: decisions[u][L] is the "yes"/"no" for utterance u and
+// language L; truth[u] its true language. Error on shape mismatch or fewer than 2 languages present.
+double Cavg(const std::vector<int>& truth, const std::vector<std::vector<bool>>& decisions,
+            int num_languages, const CavgOptions& opts = {});
+
+// Everything `slid eval` reports for one set of trials.
+struct LanguageStats {
+  int64_t num_trials = 0;   // test utterances of this language
+  int64_t num_decided = 0;  // utterances identified as this language
+  double precision = 0;     // correct / decided (0 if nothing was decided as this language)
+  double recall = 0;        // correct / trials (0 if no trials)
+};
+struct EvalSummary {
+  int64_t num_trials = 0;                          // utterances counted
+  double accuracy = 0;                             // fraction identified correctly (0 if no trials)
+  std::vector<LanguageStats> per_language;         // size N
+  std::vector<std::vector<int64_t>> confusion;     // N x N, row = truth, column = decision
+  double eer = -1;                                 // pooled detection EER; -1 if undefined
+  double cavg = -1;                                // Cavg as above; -1 if undefined (< 2 languages present)
+  std::vector<DetPoint> det;                       // pooled DET curve; empty if undefined
+};
+
+// Summarises `trials` (every one must have N scores). Zero trials gives num_trials 0, accuracy 0,
+// eer/cavg -1. EER/DET need both target and non-target trials, Cavg at least 2 languages present.
+EvalSummary Evaluate(const std::vector<Trial>& trials, int num_languages, const CavgOptions& opts = {});
+
+// Duration buckets used by `slid eval`: [0, 3], (3, 10], (10, inf) seconds; a duration d is in a
+// bucket iff min_seconds < d <= max_seconds.
+struct DurationBucket {
+  std::string name;          // "<=3s", "3-10s", ">10s"
+  double min_seconds = 0;    // exclusive lower bound (-1 for the first bucket, so 0 s counts)
+  double max_seconds = 0;    // inclusive upper bound (infinity for the last)
+};
+const std::vector<DurationBucket>& DefaultDurationBuckets();
+
+}  // namespace slid

@@ -1,0 +1,149 @@
+// Metrics on small cases computed by hand (the working is in the comments).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "slid/error.h"
+#include "slid/metrics.h"
+
+using slid::Trial;
+
+TEST_CASE("DetectionScores: LLR of one language against the mean of the others") {
+  // a = {0, log 2, log 4}: s_0 = 0 - log((2 + 4) / 2) = -log 3, s_2 = log 4 - log((1 + 2) / 2) = log(8/3).
+  const std::vector<double> s = slid::DetectionScores({0.0, std::log(2.0), std::log(4.0)});
+  REQUIRE(s.size() == 3);
+  CHECK(s[0] == doctest::Approx(-std::log(3.0)).epsilon(1e-12));
+  CHECK(s[1] == doctest::Approx(std::log(2.0) - std::log(2.5)).epsilon(1e-12));
+  CHECK(s[2] == doctest::Approx(std::log(8.0 / 3.0)).epsilon(1e-12));
+  // Shift invariance: adding a constant to every score leaves the LLRs unchanged; large values stay finite.
+  const std::vector<double> t = slid::DetectionScores({1000.0, 1000.0 + std::log(2.0), 1000.0 + std::log(4.0)});
+  for (int i = 0; i < 3; ++i) CHECK(t[i] == doctest::Approx(s[i]).epsilon(1e-9));
+  CHECK(slid::DetectionScores({5.0}) == std::vector<double>{0.0});
+  CHECK_THROWS_AS(slid::DetectionScores({}), slid::Error);
+}
+
+TEST_CASE("ArgMax takes the lowest index on ties") {
+  CHECK(slid::ArgMax({1, 3, 3, 2}) == 1);
+  CHECK(slid::ArgMax({-5}) == 0);
+  CHECK_THROWS_AS(slid::ArgMax({}), slid::Error);
+}
+
+TEST_CASE("ConfusionMatrix counts truth x decision") {
+  const auto m = slid::ConfusionMatrix({0, 0, 1, 2, 2}, {0, 1, 1, 2, 0}, 3);
+  const std::vector<std::vector<int64_t>> expect = {{1, 1, 0}, {0, 1, 0}, {1, 0, 1}};
+  CHECK(m == expect);
+  CHECK_THROWS_AS(slid::ConfusionMatrix({0, 3}, {0, 0}, 3), slid::Error);
+  CHECK_THROWS_AS(slid::ConfusionMatrix({0}, {0, 0}, 3), slid::Error);
+}
+
+TEST_CASE("EER when a threshold gives p_miss == p_fa exactly") {
+  // targets {0.9, 0.8, 0.4}, non-targets {0.5, 0.3, 0.2}. At threshold 0.5: misses {0.4} = 1/3,
+  // false alarms {0.5} = 1/3.
+  CHECK(slid::EqualErrorRate({0.9, 0.8, 0.4}, {0.5, 0.3, 0.2}) == doctest::Approx(1.0 / 3.0));
+  // Perfect separation: EER 0. Complete inversion: EER 1.
+  CHECK(slid::EqualErrorRate({3, 4}, {1, 2}) == doctest::Approx(0.0));
+  CHECK(slid::EqualErrorRate({1, 2}, {3, 4}) == doctest::Approx(1.0));
+}
+
+TEST_CASE("EER interpolates between operating points") {
+  // targets {3, 1}, non-target {2}: points (p_fa, p_miss) = (0, 1) at +inf, (0, 0.5) at 3, (1, 0.5) at 2,
+  // (1, 0) at 1. The segment (0, 0.5)-(1, 0.5) crosses p_miss == p_fa at 0.5.
+  CHECK(slid::EqualErrorRate({3, 1}, {2}) == doctest::Approx(0.5));
+  // targets {4, 2}, non-targets {3, 1, 0, -1}: (0,1) -> (0,.5)@4 -> (.25,.5)@3 -> (.25,0)@2.
+  // Segment (.25,.5)-(.25,0) crosses p_miss == p_fa at p_fa = 0.25.
+  CHECK(slid::EqualErrorRate({4, 2}, {3, 1, 0, -1}) == doctest::Approx(0.25));
+  CHECK_THROWS_AS(slid::EqualErrorRate({}, {1}), slid::Error);
+}
+
+TEST_CASE("DetCurve moves tied scores together") {
+  // targets {1, 1}, non-target {1}: one threshold accepts all three.
+  const auto pts = slid::DetCurve({1, 1}, {1});
+  REQUIRE(pts.size() == 2);
+  CHECK(pts[0].p_miss == 1.0);
+  CHECK(pts[0].p_fa == 0.0);
+  CHECK(pts[1].p_miss == 0.0);
+  CHECK(pts[1].p_fa == 1.0);
+  CHECK(slid::EqualErrorRate({1, 1}, {1}) == doctest::Approx(0.5));
+}
+
+TEST_CASE("Cavg on a hand-computed 3-language case") {
+  // Utterances (truth: decisions for A, B, C):
+  //   u0 A: yes no no;  u1 A: no yes no;  u2 B: no yes yes;  u3 C: yes no yes.
+  // Target A: P_miss = 1/2, P_fa(A,B) = 0, P_fa(A,C) = 1 -> 0.5*0.5 + 0.25*(0+1) = 0.5
+  // Target B: P_miss = 0,   P_fa(B,A) = 1/2, P_fa(B,C) = 0 -> 0.25*0.5 = 0.125
+  // Target C: P_miss = 0,   P_fa(C,A) = 0, P_fa(C,B) = 1   -> 0.25
+  // Cavg = (0.5 + 0.125 + 0.25) / 3 = 0.2916666...
+  const std::vector<int> truth = {0, 0, 1, 2};
+  const std::vector<std::vector<bool>> dec = {
+      {true, false, false}, {false, true, false}, {false, true, true}, {true, false, true}};
+  CHECK(slid::Cavg(truth, dec, 3) == doctest::Approx(0.875 / 3.0).epsilon(1e-12));
+  // Perfect decisions cost 0; saying "yes" to everything costs (1 - P_target) = 0.5.
+  const std::vector<std::vector<bool>> perfect = {
+      {true, false, false}, {true, false, false}, {false, true, false}, {false, false, true}};
+  CHECK(slid::Cavg(truth, perfect, 3) == doctest::Approx(0.0));
+  const std::vector<std::vector<bool>> all_yes(4, std::vector<bool>(3, true));
+  CHECK(slid::Cavg(truth, all_yes, 3) == doctest::Approx(0.5));
+  const std::vector<std::vector<bool>> all_no(4, std::vector<bool>(3, false));
+  CHECK(slid::Cavg(truth, all_no, 3) == doctest::Approx(0.5));
+  // A language without test utterances is left out: 4 languages with one absent gives the same value.
+  const std::vector<std::vector<bool>> dec4 = {{true, false, false, true},
+                                               {false, true, false, false},
+                                               {false, true, true, false},
+                                               {true, false, true, true}};
+  CHECK(slid::Cavg(truth, dec4, 4) == doctest::Approx(0.875 / 3.0).epsilon(1e-12));
+  CHECK_THROWS_AS(slid::Cavg({0, 0}, {{true, false}, {true, false}}, 2), slid::Error);
+}
+
+TEST_CASE("Evaluate: accuracy, precision/recall, confusion, EER, Cavg together") {
+  // Scores are log-likelihoods; decisions are argmax.
+  std::vector<Trial> trials = {
+      {0, {0.0, -1.0, -2.0}, 2.0},   // A -> A
+      {0, {-1.0, 0.0, -2.0}, 5.0},   // A -> B
+      {1, {-2.0, 0.0, -1.0}, 12.0},  // B -> B
+      {2, {-2.0, -1.0, 0.0}, 1.0},   // C -> C
+  };
+  const slid::EvalSummary s = slid::Evaluate(trials, 3);
+  CHECK(s.num_trials == 4);
+  CHECK(s.accuracy == doctest::Approx(0.75));
+  const std::vector<std::vector<int64_t>> conf = {{1, 1, 0}, {0, 1, 0}, {0, 0, 1}};
+  CHECK(s.confusion == conf);
+  CHECK(s.per_language[0].recall == doctest::Approx(0.5));
+  CHECK(s.per_language[0].precision == doctest::Approx(1.0));
+  CHECK(s.per_language[1].recall == doctest::Approx(1.0));
+  CHECK(s.per_language[1].precision == doctest::Approx(0.5));
+  CHECK(s.per_language[2].precision == doctest::Approx(1.0));
+  // Detection LLRs: with scores {0,-1,-2} (any order) the best language has LLR
+  // 0 - log((e^-1 + e^-2)/2) = 1.0068..., the middle one -1 - log((1 + e^-2)/2) = -0.4338...,
+  // the worst -2 - log((1 + e^-1)/2) = -1.6201.... Threshold 0: only the argmax says "yes", so
+  // the decisions equal the identification decisions here:
+  // Target A: P_miss 1/2, P_fa(A,B)=0, P_fa(A,C)=0 -> 0.25; B: P_miss 0, P_fa(B,A)=1/2 -> 0.125; C: 0.
+  CHECK(s.cavg == doctest::Approx((0.25 + 0.125 + 0.0) / 3.0));
+  // Pooled LLRs (b = 1.0068 best, m = -0.4338 middle, w = -1.6201 worst):
+  //   targets: u0 A b, u1 A m, u2 B b, u3 C b                -> {b, b, b, m}
+  //   non-targets: u0 {m, w}, u1 {b, w}, u2 {w, m}, u3 {w, m} -> {b, m, m, m, w, w, w, w}
+  // Points: (p_fa, p_miss) = (0, 1) at +inf, (1/8, 1/4) at b, (4/8, 0) at m, (1, 0) at w.
+  // Segment (1/8, 1/4)-(1/2, 0): p_miss - p_fa goes 1/8 -> -1/2, zero at t = 1/5: p_fa = 1/8 + 3/40 = 0.2.
+  CHECK(s.eer == doctest::Approx(0.2));
+  // Zero trials: defined, empty results.
+  const slid::EvalSummary e = slid::Evaluate({}, 3);
+  CHECK(e.num_trials == 0);
+  CHECK(e.eer == -1);
+  CHECK(e.cavg == -1);
+  CHECK_THROWS_AS(slid::Evaluate({{0, {1.0}, 1.0}}, 3), slid::Error);
+}
+
+TEST_CASE("Duration buckets partition the positive half-line") {
+  const auto& b = slid::DefaultDurationBuckets();
+  REQUIRE(b.size() == 3);
+  auto bucket_of = [&](double d) {
+    for (size_t i = 0; i < b.size(); ++i)
+      if (d > b[i].min_seconds && d <= b[i].max_seconds) return static_cast<int>(i);
+    return -1;
+  };
+  CHECK(bucket_of(0.0) == 0);
+  CHECK(bucket_of(3.0) == 0);
+  CHECK(bucket_of(3.01) == 1);
+  CHECK(bucket_of(10.0) == 1);
+  CHECK(bucket_of(1e6) == 2);
+}
