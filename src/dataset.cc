@@ -1,0 +1,215 @@
+// Loading labelled audio collections (folder of language folders, Kaldi data dir, TSV list).
+#include "slid/dataset.h"
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "slid/error.h"
+#include "slid/io.h"
+
+namespace fs = std::filesystem;
+
+namespace slid {
+namespace {
+
+std::string Trim(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return s.substr(b, e - b);
+}
+
+bool IsHidden(const fs::path& p) {
+  const std::string n = p.filename().string();
+  return !n.empty() && n[0] == '.';
+}
+
+void Finish(Dataset* d) {
+  if (d->entries.empty()) ThrowFileError(d->root, "no labelled audio found");
+  std::sort(d->entries.begin(), d->entries.end(), [](const DataEntry& a, const DataEntry& b) {
+    return a.language != b.language ? a.language < b.language : a.id < b.id;
+  });
+  std::set<std::string> langs, ids;
+  for (const auto& e : d->entries) {
+    langs.insert(e.language);
+    if (!ids.insert(e.id).second) ThrowFileError(d->root, "duplicate utterance id '" + e.id + "'");
+  }
+  d->languages.assign(langs.begin(), langs.end());
+}
+
+Dataset LoadFolder(const std::string& root) {
+  Dataset d;
+  d.root = root;
+  d.format = "folder";
+  std::vector<fs::path> lang_dirs;
+  for (const auto& e : fs::directory_iterator(root)) {
+    if (IsHidden(e.path())) continue;
+    if (e.is_directory()) lang_dirs.push_back(e.path());
+  }
+  if (lang_dirs.empty())
+    ThrowFileError(root, "no language sub-folders (expected DATA/<lang>/<audio files>, a Kaldi data "
+                         "directory with wav.scp + utt2lang, or a TSV list file)");
+  std::sort(lang_dirs.begin(), lang_dirs.end());
+  for (const auto& dir : lang_dirs) {
+    const std::string lang = dir.filename().string();
+    size_t found = 0;
+    auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink);
+    for (auto i = fs::begin(it); i != fs::end(it); ++i) {
+      if (IsHidden(i->path())) {
+        if (i->is_directory()) i.disable_recursion_pending();
+        continue;
+      }
+      if (!i->is_regular_file() || !HasAudioExtension(i->path().string())) continue;
+      DataEntry entry;
+      entry.source = i->path().string();
+      entry.id = fs::relative(i->path(), root).generic_string();
+      entry.language = lang;
+      d.entries.push_back(std::move(entry));
+      ++found;
+    }
+    if (found == 0) ThrowFileError(dir.string(), "language folder '" + lang + "' holds no audio files");
+  }
+  Finish(&d);
+  return d;
+}
+
+// Reads "<key> <rest>" lines of a Kaldi table file into a map; errors name file and line.
+std::map<std::string, std::pair<std::string, int>> ReadKaldiTable(const std::string& path) {
+  std::istringstream in(ReadFileToString(path));
+  std::map<std::string, std::pair<std::string, int>> table;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    const std::string t = Trim(line);
+    if (t.empty()) continue;
+    const size_t sp = t.find_first_of(" \t");
+    if (sp == std::string::npos)
+      ThrowFileError(path + ":" + std::to_string(n), "expected '<utt-id> <value>', got '" + t + "'");
+    const std::string key = t.substr(0, sp);
+    const std::string value = Trim(t.substr(sp + 1));
+    if (!table.emplace(key, std::make_pair(value, n)).second)
+      ThrowFileError(path + ":" + std::to_string(n), "duplicate utterance id '" + key + "'");
+  }
+  return table;
+}
+
+Dataset LoadKaldi(const std::string& root) {
+  Dataset d;
+  d.root = root;
+  d.format = "kaldi";
+  const std::string scp_path = (fs::path(root) / "wav.scp").string();
+  const std::string u2l_path = (fs::path(root) / "utt2lang").string();
+  if (!fs::exists(u2l_path)) ThrowFileError(u2l_path, "missing (a Kaldi data directory needs wav.scp and utt2lang)");
+  const auto scp = ReadKaldiTable(scp_path);
+  const auto u2l = ReadKaldiTable(u2l_path);
+  for (const auto& [utt, value] : scp) {
+    auto it = u2l.find(utt);
+    if (it == u2l.end())
+      ThrowFileError(scp_path + ":" + std::to_string(value.second), "utterance '" + utt + "' has no entry in " + u2l_path);
+    const std::string& lang = it->second.first;
+    if (lang.find_first_of(" \t") != std::string::npos)
+      ThrowFileError(u2l_path + ":" + std::to_string(it->second.second), "language label contains a space");
+    DataEntry e;
+    e.id = utt;
+    e.language = lang;
+    std::string v = value.first;
+    if (!v.empty() && v.back() == '|') {
+      e.is_command = true;
+      e.source = Trim(v.substr(0, v.size() - 1));
+      if (e.source.empty())
+        ThrowFileError(scp_path + ":" + std::to_string(value.second), "empty command for '" + utt + "'");
+    } else {
+      fs::path p(v);
+      if (p.is_relative() && !fs::exists(p)) p = fs::path(root) / p;  // Kaldi paths are usually absolute
+      e.source = p.string();
+    }
+    d.entries.push_back(std::move(e));
+  }
+  for (const auto& [utt, value] : u2l)
+    if (!scp.count(utt))
+      ThrowFileError(u2l_path + ":" + std::to_string(value.second), "utterance '" + utt + "' has no entry in " + scp_path);
+  Finish(&d);
+  return d;
+}
+
+Dataset LoadTsv(const std::string& path) {
+  Dataset d;
+  d.root = path;
+  d.format = "tsv";
+  std::istringstream in(ReadFileToString(path));
+  const fs::path base = fs::path(path).parent_path();
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (Trim(line).empty() || Trim(line)[0] == '#') continue;
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos)
+      ThrowFileError(path + ":" + std::to_string(n), "expected '<path><TAB><language>'");
+    DataEntry e;
+    e.id = line.substr(0, tab);
+    e.language = Trim(line.substr(tab + 1));
+    if (e.id.empty() || e.language.empty())
+      ThrowFileError(path + ":" + std::to_string(n), "empty path or language");
+    fs::path p(e.id);
+    e.source = (p.is_relative() ? base / p : p).string();
+    d.entries.push_back(std::move(e));
+  }
+  Finish(&d);
+  return d;
+}
+
+}  // namespace
+
+bool HasAudioExtension(const std::string& path) {
+  static const std::set<std::string> kExt = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff",
+                                             ".aif", ".aifc", ".au", ".snd", ".sph", ".nist", ".caf", ".w64",
+                                             ".rf64", ".voc", ".gsm", ".raw-wav"};
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return kExt.count(ext) > 0;
+}
+
+Dataset LoadDataset(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) ThrowFileError(path, "no such file or folder");
+  if (fs::is_directory(st)) {
+    if (fs::exists(fs::path(path) / "wav.scp")) return LoadKaldi(path);
+    return LoadFolder(path);
+  }
+  return LoadTsv(path);
+}
+
+std::string EntryName(const DataEntry& entry) { return entry.is_command ? entry.source + " |" : entry.source; }
+
+Waveform ReadEntryAudio(const DataEntry& entry, int target_rate_hz) {
+  if (!entry.is_command) return ReadAudio(entry.source, target_rate_hz);
+  const std::string name = EntryName(entry);
+  std::FILE* pipe = ::popen(entry.source.c_str(), "r");
+  if (!pipe) ThrowFileError(name, "cannot run command");
+  std::string bytes;
+  char buf[1 << 16];
+  size_t got;
+  while ((got = std::fread(buf, 1, sizeof buf, pipe)) > 0) bytes.append(buf, got);
+  const bool read_error = std::ferror(pipe) != 0;
+  const int status = ::pclose(pipe);
+  if (read_error) ThrowFileError(name, "error reading the command's output");
+  if (status == -1) ThrowFileError(name, "cannot wait for command");
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+    ThrowFileError(name, "command exited with status " + std::to_string(WEXITSTATUS(status)));
+  if (WIFSIGNALED(status)) ThrowFileError(name, "command killed by signal " + std::to_string(WTERMSIG(status)));
+  if (bytes.empty()) ThrowFileError(name, "command produced no output");
+  return ReadAudioFromMemory(bytes, name, target_rate_hz);
+}
+
+}  // namespace slid
