@@ -1,0 +1,70 @@
+// EM training of a diagonal GMM from a FrameSource: initialisation, E-step (GmmStats, threaded),
+// M-step with a relative variance floor and handling of dying components.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "slid/feature_cache.h"
+#include "slid/gmm.h"
+#include "slid/gmm_stats.h"
+
+namespace slid {
+
+enum class GmmInit {
+  kKMeansPlusPlus,  // default: k-means++ seeding + Lloyd iterations on a random subsample (in memory)
+  kBinarySplit,     // start from one Gaussian, split every component, EM on all data, until num_gauss
+};
+
+struct EmOptions {
+  int num_gauss = 256;              // K, target number of components (>= 1)
+  int max_iters = 20;               // EM iterations (E-step + M-step) after initialisation (>= 0)
+  double tol = 1e-4;                // stop when the relative gain of the average log-likelihood is below this
+  float var_floor_rel = 1e-3f;      // variance floor per dimension = var_floor_rel x global variance of that dim
+  float min_weight = 1e-5f;         // a component whose weight falls below this is replaced (split of the heaviest)
+  int seed = 0;                     // seeds the subsample and k-means++ choices: same seed, same model
+  int threads = 1;                  // threads for the E-step; the model does not depend on it (see em.cc)
+  GmmInit init = GmmInit::kKMeansPlusPlus;  // initialisation method
+  int init_max_frames = 50000;      // k-means++: size of the random subsample (reservoir over all frames)
+  int kmeans_iters = 5;             // k-means++: Lloyd iterations after seeding
+  int split_em_iters = 3;           // binary split: EM iterations after each split
+  int block_frames = 4096;          // frames per block read from the source and per thread task
+};
+
+struct EmProgress {
+  int iteration = 0;       // 1-based EM iteration
+  double avg_loglik = 0;   // average log-likelihood per frame of the model entering this iteration
+  double seconds = 0;      // wall-clock seconds of this iteration
+  int num_gauss = 0;       // components of the model
+  double num_frames = 0;   // frames seen in this iteration
+};
+
+struct EmResult {
+  DiagGmm gmm;                        // the trained model
+  std::vector<EmProgress> history;    // one entry per EM iteration, in order
+  std::vector<std::string> warnings;  // degenerate data, replaced components, reduced K, ...
+  bool converged = false;             // true if stopped by `tol` before max_iters
+};
+
+// Trains a GMM on `data`. Errors (slid::Error): 0 frames, invalid options, non-finite frames.
+// Fewer frames than num_gauss: K is reduced to the number of frames, with a warning.
+// on_progress, if set, is called after every EM iteration with the entry appended to history.
+EmResult TrainDiagGmm(const FrameSource& data, const EmOptions& opts,
+                      const std::function<void(const EmProgress&)>& on_progress = {});
+
+// As TrainDiagGmm but starting from `init` (its K replaces opts.num_gauss; no initialisation step).
+// With max_iters = 1 this is exactly one EM step from the given parameters.
+EmResult TrainDiagGmmFrom(const FrameSource& data, const DiagGmm& init, const EmOptions& opts,
+                          const std::function<void(const EmProgress&)>& on_progress = {});
+
+// The M-step alone: maximum-likelihood update from statistics. var_floor: D values (absolute),
+// applied to every component; components with weight < min_weight are replaced by splitting the
+// heaviest component (a note is appended to *warnings if non-null). Error if stats hold no frames.
+DiagGmm UpdateDiagGmm(const GmmStats& stats, const Vector& var_floor, float min_weight,
+                      std::vector<std::string>* warnings);
+
+// E-step over a whole source: statistics of all frames under gmm, computed with `threads` threads
+// over blocks of block_frames and merged in block order (identical result for any thread count).
+GmmStats AccumulateStats(const DiagGmm& gmm, const FrameSource& data, int threads, int block_frames);
+
+}  // namespace slid

@@ -1,0 +1,46 @@
+// Sufficient statistics of a diagonal GMM: zeroth, first and second order, accumulated in double.
+// They add: statistics from threads, files or machines are merged with Add() before one M-step.
+#pragma once
+#include <cstdint>
+
+#include "slid/gmm.h"
+#include "slid/matrix.h"
+
+namespace slid {
+
+class GmmStats {
+ public:
+  GmmStats() = default;  // 0 x 0, only useful as a placeholder
+  // Zero statistics for a model with num_gauss components of dimension dim (both >= 1).
+  GmmStats(int num_gauss, int dim);
+
+  // Adds the statistics of frames (N x D, D == dim) under `gmm` (same K and D, else slid::Error):
+  // occupancy_k += sum_n gamma_nk, first_k += sum_n gamma_nk x_n, second_k += sum_n gamma_nk x_n^2.
+  // Posteriors and block products are single precision, blocks of kGmmBlockFrames are added into
+  // the double accumulators. Returns the sum over frames of log p(x_n) (0 for N == 0).
+  double Accumulate(const DiagGmm& gmm, const Matrix& frames);
+  // this += other; throws slid::Error if the shapes differ.
+  void Add(const GmmStats& other);
+  // Back to all zeros (keeps the shape).
+  void SetZero();
+
+  int NumGauss() const { return static_cast<int>(occupancy_.size()); }
+  int Dim() const { return static_cast<int>(first_.cols()); }
+  double NumFrames() const { return num_frames_; }                // frames accumulated
+  double TotalLogLikelihood() const { return total_loglik_; }    // sum of log p(x_n)
+  const VectorD& occupancy() const { return occupancy_; }         // K
+  const MatrixD& first_order() const { return first_; }          // K x D, sum gamma x
+  const MatrixD& second_order() const { return second_; }        // K x D, sum gamma x^2
+
+ private:
+  double num_frames_ = 0;
+  double total_loglik_ = 0;
+  VectorD occupancy_;
+  MatrixD first_;
+  MatrixD second_;
+  // Reusable work buffers (not part of the value; each thread owns its GmmStats).
+  Matrix xx_, loglik_, block_stats_;
+  Vector frame_loglik_;
+};
+
+}  // namespace slid

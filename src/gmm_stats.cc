@@ -1,0 +1,66 @@
+#include "slid/gmm_stats.h"
+
+#include <string>
+
+#include "slid/error.h"
+
+namespace slid {
+
+GmmStats::GmmStats(int num_gauss, int dim) {
+  if (num_gauss < 1 || dim < 1) {
+    throw Error("GmmStats: bad shape " + std::to_string(num_gauss) + " components x " + std::to_string(dim) + " dims");
+  }
+  occupancy_ = VectorD::Zero(num_gauss);
+  first_ = MatrixD::Zero(num_gauss, dim);
+  second_ = MatrixD::Zero(num_gauss, dim);
+}
+
+void GmmStats::SetZero() {
+  num_frames_ = 0;
+  total_loglik_ = 0;
+  occupancy_.setZero();
+  first_.setZero();
+  second_.setZero();
+}
+
+double GmmStats::Accumulate(const DiagGmm& gmm, const Matrix& frames) {
+  const int k = NumGauss(), d = Dim();
+  if (gmm.NumGauss() != k || gmm.Dim() != d) {
+    throw Error("GmmStats: statistics are " + std::to_string(k) + " x " + std::to_string(d) + ", model is " +
+                std::to_string(gmm.NumGauss()) + " x " + std::to_string(gmm.Dim()));
+  }
+  if (frames.cols() != d) {
+    throw Error("GmmStats: frames have " + std::to_string(frames.cols()) + " dims, expected " + std::to_string(d));
+  }
+  double total = 0;
+  for (int64_t b = 0; b < frames.rows(); b += kGmmBlockFrames) {
+    const int n = static_cast<int>(std::min<int64_t>(kGmmBlockFrames, frames.rows() - b));
+    gmm.BlockLogLikelihoods(frames, b, n, &xx_, &loglik_);
+    LogSumExpRowsToPosteriors(n, &loglik_, &frame_loglik_);
+    auto post = loglik_.topRows(n);
+    // Statistics of the block by one GEMM: gamma^T [x, x^2] (K x 2D), single precision over at most
+    // kGmmBlockFrames frames, then added into the double accumulators.
+    block_stats_.noalias() = post.transpose() * xx_.topRows(n);
+    first_ += block_stats_.leftCols(d).cast<double>();
+    second_ += block_stats_.rightCols(d).cast<double>();
+    occupancy_ += post.colwise().sum().transpose().cast<double>();
+    total += frame_loglik_.head(n).cast<double>().sum();
+  }
+  num_frames_ += static_cast<double>(frames.rows());
+  total_loglik_ += total;
+  return total;
+}
+
+void GmmStats::Add(const GmmStats& other) {
+  if (other.NumGauss() != NumGauss() || other.Dim() != Dim()) {
+    throw Error("GmmStats::Add: shapes differ (" + std::to_string(NumGauss()) + " x " + std::to_string(Dim()) + " vs " +
+                std::to_string(other.NumGauss()) + " x " + std::to_string(other.Dim()) + ")");
+  }
+  num_frames_ += other.num_frames_;
+  total_loglik_ += other.total_loglik_;
+  occupancy_ += other.occupancy_;
+  first_ += other.first_;
+  second_ += other.second_;
+}
+
+}  // namespace slid
