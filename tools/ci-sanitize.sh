@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# CI stage: builds slid a second time with AddressSanitizer + UndefinedBehaviorSanitizer and runs the
+# whole ctest suite (doctest executables and the tests/cli/*.sh scripts, which run the sanitized
+# `slid` binary) under it. Any sanitizer report fails the stage: UBSan is built with
+# -fno-sanitize-recover=all, ASan halts on the first error, LeakSanitizer reports leaks at exit, and
+# every report makes the process exit non-zero, so the test that ran it fails.
+#   tools/ci-sanitize.sh [build-dir]      (default: build-san)
+# Environment: CXX (default g++), SLID_CI_JOBS (default: nproc).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build-san}"
+jobs="${SLID_CI_JOBS:-$(nproc)}"
+generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
+start=$(date +%s)
+
+# Benches are skipped: they add build time and test nothing. -g1 keeps line numbers in reports.
+CXX="${CXX:-g++}" cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_CXX_FLAGS="-g1" -DSLID_SANITIZE=address,undefined -DSLID_BUILD_BENCH=OFF \
+  -DSLID_BUILD_TESTS=ON -DSLID_BUILD_TOOLS=ON
+cmake --build "$build" -j"$jobs"
+
+# exitcode=23 (not 1) tells a sanitizer abort apart from an ordinary error exit; log_path makes every
+# report also land in $logs (file name <prefix>.<pid>), checked below.
+logs="$(cd "$build" && pwd)/sanitizer-logs"
+rm -rf "$logs"; mkdir -p "$logs"
+common="halt_on_error=1:exitcode=23:log_path=$logs/report"
+export ASAN_OPTIONS="$common:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:strict_string_checks=1"
+export UBSAN_OPTIONS="$common:print_stacktrace=1"
+export LSAN_OPTIONS="exitcode=23:suppressions=$(pwd)/tools/lsan-suppressions.txt"
+status=0
+ctest --test-dir "$build" --output-on-failure -j"$jobs" || status=$?
+if compgen -G "$logs/report*" >/dev/null; then
+  echo "ci-sanitize: sanitizer reports were written:" >&2
+  for f in "$logs"/report*; do echo "== $f" >&2; head -n 60 "$f" >&2; done
+  status=1
+fi
+[ "$status" = 0 ] || { echo "ci-sanitize: FAILED" >&2; exit "$status"; }
+echo "ci-sanitize: passed in $(( $(date +%s) - start )) s"
