@@ -1,0 +1,272 @@
+// Frontend composition and the option table shared by `slid features`, config files and model files.
+#include "slid/frontend.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+
+#include "slid/error.h"
+
+namespace slid {
+namespace {
+
+[[noreturn]] void BadValue(const std::string& name, const std::string& value, const std::string& expect) {
+  throw Error("--" + name + ": invalid value '" + value + "' (expected " + expect + ")");
+}
+
+int ParseInt(const std::string& name, const std::string& s) {
+  int v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) BadValue(name, s, "an integer");
+  return v;
+}
+
+uint32_t ParseUint(const std::string& name, const std::string& s) {
+  uint32_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) BadValue(name, s, "a non-negative integer");
+  return v;
+}
+
+float ParseFloat(const std::string& name, const std::string& s) {
+  if (s.empty()) BadValue(name, s, "a number");
+  char* end = nullptr;
+  errno = 0;
+  float v = std::strtof(s.c_str(), &end);
+  if (end != s.c_str() + s.size() || errno == ERANGE || !std::isfinite(v)) BadValue(name, s, "a finite number");
+  return v;
+}
+
+bool ParseBool(const std::string& name, const std::string& s) {
+  if (s == "true" || s == "1") return true;
+  if (s == "false" || s == "0") return false;
+  BadValue(name, s, "true or false");
+}
+
+// Shortest text that reads back as the same float.
+std::string FloatText(float v) {
+  char buf[64];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, p);
+}
+
+std::string BoolText(bool v) { return v ? "true" : "false"; }
+
+std::vector<FrontendOptionInfo> BuildTable() {
+  std::vector<FrontendOptionInfo> t;
+#define SLID_INT(NAME, FIELD, HELP)                                                                        \
+  t.push_back({NAME, HELP, [](const FrontendOptions& o) { return std::to_string(o.FIELD); },             \
+               [](FrontendOptions* o, const std::string& v) { o->FIELD = ParseInt(NAME, v); }, "int"})
+#define SLID_FLOAT(NAME, FIELD, HELP)                                                                      \
+  t.push_back({NAME, HELP, [](const FrontendOptions& o) { return FloatText(o.FIELD); },                  \
+               [](FrontendOptions* o, const std::string& v) { o->FIELD = ParseFloat(NAME, v); }, "float"})
+#define SLID_BOOL(NAME, FIELD, HELP)                                                                       \
+  t.push_back({NAME, HELP, [](const FrontendOptions& o) { return BoolText(o.FIELD); },                   \
+               [](FrontendOptions* o, const std::string& v) { o->FIELD = ParseBool(NAME, v); }, "bool"})
+
+  SLID_INT("sample-frequency", sample_rate_hz, "Sampling rate in Hz the audio is resampled to");
+  SLID_FLOAT("frame-length", mfcc.frame_length_ms, "Frame length in milliseconds");
+  SLID_FLOAT("frame-shift", mfcc.frame_shift_ms, "Frame shift in milliseconds");
+  SLID_FLOAT("dither", mfcc.dither, "Dithering constant (0 = off, reproducible; Kaldi default 1)");
+  t.push_back({"dither-seed", "Seed of the dither random generator (re-seeded per utterance)",
+               [](const FrontendOptions& o) { return std::to_string(o.mfcc.dither_seed); },
+               [](FrontendOptions* o, const std::string& v) { o->mfcc.dither_seed = ParseUint("dither-seed", v); },
+               "int"});
+  SLID_BOOL("remove-dc-offset", mfcc.remove_dc_offset, "Subtract the mean of each frame");
+  SLID_FLOAT("preemphasis-coefficient", mfcc.preemphasis_coefficient, "Pre-emphasis coefficient");
+  t.push_back({"window-type", "Window: povey, hamming, hanning, rectangular, blackman, sine",
+               [](const FrontendOptions& o) { return o.mfcc.window_type; },
+               [](FrontendOptions* o, const std::string& v) { o->mfcc.window_type = v; }, "string"});
+  SLID_FLOAT("blackman-coeff", mfcc.blackman_coeff, "Constant of the generalised Blackman window");
+  SLID_BOOL("round-to-power-of-two", mfcc.round_to_power_of_two, "Zero-pad frames to a power of two for the FFT");
+  SLID_BOOL("snip-edges", mfcc.snip_edges,
+            "Only frames that fit in the signal (true), else frames centred on shifts with reflected edges");
+  SLID_INT("num-mel-bins", mfcc.num_mel_bins, "Number of triangular mel filters");
+  SLID_FLOAT("low-freq", mfcc.low_freq_hz, "Low cut-off of the mel filters in Hz");
+  SLID_FLOAT("high-freq", mfcc.high_freq_hz, "High cut-off in Hz (<= 0: offset from Nyquist)");
+  SLID_INT("num-ceps", mfcc.num_ceps, "Number of cepstra, C0 included");
+  SLID_BOOL("use-energy", mfcc.use_energy, "Replace C0 by the log-energy");
+  SLID_BOOL("raw-energy", mfcc.raw_energy, "Energy before pre-emphasis and windowing");
+  SLID_FLOAT("energy-floor", mfcc.energy_floor, "Floor on the energy (linear; 0 = none)");
+  SLID_FLOAT("cepstral-lifter", mfcc.cepstral_lifter, "Cepstral lifter Q (0 = off)");
+  t.push_back({"cmvn-mode", "Cepstral mean normalisation: none, utterance, sliding",
+               [](const FrontendOptions& o) { return CmvnModeName(o.cmvn.mode); },
+               [](FrontendOptions* o, const std::string& v) { o->cmvn.mode = ParseCmvnMode(v); }, "string"});
+  SLID_INT("cmn-window", cmvn.cmn_window, "Sliding CMN window in frames (Kaldi default 600)");
+  SLID_INT("min-cmn-window", cmvn.min_cmn_window, "Minimum CMN window at the start (non-centred only)");
+  SLID_BOOL("center", cmvn.center, "Centre the sliding CMN window on the frame");
+  SLID_BOOL("norm-vars", cmvn.norm_vars, "Also normalise variances");
+  SLID_BOOL("use-deltas", use_deltas, "Append Kaldi deltas instead of SDC (needs --use-sdc=false)");
+  SLID_INT("delta-order", deltas.order, "Delta order (with --use-deltas)");
+  SLID_INT("delta-window", deltas.window, "Delta window half-width in frames (with --use-deltas)");
+  SLID_BOOL("use-sdc", sdc.enabled, "Compute shifted delta cepstra");
+  SLID_INT("sdc-n", sdc.n, "SDC N: number of leading cepstra used (C0 included)");
+  SLID_INT("sdc-d", sdc.d, "SDC d: delta half-width in frames");
+  SLID_INT("sdc-p", sdc.p, "SDC P: shift between blocks in frames");
+  SLID_INT("sdc-k", sdc.k, "SDC k: number of blocks");
+  SLID_BOOL("sdc-keep-static", sdc.keep_static, "Prepend the N static cepstra to the SDC");
+  SLID_BOOL("use-vad", vad.enabled, "Keep only frames the energy VAD marks voiced");
+  SLID_FLOAT("vad-energy-threshold", vad.energy_threshold, "VAD: constant part of the C0 threshold");
+  SLID_FLOAT("vad-energy-mean-scale", vad.energy_mean_scale, "VAD: add this times the mean C0 to the threshold");
+  SLID_INT("vad-frames-context", vad.frames_context, "VAD: frames of context each side");
+  SLID_FLOAT("vad-proportion-threshold", vad.proportion_threshold,
+             "VAD: share of context frames above threshold needed");
+#undef SLID_INT
+#undef SLID_FLOAT
+#undef SLID_BOOL
+  return t;
+}
+
+const FrontendOptionInfo* FindOption(const std::string& name) {
+  for (const auto& row : FrontendOptionTable())
+    if (row.name == name) return &row;
+  return nullptr;
+}
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+const std::vector<FrontendOptionInfo>& FrontendOptionTable() {
+  static const std::vector<FrontendOptionInfo> table = BuildTable();
+  return table;
+}
+
+void SetFrontendOption(const std::string& name, const std::string& value, FrontendOptions* opts) {
+  const FrontendOptionInfo* row = FindOption(name);
+  if (row == nullptr) throw Error("--" + name + ": unknown frontend option");
+  row->set(opts, value);
+}
+
+nlohmann::json FrontendOptions::ToJson() const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& row : FrontendOptionTable()) {
+    std::string v = row.get(*this);
+    if (row.type == "int") j[row.name] = std::stoll(v);
+    else if (row.type == "float") j[row.name] = std::stod(v);
+    else if (row.type == "bool") j[row.name] = (v == "true");
+    else j[row.name] = v;
+  }
+  return j;
+}
+
+FrontendOptions FrontendOptions::FromJson(const nlohmann::json& j) {
+  if (!j.is_object()) throw Error("frontend options: expected a JSON object");
+  FrontendOptions o;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const FrontendOptionInfo* row = FindOption(it.key());
+    if (row == nullptr) throw Error("frontend options: unknown option '" + it.key() + "'");
+    const auto& v = it.value();
+    std::string text;
+    if (v.is_string()) text = v.get<std::string>();
+    else if (v.is_boolean()) text = v.get<bool>() ? "true" : "false";
+    else if (v.is_number_integer()) text = std::to_string(v.get<long long>());
+    else if (v.is_number()) text = FloatText(static_cast<float>(v.get<double>()));
+    else throw Error("frontend options: '" + it.key() + "' has a value of the wrong type");
+    row->set(&o, text);
+  }
+  return o;
+}
+
+bool FrontendOptions::operator==(const FrontendOptions& other) const {
+  for (const auto& row : FrontendOptionTable())
+    if (row.get(*this) != row.get(other)) return false;
+  return true;
+}
+
+void FrontendOptions::Validate() const {
+  ValidateMfccOptions(mfcc, sample_rate_hz);
+  ValidateCmvnOptions(cmvn);
+  if (use_deltas && sdc.enabled) throw Error("use-deltas: cannot be combined with use-sdc=true (choose one)");
+  if (use_deltas) {
+    if (deltas.order < 0 || deltas.order > 100) throw Error("delta-order: must be in [0, 100]");
+    if (deltas.window < 1 || deltas.window > 1000) throw Error("delta-window: must be in [1, 1000]");
+  }
+  if (sdc.enabled) {
+    ValidateSdcOptions(sdc);
+    if (sdc.n > mfcc.num_ceps)
+      throw Error("sdc-n: " + std::to_string(sdc.n) + " exceeds num-ceps " + std::to_string(mfcc.num_ceps));
+  }
+  if (vad.enabled) ValidateVadOptions(vad);
+}
+
+void ApplyKaldiConfig(const std::string& text, const std::string& source, FrontendOptions* opts) {
+  std::istringstream in(text);
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    size_t hash = line.find('#');
+    if (hash != std::string::npos) line = line.substr(0, hash);
+    line = Trim(line);
+    if (line.empty()) continue;
+    auto where = [&] { return source + ":" + std::to_string(line_no) + ": "; };
+    if (line.rfind("--", 0) != 0) throw Error(where() + "expected --name=value, got '" + line + "'");
+    std::string body = line.substr(2), name = body, value = "true";
+    size_t eq = body.find('=');
+    if (eq != std::string::npos) {
+      name = Trim(body.substr(0, eq));
+      value = Trim(body.substr(eq + 1));
+    }
+    try {
+      SetFrontendOption(name, value, opts);
+    } catch (const Error& e) {
+      throw Error(where() + e.what());
+    }
+  }
+}
+
+Frontend::Frontend(const FrontendOptions& opts)
+    : opts_((opts.Validate(), opts)), mfcc_(opts.mfcc, opts.sample_rate_hz) {}
+Frontend::~Frontend() = default;
+Frontend::Frontend(Frontend&&) noexcept = default;
+Frontend& Frontend::operator=(Frontend&&) noexcept = default;
+
+int Frontend::Dim(FrontendStage stage) const {
+  if (stage == FrontendStage::kMfcc || stage == FrontendStage::kCmvn) return opts_.mfcc.num_ceps;
+  if (opts_.sdc.enabled) return opts_.sdc.Dim();
+  if (opts_.use_deltas) return opts_.mfcc.num_ceps * (opts_.deltas.order + 1);
+  return opts_.mfcc.num_ceps;
+}
+
+int Frontend::Dim() const { return Dim(FrontendStage::kVoiced); }
+
+Matrix Frontend::ComputeMfcc(const Waveform& wav) const {
+  if (wav.rate_hz != opts_.sample_rate_hz)
+    throw Error("Frontend: waveform at " + std::to_string(wav.rate_hz) + " Hz, but sample-frequency is " +
+                std::to_string(opts_.sample_rate_hz) + " Hz (resample first)");
+  return mfcc_.Compute(wav.samples);
+}
+
+std::vector<bool> Frontend::ComputeVoiced(const Matrix& mfcc) const {
+  if (!opts_.vad.enabled) return std::vector<bool>(static_cast<size_t>(mfcc.rows()), true);
+  return ComputeVad(mfcc, opts_.vad);
+}
+
+Matrix Frontend::ComputeFeatures(const Matrix& mfcc) const {
+  if (opts_.sdc.enabled && mfcc.rows() < opts_.sdc.ContextFrames()) return Matrix(0, Dim());
+  Matrix normed = ApplyCmvn(mfcc, opts_.cmvn);
+  if (opts_.sdc.enabled) return ComputeSdc(normed, opts_.sdc);
+  if (opts_.use_deltas) return ComputeDeltas(normed, opts_.deltas);
+  return normed;
+}
+
+Matrix Frontend::Compute(const Waveform& wav, FrontendStage stage) const {
+  Matrix mfcc = ComputeMfcc(wav);
+  if (stage == FrontendStage::kMfcc) return mfcc;
+  if (stage == FrontendStage::kCmvn) return ApplyCmvn(mfcc, opts_.cmvn);
+  Matrix feats = ComputeFeatures(mfcc);
+  if (stage == FrontendStage::kSdc || feats.rows() == 0) return feats;
+  return SelectVoicedFrames(feats, ComputeVoiced(mfcc));
+}
+
+Matrix Frontend::Compute(const Waveform& wav) const { return Compute(wav, FrontendStage::kVoiced); }
+
+}  // namespace slid
