@@ -18,9 +18,12 @@ pkgs=(cmake g++ make pkg-config
       libsoxr-dev libcli11-dev
       clang libclang-rt-14-dev   # sanitizer and libFuzzer builds
       espeak-ng sox gnuplot-nox) # tiny generated corpora in tests, plots in reports
-[ "$want_recipes" = 1 ] && pkgs+=(asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav
+[ "$want_recipes" = 1 ] && pkgs+=(perl   # recipes/*/local: Digest::MD5 and Encode live in libperl, not perl-base
+      asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav
       asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-prompt-fr-armelle asterisk-prompt-es-co
-      asterisk-prompt-it-menardi-wav manpages-fr manpages-de manpages-es manpages-it manpages-pl manpages-ru fortunes-fr fortunes-de fortunes-it fortunes-es)
+      asterisk-prompt-it-menardi-wav                     # recipes/asterisk: real telephone speech
+      coreutils grep sed tar findutils bash dpkg apt libc-l10n gettext diffutils wget make gnupg-l10n
+      binutils-common man-db login libglib2.0-data libgtk2.0-common psmisc)  # recipes/espeak: translated messages (.mo) = sentences
 [ "$want_refs" = 1 ] && pkgs+=(python3-torchaudio python3-sklearn python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
