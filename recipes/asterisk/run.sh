@@ -47,11 +47,12 @@ if [ "$stage" -le 2 ]; then
   rm -rf "$data/train" "$data"/test_*
   perl local/make_sets.pl "$heldout_percent" "$data/lists/core.tsv" "$data/lists/unseen.tsv" "$data"
   perl local/check_data.pl "$data" "$min_train_minutes_per_lang" "$min_test_utts_per_lang" | tee "$exp/corpus_summary.txt"
+  local/test_check_data.sh "$data"
 fi
 if [ "$stage" -le 3 ]; then
   log "stage 3: train one GMM per language ($num_gauss Gaussians, $max_iters iterations)"
   [ -x "$slid" ] || { echo "run.sh: no slid program at $slid (build it, or pass --slid)" >&2; exit 1; }
-  "$slid" train --config conf/mfcc.conf --num-gauss "$num_gauss" --max-iters "$max_iters" \
+  "$slid" train --config conf/mfcc.conf --num-gauss "$num_gauss" --iters "$max_iters" \
     --threads "$threads" --output "$exp/asterisk.slid" "$data/train"
 fi
 if [ "$stage" -le 4 ]; then

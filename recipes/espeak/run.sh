@@ -61,11 +61,12 @@ if [ "$stage" -le 5 ]; then
   log "stage 5: corpus checks"
   perl local/check_data.pl "$data/train" "$data/test" "$min_languages" "$min_train_seconds_per_lang" \
     "$min_test_utts_per_bucket" | tee "$exp/corpus_summary.txt"
+  local/test_check_data.sh "$data/train" "$data/test"
 fi
 if [ "$stage" -le 6 ]; then
   log "stage 6: train one GMM per language ($num_gauss Gaussians, $max_iters iterations)"
   [ -x "$slid" ] || { echo "run.sh: no slid program at $slid (build it, or pass --slid)" >&2; exit 1; }
-  "$slid" train --config conf/mfcc.conf --num-gauss "$num_gauss" --max-iters "$max_iters" \
+  "$slid" train --config conf/mfcc.conf --num-gauss "$num_gauss" --iters "$max_iters" \
     --threads "$threads" --output "$exp/espeak.slid" "$data/train"
 fi
 if [ "$stage" -le 7 ]; then

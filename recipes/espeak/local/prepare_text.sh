@@ -27,6 +27,9 @@ grep -v '^\s*#' "$langs" | grep -v '^\s*$' | while read -r lang voice source scr
     *) echo "$0: $lang: unknown source kind '$kind'" >&2; exit 1 ;;
   esac > "$out/$lang.all"
   perl "$here/split_text.pl" "$test_percent" "$out/$lang.all" "$out/$lang.train" "$out/$lang.test"
-  echo "$lang: ${#files[@]} catalogues, $(wc -l < "$out/$lang.all") sentences," \
-       "$(wc -l < "$out/$lang.train") train, $(wc -l < "$out/$lang.test") test"
+  n_tr=$(wc -l < "$out/$lang.train"); n_te=$(wc -l < "$out/$lang.test")
+  echo "$lang: ${#files[@]} catalogues, $(wc -l < "$out/$lang.all") sentences, $n_tr train, $n_te test"
+  if [ "$n_tr" -lt "$min_sentences_per_side" ] || [ "$n_te" -lt "$min_sentences_per_side" ]; then
+    echo "$0: $lang: fewer than $min_sentences_per_side train or test sentences" >&2; exit 1
+  fi
 done
