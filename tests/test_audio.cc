@@ -20,6 +20,15 @@
 namespace fs = std::filesystem;
 using slid::Waveform;
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLID_HAS_ASAN 1
+#endif
+#endif
+#ifndef SLID_HAS_ASAN
+#define SLID_HAS_ASAN 0
+#endif
+
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
@@ -252,6 +261,33 @@ TEST_CASE("resampling preserves a sine's frequency, amplitude and phase") {
   }
 }
 
+TEST_CASE("files at 1 kHz and 384 kHz read at 8 and 16 kHz") {
+  struct Case {
+    const char* name;
+    int rate;
+    int format;
+    double freq;
+  };
+  const Case cases[] = {{"r1k.wav", 1000, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 100},
+                        {"r384k.wav", 384000, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1000},
+                        {"r384k.flac", 384000, SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 3000}};
+  for (const Case& c : cases) {
+    CAPTURE(std::string(c.name));
+    const std::string path = Tmp()(c.name);
+    WriteSnd(path, c.format, c.rate, 1, Sine(c.freq, 0.25, c.rate, 2.0));
+    for (int target : {8000, 16000}) {
+      CAPTURE(target);
+      Waveform w = slid::ReadAudio(path, target);
+      CHECK(w.rate_hz == target);
+      CHECK(w.samples.size() == static_cast<size_t>(2 * target));
+      // libsndfile writes floats with scale 2^(b-1)-1, hence the amplitude tolerance of 0.1%.
+      SineFit fit = FitSine(w, c.freq, w.samples.size() / 8, w.samples.size() * 7 / 8);
+      CHECK(fit.amplitude == doctest::Approx(0.25 * 32768).epsilon(1e-3));
+      CHECK(fit.residual_ratio < 1e-5);
+    }
+  }
+}
+
 TEST_CASE("resampling down removes tones above the new Nyquist frequency") {
   Waveform in;
   in.rate_hz = 48000;
@@ -349,7 +385,12 @@ TEST_CASE("AudioReader keeps memory bounded on a long file") {
   CHECK(chunks == 120);
   CHECK(total == static_cast<size_t>(1200) * 16000);
   MESSAGE("peak heap growth while streaming 20 min: " << peak / 1024 << " KiB");
+#if defined(__SANITIZE_ADDRESS__) || SLID_HAS_ASAN
+  MESSAGE("heap use not measurable with ASan's allocator (mallinfo2 reports 0): memory bound unchecked");
+#else
+  CHECK(peak > 0);  // the 10 s chunk alone is 625 KiB: if this fails, mallinfo2 does not see our heap
   CHECK(peak < 8u << 20);
+#endif
 }
 
 TEST_CASE("ReadAudioFromMemory decodes the same bytes as ReadAudio") {
