@@ -1,5 +1,6 @@
 #include "slid/gmm.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -80,9 +81,14 @@ void DiagGmm::BlockLogLikelihoods(const Matrix& frames, int64_t begin, int n, Ma
   out.rowwise() += gconsts_.transpose();
 }
 
-void LogSumExpRowsToPosteriors(int n, Matrix* loglik, Vector* frame_loglik) {
+int GmmBlockFrames(int num_gauss) {
+  return std::clamp((1 << 19) / std::max(num_gauss, 1), 256, kGmmBlockFrames);
+}
+
+void LogSumExpRowsToPosteriors(int n, Matrix* loglik, Vector* frame_loglik, Vector* posterior_sums) {
   if (frame_loglik->size() < n) frame_loglik->resize(n);
   const int k = static_cast<int>(loglik->cols());
+  if (posterior_sums && posterior_sums->size() != k) throw Error("LogSumExpRowsToPosteriors: posterior_sums has wrong size");
   for (int i = 0; i < n; ++i) {
     float* row = loglik->data() + static_cast<int64_t>(i) * k;  // row-major: contiguous
     Eigen::Map<Eigen::ArrayXf> r(row, k);
@@ -90,6 +96,8 @@ void LogSumExpRowsToPosteriors(int n, Matrix* loglik, Vector* frame_loglik) {
     r = (r - m).exp();
     const float s = r.sum();
     r *= 1.0f / s;
+    // Row-wise while the row is in cache (a column-wise sum of a row-major block is strided and slow).
+    if (posterior_sums) posterior_sums->array() += r;
     (*frame_loglik)[i] = m + std::log(s);
   }
 }
@@ -98,8 +106,9 @@ Matrix DiagGmm::ComponentLogLikelihoods(const Matrix& frames) const {
   if (NumGauss() == 0) throw Error("DiagGmm: scoring with an empty model");
   Matrix xx, out(frames.rows(), NumGauss());
   Matrix block;
-  for (int64_t b = 0; b < frames.rows(); b += kGmmBlockFrames) {
-    const int n = static_cast<int>(std::min<int64_t>(kGmmBlockFrames, frames.rows() - b));
+  const int block_frames = GmmBlockFrames(NumGauss());
+  for (int64_t b = 0; b < frames.rows(); b += block_frames) {
+    const int n = static_cast<int>(std::min<int64_t>(block_frames, frames.rows() - b));
     BlockLogLikelihoods(frames, b, n, &xx, &block);
     out.middleRows(b, n) = block.topRows(n);
   }
@@ -111,8 +120,9 @@ Vector DiagGmm::FrameLogLikelihoods(const Matrix& frames) const {
   Vector out(frames.rows());
   Matrix xx, block;
   Vector ll;
-  for (int64_t b = 0; b < frames.rows(); b += kGmmBlockFrames) {
-    const int n = static_cast<int>(std::min<int64_t>(kGmmBlockFrames, frames.rows() - b));
+  const int block_frames = GmmBlockFrames(NumGauss());
+  for (int64_t b = 0; b < frames.rows(); b += block_frames) {
+    const int n = static_cast<int>(std::min<int64_t>(block_frames, frames.rows() - b));
     BlockLogLikelihoods(frames, b, n, &xx, &block);
     LogSumExpRowsToPosteriors(n, &block, &ll);
     out.segment(b, n) = ll.head(n);

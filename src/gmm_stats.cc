@@ -33,17 +33,19 @@ double GmmStats::Accumulate(const DiagGmm& gmm, const Matrix& frames) {
     throw Error("GmmStats: frames have " + std::to_string(frames.cols()) + " dims, expected " + std::to_string(d));
   }
   double total = 0;
-  for (int64_t b = 0; b < frames.rows(); b += kGmmBlockFrames) {
-    const int n = static_cast<int>(std::min<int64_t>(kGmmBlockFrames, frames.rows() - b));
+  const int block_frames = GmmBlockFrames(k);
+  for (int64_t b = 0; b < frames.rows(); b += block_frames) {
+    const int n = static_cast<int>(std::min<int64_t>(block_frames, frames.rows() - b));
     gmm.BlockLogLikelihoods(frames, b, n, &xx_, &loglik_);
-    LogSumExpRowsToPosteriors(n, &loglik_, &frame_loglik_);
+    post_sums_.setZero(k);
+    LogSumExpRowsToPosteriors(n, &loglik_, &frame_loglik_, &post_sums_);
     auto post = loglik_.topRows(n);
     // Statistics of the block by one GEMM: gamma^T [x, x^2] (K x 2D), single precision over at most
-    // kGmmBlockFrames frames, then added into the double accumulators.
+    // GmmBlockFrames(K) frames, then added into the double accumulators.
     block_stats_.noalias() = post.transpose() * xx_.topRows(n);
     first_ += block_stats_.leftCols(d).cast<double>();
     second_ += block_stats_.rightCols(d).cast<double>();
-    occupancy_ += post.colwise().sum().transpose().cast<double>();
+    occupancy_ += post_sums_.cast<double>();
     total += frame_loglik_.head(n).cast<double>().sum();
   }
   num_frames_ += static_cast<double>(frames.rows());

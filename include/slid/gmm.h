@@ -8,9 +8,12 @@
 
 namespace slid {
 
-// Frames processed per internal block by the batched routines: bounds working memory to
-// kGmmBlockFrames x (K + 2 D) floats whatever the number of frames.
+// Largest number of frames processed per internal block by the batched routines: working memory is
+// bounded by kGmmBlockFrames x (K + 2 D) floats whatever the number of frames.
 constexpr int kGmmBlockFrames = 2048;
+// Frames per internal block for a model of num_gauss components: kGmmBlockFrames, reduced for large K
+// so that the frames x K block of log-likelihoods stays within about 2 MiB (cache resident).
+int GmmBlockFrames(int num_gauss);
 
 class DiagGmm {
  public:
@@ -56,8 +59,9 @@ class DiagGmm {
 
 // In place over the first n rows of *loglik (each K wide): replaces every row by the posteriors
 // exp(l - logsumexp(l)) and stores logsumexp(l) in (*frame_loglik)[i] (resized to at least n).
+// If posterior_sums is non-null (size K), the posterior rows are added into it (zeroth-order stats).
 // Stable for rows with very negative entries; a row with all entries -inf gives NaN (cannot happen
 // for a valid DiagGmm and finite frames).
-void LogSumExpRowsToPosteriors(int n, Matrix* loglik, Vector* frame_loglik);
+void LogSumExpRowsToPosteriors(int n, Matrix* loglik, Vector* frame_loglik, Vector* posterior_sums = nullptr);
 
 }  // namespace slid

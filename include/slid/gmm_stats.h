@@ -16,7 +16,7 @@ class GmmStats {
 
   // Adds the statistics of frames (N x D, D == dim) under `gmm` (same K and D, else slid::Error):
   // occupancy_k += sum_n gamma_nk, first_k += sum_n gamma_nk x_n, second_k += sum_n gamma_nk x_n^2.
-  // Posteriors and block products are single precision, blocks of kGmmBlockFrames are added into
+  // Posteriors and block products are single precision, blocks of GmmBlockFrames(K) frames are added into
   // the double accumulators. Returns the sum over frames of log p(x_n) (0 for N == 0).
   double Accumulate(const DiagGmm& gmm, const Matrix& frames);
   // this += other; throws slid::Error if the shapes differ.
@@ -40,7 +40,7 @@ class GmmStats {
   MatrixD second_;
   // Reusable work buffers (not part of the value; each thread owns its GmmStats).
   Matrix xx_, loglik_, block_stats_;
-  Vector frame_loglik_;
+  Vector frame_loglik_, post_sums_;
 };
 
 }  // namespace slid
