@@ -21,7 +21,7 @@ namespace {
 // libsndfile's normalised float (+-1.0 full scale) to Kaldi's 16-bit scale.
 constexpr float kKaldiScale = 32768.0f;
 // Source frames decoded per step; small enough to keep memory bounded at any sample rate.
-constexpr sf_count_t kBlockFrames = 8192;
+constexpr sf_count_t kBlockFrames = 16384;
 
 // An open libsndfile handle, from a path or from bytes in memory (virtual I/O).
 class SndFile {
@@ -62,24 +62,45 @@ class SndFile {
   // Returns the number of frames read (0 at the end). Throws on decoder errors and non-finite samples.
   sf_count_t ReadMono(sf_count_t max_frames, std::vector<float>* out) {
     const int c = info_.channels;
-    interleaved_.resize(static_cast<size_t>(max_frames) * c);
-    sf_count_t got = sf_readf_float(file_, interleaved_.data(), max_frames);
+    const size_t start = out->size();
+    sf_count_t got;
+    if (c == 1) {  // decode straight into the output
+      out->resize(start + static_cast<size_t>(max_frames));
+      got = sf_readf_float(file_, out->data() + start, max_frames);
+    } else {
+      interleaved_.resize(static_cast<size_t>(max_frames) * c);
+      got = sf_readf_float(file_, interleaved_.data(), max_frames);
+    }
     if (got < 0) got = 0;
+    out->resize(start + static_cast<size_t>(got));
     if (got == 0 && sf_error(file_) != SF_ERR_NO_ERROR)
       ThrowFileError(name_, std::string("decoding failed: ") + sf_strerror(file_));
-    const size_t start = out->size();
-    out->resize(start + static_cast<size_t>(got));
-    const float scale = kKaldiScale / static_cast<float>(c);
-    for (sf_count_t f = 0; f < got; ++f) {
-      const float* x = &interleaved_[static_cast<size_t>(f) * c];
-      float sum = 0.0f;
-      for (int ch = 0; ch < c; ++ch) sum += x[ch];
-      const float v = sum * scale;
-      // NaN/Inf in any channel shows in the mix (Inf - Inf is NaN); huge finite floats overflow to Inf.
-      if (!std::isfinite(v))
-        ThrowFileError(name_, "sample " + std::to_string(read_ + f) + " is NaN or infinite");
-      (*out)[start + static_cast<size_t>(f)] = v;
+    float* y = out->data() + start;
+    const size_t n = static_cast<size_t>(got);
+    // NaN/Inf in any channel shows in the mix (Inf - Inf is NaN); huge finite floats overflow to
+    // Inf. The test is branch-free so the loops vectorise; the offending index is found afterwards.
+    bool bad = false;
+    if (c == 1) {
+      for (size_t i = 0; i < n; ++i) {
+        const float v = y[i] * kKaldiScale;
+        y[i] = v;
+        bad |= !(std::fabs(v) <= std::numeric_limits<float>::max());
+      }
+    } else {
+      const float scale = kKaldiScale / static_cast<float>(c);
+      const float* x = interleaved_.data();
+      for (size_t i = 0; i < n; ++i) {
+        float sum = 0.0f;
+        for (int ch = 0; ch < c; ++ch) sum += x[i * c + ch];
+        const float v = sum * scale;
+        y[i] = v;
+        bad |= !(std::fabs(v) <= std::numeric_limits<float>::max());
+      }
     }
+    if (bad)
+      for (size_t i = 0; i < n; ++i)
+        if (!std::isfinite(y[i]))
+          ThrowFileError(name_, "sample " + std::to_string(read_ + static_cast<sf_count_t>(i)) + " is NaN or infinite");
     read_ += got;
     return got;
   }
@@ -219,7 +240,7 @@ class AudioReader::Impl {
     if (out_rate_ != file_->rate_hz())
       resampler_ = std::make_unique<SoxrStream>(file_->rate_hz(), out_rate_, file_->name());
     // Decode the first block now, so that an empty or undecodable file fails at open time.
-    Pump();
+    Pump(&pending_);
     if (file_->frames_read() == 0) ThrowFileError(file_->name(), "contains no audio samples");
   }
 
@@ -227,7 +248,7 @@ class AudioReader::Impl {
     if (!(max_seconds > 0)) ThrowFileError(file_->name(), "chunk length must be positive");
     const double want_d = std::max(1.0, std::round(max_seconds * out_rate_));
     const size_t want = want_d > 1e9 ? static_cast<size_t>(1e9) : static_cast<size_t>(want_d);
-    while (pending_.size() - head_ < want && !done_) Pump();
+    while (pending_.size() - head_ < want && !done_) Pump(&pending_);
     const size_t n = std::min(want, pending_.size() - head_);
     chunk->rate_hz = out_rate_;
     chunk->samples.assign(pending_.begin() + static_cast<std::ptrdiff_t>(head_),
@@ -241,14 +262,16 @@ class AudioReader::Impl {
     return n > 0;
   }
 
-  // Reads everything left into one waveform.
+  // Reads everything left into one waveform, decoding straight into it.
   Waveform ReadAll() {
-    while (!done_) Pump();
     Waveform w;
     w.rate_hz = out_rate_;
+    const double expected = static_cast<double>(file_->frames()) * out_rate_ / file_->rate_hz();
+    if (file_->frames() > 0 && expected < 4e9) w.samples.reserve(static_cast<size_t>(expected) + kBlockFrames * 4);
     w.samples.assign(pending_.begin() + static_cast<std::ptrdiff_t>(head_), pending_.end());
-    pending_.clear();
+    pending_ = std::vector<float>();
     head_ = 0;
+    while (!done_) Pump(&w.samples);
     return w;
   }
 
@@ -260,25 +283,24 @@ class AudioReader::Impl {
   int source_channels() const { return file_->channels(); }
 
  private:
-  // Decodes one block (and resamples it), or at the end flushes the resampler and checks that the
-  // decoder delivered every frame its header promised.
-  void Pump() {
+  // Decodes one block (and resamples it) onto *dest, or at the end flushes the resampler and
+  // checks that the decoder delivered every frame its header promised.
+  void Pump(std::vector<float>* dest) {
     if (done_) return;
-    block_.clear();
-    const sf_count_t got = file_->ReadMono(kBlockFrames, &block_);
-    if (got > 0) {
-      if (resampler_)
-        resampler_->Process(block_.data(), block_.size(), &pending_);
-      else
-        pending_.insert(pending_.end(), block_.begin(), block_.end());
-      return;
+    if (!resampler_ && file_->ReadMono(kBlockFrames, dest) > 0) return;
+    if (resampler_) {
+      block_.clear();
+      if (file_->ReadMono(kBlockFrames, &block_) > 0) {
+        resampler_->Process(block_.data(), block_.size(), dest);
+        return;
+      }
     }
     const sf_count_t promised = file_->frames();
     if (promised > 0 && promised != SF_COUNT_MAX && file_->frames_read() < promised)
       ThrowFileError(file_->name(), "truncated: header promises " + std::to_string(promised) +
                                         " frames, only " + std::to_string(file_->frames_read()) +
                                         " could be decoded");
-    if (resampler_ && file_->frames_read() > 0) resampler_->Process(nullptr, 0, &pending_);
+    if (resampler_ && file_->frames_read() > 0) resampler_->Process(nullptr, 0, dest);
     done_ = true;
   }
 
