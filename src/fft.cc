@@ -64,3 +64,92 @@ void RealFft::PowerSpectrum(const float* in, float* power,
 }
 
 }  // namespace slid
+
+namespace slid {
+
+BatchRealFft::BatchRealFft(int n) : n_(n), m_(n / 2), log2m_(0) {
+  if (n < 4 || (n & (n - 1)) != 0) throw Error("BatchRealFft: size must be a power of two >= 4, got " + std::to_string(n));
+  while ((1 << log2m_) < m_) ++log2m_;
+  bitrev_.resize(m_);
+  for (int k = 0; k < m_; ++k) {
+    int r = 0;
+    for (int b = 0; b < log2m_; ++b)
+      if (k & (1 << b)) r |= 1 << (log2m_ - 1 - b);
+    bitrev_[k] = r;
+  }
+  tw_re_.resize(m_ / 2 + 1);
+  tw_im_.resize(m_ / 2 + 1);
+  for (int j = 0; j <= m_ / 2; ++j) {
+    double a = -2.0 * M_PI * j / m_;
+    tw_re_[j] = static_cast<float>(std::cos(a));
+    tw_im_[j] = static_cast<float>(std::sin(a));
+  }
+  sp_re_.resize(m_ + 1);
+  sp_im_.resize(m_ + 1);
+  for (int k = 0; k <= m_; ++k) {
+    double a = -2.0 * M_PI * k / n_;
+    sp_re_[k] = static_cast<float>(std::cos(a));
+    sp_im_[k] = static_cast<float>(std::sin(a));
+  }
+}
+
+void BatchRealFft::PowerSpectra(const float* frames, float* power, std::vector<float>* scratch) const {
+  constexpr int L = kLanes;
+  const int m = m_;
+  scratch->resize(2 * static_cast<size_t>(m) * L);
+  float* __restrict re = scratch->data();
+  float* __restrict im = re + static_cast<size_t>(m) * L;
+  // Load z_l[k] = x_l[2k] + i x_l[2k+1] in bit-reversed order, lanes innermost.
+  for (int k = 0; k < m; ++k) {
+    float* r = re + static_cast<size_t>(bitrev_[k]) * L;
+    float* i = im + static_cast<size_t>(bitrev_[k]) * L;
+    for (int l = 0; l < L; ++l) {
+      r[l] = frames[static_cast<size_t>(l) * n_ + 2 * k];
+      i[l] = frames[static_cast<size_t>(l) * n_ + 2 * k + 1];
+    }
+  }
+  // Iterative decimation-in-time radix-2 butterflies.
+  for (int s = 2, stride = m / 2; s <= m; s <<= 1, stride >>= 1) {
+    const int half = s / 2;
+    for (int g = 0; g < m; g += s) {
+      for (int j = 0; j < half; ++j) {
+        const float wr = tw_re_[j * stride], wi = tw_im_[j * stride];
+        float* __restrict ar = re + static_cast<size_t>(g + j) * L;
+        float* __restrict ai = im + static_cast<size_t>(g + j) * L;
+        float* __restrict br = ar + static_cast<size_t>(half) * L;
+        float* __restrict bi = ai + static_cast<size_t>(half) * L;
+        for (int l = 0; l < L; ++l) {
+          float tr = wr * br[l] - wi * bi[l];
+          float ti = wr * bi[l] + wi * br[l];
+          br[l] = ar[l] - tr;
+          bi[l] = ai[l] - ti;
+          ar[l] += tr;
+          ai[l] += ti;
+        }
+      }
+    }
+  }
+  // Real split: X[k] = E[k] + w^k O[k], E = (Z[k] + conj Z[m-k]) / 2, O = (Z[k] - conj Z[m-k]) / (2i).
+  for (int l = 0; l < L; ++l) {
+    float s = re[l] + im[l], d = re[l] - im[l];
+    power[l] = s * s;
+    power[static_cast<size_t>(m) * L + l] = d * d;
+  }
+  for (int k = 1; k < m; ++k) {
+    const float* zr = re + static_cast<size_t>(k) * L;
+    const float* zi = im + static_cast<size_t>(k) * L;
+    const float* cr = re + static_cast<size_t>(m - k) * L;
+    const float* ci = im + static_cast<size_t>(m - k) * L;
+    const float wr = sp_re_[k], wi = sp_im_[k];
+    float* p = power + static_cast<size_t>(k) * L;
+    for (int l = 0; l < L; ++l) {
+      float er = 0.5f * (zr[l] + cr[l]), ei = 0.5f * (zi[l] - ci[l]);
+      float orr = 0.5f * (zi[l] + ci[l]), oi = -0.5f * (zr[l] - cr[l]);
+      float xr = er + wr * orr - wi * oi;
+      float xi = ei + wr * oi + wi * orr;
+      p[l] = xr * xr + xi * xi;
+    }
+  }
+}
+
+}  // namespace slid

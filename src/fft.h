@@ -27,3 +27,30 @@ class RealFft {
 };
 
 }  // namespace slid
+
+namespace slid {
+
+// Power spectra of kLanes real frames at once, for power-of-two sizes: an iterative radix-2 FFT whose
+// every "sample" is a vector of kLanes floats, one per frame (structure of arrays), so each butterfly
+// is a handful of full-width SIMD operations with no shuffles. Same maths as RealFft (n/2-point
+// complex FFT + real split); tests/test_mfcc.cc checks the two agree.
+class BatchRealFft {
+ public:
+  static constexpr int kLanes = 16;
+
+  explicit BatchRealFft(int n);  // n a power of two, >= 4
+
+  int size() const { return n_; }
+
+  // frames: kLanes rows of n floats (row l at frames + l * n). power: (n/2 + 1) x kLanes,
+  // power[k * kLanes + l] = |X_l[k]|^2. `scratch` is caller-owned work space (resized here).
+  void PowerSpectra(const float* frames, float* power, std::vector<float>* scratch) const;
+
+ private:
+  int n_, m_, log2m_;
+  std::vector<int> bitrev_;         // bit reversal of 0..m-1 over log2(m) bits
+  std::vector<float> tw_re_, tw_im_;  // exp(-2 pi i j / m), j = 0..m/2-1
+  std::vector<float> sp_re_, sp_im_;  // exp(-2 pi i k / n), k = 0..m (real split)
+};
+
+}  // namespace slid

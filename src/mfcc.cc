@@ -19,7 +19,7 @@ namespace slid {
 namespace {
 
 constexpr float kEpsilon = std::numeric_limits<float>::epsilon();
-constexpr int kBlockFrames = 64;  // frames processed together (DCT as one matrix product)
+constexpr int kBlockFrames = BatchRealFft::kLanes;  // frames processed together (one batched FFT, one DCT GEMM)
 
 double MelScale(double hz) { return 1127.0 * std::log(1.0 + hz / 700.0); }
 
@@ -89,6 +89,7 @@ class MfccComputer::Impl {
         frame_shift(FrameSamples(rate, o.frame_shift_ms)),
         padded(o.round_to_power_of_two ? RoundUpToPowerOfTwo(frame_length) : frame_length),
         fft(padded) {
+    if (padded >= 4 && (padded & (padded - 1)) == 0) batch_fft = std::make_unique<BatchRealFft>(padded);
     BuildWindow();
     BuildMelBanks();
     BuildDct();
@@ -179,70 +180,95 @@ class MfccComputer::Impl {
     }
   }
 
+  // Dither, DC removal, raw energy, pre-emphasis and window, in place on one frame (Kaldi's
+  // ProcessWindow order). Returns the log-energy (only meaningful if use_energy).
+  float ProcessFrame(float* w, std::mt19937* rng, std::normal_distribution<float>* gauss) const {
+    float log_energy = 0.0f;
+    if (opts.dither != 0.0f)
+      for (int i = 0; i < frame_length; ++i) w[i] += opts.dither * (*gauss)(*rng);
+    if (opts.remove_dc_offset) {
+      float sum = 0.0f;
+      for (int i = 0; i < frame_length; ++i) sum += w[i];
+      float mean = sum / frame_length;
+      for (int i = 0; i < frame_length; ++i) w[i] -= mean;
+    }
+    if (opts.use_energy && opts.raw_energy) {
+      float e = 0.0f;
+      for (int i = 0; i < frame_length; ++i) e += w[i] * w[i];
+      log_energy = std::log(std::max(e, kEpsilon));
+    }
+    const float coeff = opts.preemphasis_coefficient;
+    if (coeff != 0.0f) {
+      for (int i = frame_length - 1; i > 0; --i) w[i] -= coeff * w[i - 1];
+      w[0] -= coeff * w[0];
+    }
+    const float* win = window.data();
+    for (int i = 0; i < frame_length; ++i) w[i] *= win[i];
+    // w[frame_length..padded) is zero padding.
+    if (opts.use_energy && !opts.raw_energy) {
+      float e = 0.0f;
+      for (int i = 0; i < frame_length; ++i) e += w[i] * w[i];
+      log_energy = std::log(std::max(e, kEpsilon));
+    }
+    return log_energy;
+  }
+
   Matrix Compute(const float* x, int64_t n) const {
     const int64_t num_frames = n > 0 ? NumFrames(n) : 0;
     const int num_ceps = opts.num_ceps, num_bins = opts.num_mel_bins;
     Matrix out(num_frames, num_ceps);
     if (num_frames == 0) return out;
 
+    constexpr int L = kBlockFrames;
     const int spec_len = padded / 2 + 1;
-    std::vector<float> frame(padded, 0.0f);
-    std::vector<float> power(static_cast<size_t>(kBlockFrames) * spec_len);
+    std::vector<float> frames(static_cast<size_t>(L) * padded, 0.0f);  // zero padding stays zero
+    std::vector<float> power(static_cast<size_t>(L) * spec_len);
     std::vector<std::complex<float>> scratch;
-    std::vector<float> log_energy(kBlockFrames);
-    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> log_mel(kBlockFrames, num_bins);
+    std::vector<float> batch_scratch;
+    std::vector<float> log_energy(L), acc(L);
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> log_mel(L, num_bins);
     std::mt19937 rng(opts.dither_seed);
     std::normal_distribution<float> gauss(0.0f, 1.0f);
-    const bool need_energy = opts.use_energy;
-    const float coeff = opts.preemphasis_coefficient;
-    const float* win = window.data();
 
-    for (int64_t b0 = 0; b0 < num_frames; b0 += kBlockFrames) {
-      const int nb = static_cast<int>(std::min<int64_t>(kBlockFrames, num_frames - b0));
+    for (int64_t b0 = 0; b0 < num_frames; b0 += L) {
+      const int nb = static_cast<int>(std::min<int64_t>(L, num_frames - b0));
       for (int f = 0; f < nb; ++f) {
-        float* w = frame.data();
+        float* w = frames.data() + static_cast<size_t>(f) * padded;
         ExtractFrame(x, n, b0 + f, w);
-        if (opts.dither != 0.0f)
-          for (int i = 0; i < frame_length; ++i) w[i] += opts.dither * gauss(rng);
-        if (opts.remove_dc_offset) {
-          float sum = 0.0f;
-          for (int i = 0; i < frame_length; ++i) sum += w[i];
-          float mean = sum / frame_length;
-          for (int i = 0; i < frame_length; ++i) w[i] -= mean;
-        }
-        if (need_energy && opts.raw_energy) {
-          float e = 0.0f;
-          for (int i = 0; i < frame_length; ++i) e += w[i] * w[i];
-          log_energy[f] = std::log(std::max(e, kEpsilon));
-        }
-        if (coeff != 0.0f) {
-          for (int i = frame_length - 1; i > 0; --i) w[i] -= coeff * w[i - 1];
-          w[0] -= coeff * w[0];
-        }
-        for (int i = 0; i < frame_length; ++i) w[i] *= win[i];
-        // frame[frame_length..padded) stays zero.
-        if (need_energy && !opts.raw_energy) {
-          float e = 0.0f;
-          for (int i = 0; i < frame_length; ++i) e += w[i] * w[i];
-          log_energy[f] = std::log(std::max(e, kEpsilon));
-        }
-        fft.PowerSpectrum(w, power.data() + static_cast<size_t>(f) * spec_len, &scratch);
+        log_energy[f] = ProcessFrame(w, &rng, &gauss);
       }
-      for (int f = 0; f < nb; ++f) {
-        const float* p = power.data() + static_cast<size_t>(f) * spec_len;
-        float* lm = log_mel.row(f).data();
+      if (batch_fft) {
+        // Lanes nb..L-1 of the last block hold stale frames; their outputs are ignored.
+        batch_fft->PowerSpectra(frames.data(), power.data(), &batch_scratch);
         for (int b = 0; b < num_bins; ++b) {
           const std::vector<float>& wt = mel_weights[b];
-          const float* pp = p + mel_start[b];
-          float e = 0.0f;
-          for (size_t i = 0; i < wt.size(); ++i) e += wt[i] * pp[i];
-          lm[b] = std::log(std::max(e, kEpsilon));
+          const float* p = power.data() + static_cast<size_t>(mel_start[b]) * L;
+          std::fill(acc.begin(), acc.end(), 0.0f);
+          float* a = acc.data();
+          for (size_t i = 0; i < wt.size(); ++i) {
+            const float wi = wt[i];
+            const float* pi = p + i * L;
+            for (int l = 0; l < L; ++l) a[l] += wi * pi[l];
+          }
+          for (int f = 0; f < nb; ++f) log_mel(f, b) = std::log(std::max(a[f], kEpsilon));
+        }
+      } else {
+        for (int f = 0; f < nb; ++f) {
+          float* p = power.data() + static_cast<size_t>(f) * spec_len;
+          fft.PowerSpectrum(frames.data() + static_cast<size_t>(f) * padded, p, &scratch);
+          for (int b = 0; b < num_bins; ++b) {
+            const std::vector<float>& wt = mel_weights[b];
+            const float* pp = p + mel_start[b];
+            float e = 0.0f;
+            for (size_t i = 0; i < wt.size(); ++i) e += wt[i] * pp[i];
+            log_mel(f, b) = std::log(std::max(e, kEpsilon));
+          }
         }
       }
       auto block = out.middleRows(b0, nb);
       block.noalias() = log_mel.topRows(nb) * dct;
       if (opts.cepstral_lifter != 0.0f) block.array().rowwise() *= lifter.array().transpose();
-      if (need_energy)
+      if (opts.use_energy)
         for (int f = 0; f < nb; ++f) block(f, 0) = std::max(log_energy[f], log_energy_floor);
     }
     return out;
@@ -251,7 +277,8 @@ class MfccComputer::Impl {
   MfccOptions opts;
   int rate_hz;
   int frame_length, frame_shift, padded;
-  RealFft fft;
+  RealFft fft;                          // any size (kissfft)
+  std::unique_ptr<BatchRealFft> batch_fft;  // power-of-two sizes: 16 frames per call
   std::vector<float> window;
   std::vector<int> mel_start;
   std::vector<std::vector<float>> mel_weights;
