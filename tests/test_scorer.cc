@@ -1,0 +1,175 @@
+// Scorer: the stacked-GEMM scores agree with DiagGmm's own (independent) log-likelihoods, posteriors
+// are the stated softmax, restriction and too-little-speech behave, and the streamed file path agrees
+// with the in-memory one.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <unistd.h>
+
+#include "slid/error.h"
+#include "slid/model.h"
+#include "slid/scorer.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+slid::LanguageModelSet RandomModel(int num_lang, int k, int seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> n(0.f, 1.f);
+  std::uniform_real_distribution<float> u(0.3f, 3.0f);
+  slid::LanguageModelSet m;
+  const int d = slid::Frontend(m.frontend).Dim();
+  for (int l = 0; l < num_lang; ++l) {
+    slid::Vector w(k);
+    slid::Matrix mu(k, d), var(k, d);
+    for (int i = 0; i < k; ++i) {
+      w[i] = u(rng);
+      for (int j = 0; j < d; ++j) {
+        mu(i, j) = n(rng) + 0.5f * l;
+        var(i, j) = u(rng);
+      }
+    }
+    w /= w.sum();
+    m.languages.push_back("l" + std::to_string(l));
+    m.gmms.emplace_back(w, mu, var);
+  }
+  return m;
+}
+
+slid::Matrix RandomFrames(int rows, int d, float shift, int seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> n(0.f, 1.f);
+  slid::Matrix x(rows, d);
+  for (int i = 0; i < x.size(); ++i) x.data()[i] = n(rng) + shift;
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("Scores equal each GMM's average log-likelihood; posteriors are the softmax") {
+  const slid::LanguageModelSet m = RandomModel(4, 16, 1);
+  const slid::Scorer s(m, {});
+  const slid::Matrix x = RandomFrames(1000, m.Dim(), 0.5f, 2);  // 1000 frames = 10 s of speech
+  const slid::ScoreResult r = s.ScoreFeatures(x, 12.0);
+  REQUIRE(r.avg_loglik.size() == 4);
+  for (int l = 0; l < 4; ++l) {
+    // Reference: DiagGmm::AverageLogLikelihood (per-model blocked path).
+    const double ref = m.gmms[l].AverageLogLikelihood(x);
+    CHECK(r.avg_loglik[l] == doctest::Approx(ref).epsilon(1e-5));
+  }
+  double z = 0;
+  for (double a : r.avg_loglik) z += std::exp(a - r.avg_loglik[0]);
+  double sum = 0;
+  for (int l = 0; l < 4; ++l) {
+    CHECK(r.posteriors[l] == doctest::Approx(std::exp(r.avg_loglik[l] - r.avg_loglik[0]) / z).epsilon(1e-9));
+    sum += r.posteriors[l];
+  }
+  CHECK(sum == doctest::Approx(1.0));
+  int best = 0;
+  for (int l = 1; l < 4; ++l)
+    if (r.avg_loglik[l] > r.avg_loglik[best]) best = l;
+  CHECK(r.best == best);
+  CHECK(r.best == 1);  // frames shifted by +0.5 match language 1's means (shifted by 0.5 x l)
+  CHECK(r.num_frames == 1000);
+  CHECK(r.speech_seconds == doctest::Approx(10.0));
+  CHECK(r.audio_seconds == 12.0);
+  CHECK_FALSE(r.too_little_speech);
+}
+
+TEST_CASE("posterior_scale sharpens the posteriors") {
+  const slid::LanguageModelSet m = RandomModel(3, 8, 5);
+  const slid::Matrix x = RandomFrames(300, m.Dim(), 0.0f, 6);
+  slid::ScorerOptions o;
+  o.posterior_scale = 300;  // = number of frames: the Bayes posterior under frame independence
+  const slid::ScoreResult a = slid::Scorer(m, {}).ScoreFeatures(x);
+  const slid::ScoreResult b = slid::Scorer(m, o).ScoreFeatures(x);
+  CHECK(b.posteriors[b.best] >= a.posteriors[a.best]);
+  CHECK(b.posteriors[b.best] > 0.99);
+  CHECK(a.best == b.best);
+}
+
+TEST_CASE("Restricting the candidate languages") {
+  const slid::LanguageModelSet m = RandomModel(4, 8, 3);
+  const slid::Matrix x = RandomFrames(200, m.Dim(), 1.5f, 4);  // nearest to l3
+  const slid::ScoreResult all = slid::Scorer(m, {}).ScoreFeatures(x);
+  CHECK(all.best == 3);
+  slid::ScorerOptions o;
+  o.languages = {"l2", "l0"};
+  const slid::Scorer s(m, o);
+  CHECK(s.languages() == std::vector<std::string>{"l0", "l2"});  // model order
+  const slid::ScoreResult r = s.ScoreFeatures(x);
+  REQUIRE(r.avg_loglik.size() == 2);
+  CHECK(r.avg_loglik[0] == doctest::Approx(all.avg_loglik[0]));
+  CHECK(r.avg_loglik[1] == doctest::Approx(all.avg_loglik[2]));
+  CHECK(r.best == 1);
+  o.languages = {"xx"};
+  try {
+    slid::Scorer bad(m, o);
+    FAIL("expected an error");
+  } catch (const slid::Error& e) {
+    CHECK(std::string(e.what()).find("'xx' is not in the model") != std::string::npos);
+  }
+}
+
+TEST_CASE("Too little speech gives no decision") {
+  const slid::LanguageModelSet m = RandomModel(2, 4, 9);
+  slid::ScorerOptions o;
+  o.min_speech_seconds = 1.0;
+  const slid::Scorer s(m, o);
+  const slid::ScoreResult few = s.ScoreFeatures(RandomFrames(50, m.Dim(), 0, 1));  // 0.5 s
+  CHECK(few.too_little_speech);
+  CHECK(few.best == -1);
+  CHECK(few.avg_loglik.size() == 2);  // scores still reported
+  const slid::ScoreResult none = s.ScoreFeatures(slid::Matrix(0, m.Dim()));
+  CHECK(none.too_little_speech);
+  CHECK(none.avg_loglik.empty());
+  const slid::ScoreResult enough = s.ScoreFeatures(RandomFrames(100, m.Dim(), 0, 1));
+  CHECK_FALSE(enough.too_little_speech);
+  CHECK(enough.best >= 0);
+  CHECK_THROWS_AS(s.ScoreFeatures(slid::Matrix(10, 3)), slid::Error);
+}
+
+TEST_CASE("ScoreFile streams in segments and agrees with the in-memory path") {
+  const fs::path dir = fs::temp_directory_path() / ("slid_test_scorer_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "tone.wav").string();
+  // 6 s of a modulated tone with noise at 16 kHz, 16-bit.
+  const int rate = 16000, n = 6 * rate;
+  std::vector<int16_t> pcm(n);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> noise(0.f, 300.f);
+  for (int i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / rate;
+    const double env = 0.5 + 0.5 * std::sin(2 * M_PI * 3 * t);
+    pcm[i] = static_cast<int16_t>(env * 8000 * std::sin(2 * M_PI * (200 + 50 * std::sin(t)) * t) + noise(rng));
+  }
+  {
+    std::ofstream o(path, std::ios::binary);
+    auto u32 = [&](uint32_t v) { o.write(reinterpret_cast<const char*>(&v), 4); };
+    auto u16 = [&](uint16_t v) { o.write(reinterpret_cast<const char*>(&v), 2); };
+    o.write("RIFF", 4); u32(36 + 2 * n); o.write("WAVEfmt ", 8); u32(16); u16(1); u16(1); u32(rate);
+    u32(2 * rate); u16(2); u16(16); o.write("data", 4); u32(2 * n);
+    o.write(reinterpret_cast<const char*>(pcm.data()), 2 * n);
+  }
+  const slid::LanguageModelSet m = RandomModel(3, 8, 11);
+  const slid::Scorer whole(m, {});
+  const slid::ScoreResult a = whole.ScoreFile(path);
+  const slid::ScoreResult b = whole.ScoreWaveform(slid::ReadAudio(path, 16000));
+  CHECK(a.audio_seconds == doctest::Approx(6.0));
+  CHECK(a.num_frames == b.num_frames);
+  REQUIRE(a.avg_loglik.size() == 3);
+  for (int l = 0; l < 3; ++l) CHECK(a.avg_loglik[l] == doctest::Approx(b.avg_loglik[l]).epsilon(1e-6));
+  // In 2-second segments: same audio length, frames within the per-segment edge losses.
+  slid::ScorerOptions o;
+  o.segment_seconds = 2.0;
+  const slid::ScoreResult c = slid::Scorer(m, o).ScoreFile(path);
+  CHECK(c.audio_seconds == doctest::Approx(6.0));
+  CHECK(std::abs(c.num_frames - a.num_frames) <= 3 * 25);
+  CHECK_THROWS_AS(whole.ScoreFile((dir / "missing.wav").string()), slid::Error);
+  fs::remove_all(dir);
+}

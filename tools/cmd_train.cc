@@ -1,0 +1,332 @@
+// `slid train DATA -o MODEL`: one diagonal GMM per language, trained with EM on the features of
+// every file of that language (computed once per file, threads over files, spilled to an on-disk
+// feature cache when a language's features outgrow --max-memory-mb).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "command.h"
+#include "frontend_flags.h"
+#include "ordered_parallel.h"
+#include "progress.h"
+#include "report.h"
+#include "slid/dataset.h"
+#include "slid/em.h"
+#include "slid/error.h"
+#include "slid/feature_cache.h"
+#include "slid/frontend.h"
+#include "slid/model.h"
+#include "slid/version.h"
+
+namespace slid::tool {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TrainArgs {
+  std::string data;
+  std::string output;
+  int num_gauss = 256;
+  int iters = 20;
+  int threads = 1;
+  int seed = 0;
+  double var_floor_rel = 1e-3;
+  std::string init = "kmeans";
+  std::string cache_dir;
+  double max_memory_mb = 1024;
+  bool quiet = false;
+  FrontendFlags frontend;
+};
+
+// Features of one language: in memory until they outgrow the budget, then in a cache file.
+class LanguageFrames {
+ public:
+  LanguageFrames(std::string cache_path, int dim, int64_t max_memory_frames)
+      : cache_path_(std::move(cache_path)), dim_(dim), max_frames_(max_memory_frames) {}
+  ~LanguageFrames() {
+    writer_.reset();
+    if (on_disk_) {
+      std::error_code ec;
+      fs::remove(cache_path_, ec);
+    }
+  }
+  void Append(const Matrix& m) {
+    if (m.rows() == 0) return;
+    frames_ += m.rows();
+    if (!writer_ && frames_ > max_frames_) {
+      // Spill: from now on every block goes to disk; memory stays at one file's features.
+      writer_ = std::make_unique<FeatureCacheWriter>(cache_path_, dim_);
+      for (const Matrix& b : blocks_) writer_->Append(b);
+      blocks_.clear();
+      blocks_.shrink_to_fit();
+      on_disk_ = true;
+    }
+    if (writer_)
+      writer_->Append(m);
+    else
+      blocks_.push_back(m);
+  }
+  int64_t frames() const { return frames_; }
+  bool on_disk() const { return on_disk_; }
+  // Trains on the frames, streaming from disk if spilled.
+  EmResult Train(const EmOptions& opts, const std::function<void(const EmProgress&)>& cb) {
+    if (writer_) {
+      writer_->Close();
+      writer_.reset();
+      FeatureCacheSource src(cache_path_);
+      return TrainDiagGmm(src, opts, cb);
+    }
+    Matrix all(frames_, dim_);
+    int64_t row = 0;
+    for (const Matrix& b : blocks_) {
+      all.middleRows(row, b.rows()) = b;
+      row += b.rows();
+    }
+    blocks_.clear();
+    blocks_.shrink_to_fit();
+    MatrixFrameSource src(all);
+    return TrainDiagGmm(src, opts, cb);
+  }
+
+ private:
+  std::string cache_path_;
+  int dim_;
+  int64_t max_frames_;
+  int64_t frames_ = 0;
+  bool on_disk_ = false;
+  std::vector<Matrix> blocks_;
+  std::unique_ptr<FeatureCacheWriter> writer_;
+};
+
+struct FileResult {
+  Matrix features;
+  double seconds = 0;
+  std::string error;  // non-empty: the file failed
+};
+
+std::string OneLineError(const std::string& name, const std::string& what) {
+  return what.rfind(name + ":", 0) == 0 ? what : name + ": " + what;
+}
+
+int Run(TrainArgs& args) {
+  FrontendOptions fopts;
+  try {
+    fopts = args.frontend.Resolve();
+  } catch (const Error& e) {
+    std::fprintf(stderr, "slid: error: %s\n", e.what());
+    return kExitUsage;
+  }
+  const Dataset data = LoadDataset(args.data);
+  const Frontend frontend(fopts);
+  const int dim = frontend.Dim();
+  Progress progress("slid train", args.quiet);
+  progress.Line(std::to_string(data.entries.size()) + " files in " + std::to_string(data.languages.size()) +
+                " languages (" + data.format + " data at " + data.root + "), " + std::to_string(dim) +
+                "-dim features, " + std::to_string(args.num_gauss) + " Gaussians, " + std::to_string(args.threads) +
+                " threads");
+
+  std::string cache_dir = args.cache_dir;
+  bool made_cache_dir = false;
+  if (cache_dir.empty()) {
+    cache_dir = (fs::temp_directory_path() / ("slid-train-" + std::to_string(::getpid()))).string();
+  }
+  if (!fs::exists(cache_dir)) {
+    std::error_code ec;
+    fs::create_directories(cache_dir, ec);
+    if (ec) ThrowFileError(cache_dir, "cannot create the feature cache folder: " + ec.message());
+    made_cache_dir = true;
+  }
+  struct CleanUp {
+    std::string dir;
+    bool remove;
+    ~CleanUp() {
+      std::error_code ec;
+      if (remove) fs::remove_all(dir, ec);
+    }
+  } cleanup{cache_dir, made_cache_dir};
+
+  const int64_t max_frames =
+      static_cast<int64_t>(args.max_memory_mb * 1024 * 1024 / (sizeof(float) * dim) / data.languages.size());
+  std::map<std::string, std::unique_ptr<LanguageFrames>> frames;
+  std::map<std::string, int> files_ok, files_failed, files_silent;
+  std::map<std::string, double> seconds;
+  for (const auto& l : data.languages)
+    frames[l] = std::make_unique<LanguageFrames>(
+        (fs::path(cache_dir) / (l + "." + std::to_string(::getpid()) + ".feats")).string(), dim, max_frames);
+
+  // Phase 1: features, once per file, threads over files, appended in data order.
+  int failed = 0;
+  double total_seconds = 0;
+  int64_t total_frames = 0;
+  progress.StartPhase("features", static_cast<int64_t>(data.entries.size()), "files");
+  OrderedParallel<FileResult>(
+      data.entries.size(), args.threads,
+      [&](size_t i) {
+        FileResult r;
+        const DataEntry& e = data.entries[i];
+        try {
+          const Waveform wav = ReadEntryAudio(e, fopts.sample_rate_hz);
+          r.seconds = wav.Seconds();
+          r.features = frontend.Compute(wav);
+        } catch (const std::exception& ex) {
+          r.error = OneLineError(EntryName(e), ex.what());
+        }
+        return r;
+      },
+      [&](size_t i, FileResult r) {
+        const DataEntry& e = data.entries[i];
+        if (!r.error.empty()) {
+          ++failed;
+          ++files_failed[e.language];
+          progress.Warn("skipped: " + r.error);
+        } else {
+          if (r.features.rows() == 0) {
+            ++files_silent[e.language];
+            progress.Warn("warning: " + EntryName(e) + ": no voiced frames, nothing to train on");
+          }
+          ++files_ok[e.language];
+          seconds[e.language] += r.seconds;
+          total_seconds += r.seconds;
+          total_frames += r.features.rows();
+          frames[e.language]->Append(r.features);
+        }
+        char detail[160];
+        std::snprintf(detail, sizeof detail, "%.2f h of audio, %lld frames, %d failed", total_seconds / 3600,
+                      static_cast<long long>(total_frames), failed);
+        progress.Advance(1, detail);
+      });
+  progress.EndPhase();
+
+  for (const auto& l : data.languages)
+    if (frames[l]->frames() == 0)
+      throw Error("language '" + l + "' has no usable audio (" + std::to_string(files_ok[l]) + " files read, " +
+                  std::to_string(files_failed[l]) + " failed, " + std::to_string(files_silent[l]) +
+                  " without voiced frames)");
+
+  // Phase 2: one GMM per language.
+  EmOptions em;
+  em.num_gauss = args.num_gauss;
+  em.max_iters = args.iters;
+  em.seed = args.seed;
+  em.threads = args.threads;
+  em.var_floor_rel = static_cast<float>(args.var_floor_rel);
+  em.init = args.init == "split" ? GmmInit::kBinarySplit : GmmInit::kKMeansPlusPlus;
+
+  LanguageModelSet model;
+  model.frontend = fopts;
+  nlohmann::json per_lang = nlohmann::json::object();
+  const int num_lang = static_cast<int>(data.languages.size());
+  for (int li = 0; li < num_lang; ++li) {
+    const std::string& l = data.languages[li];
+    LanguageFrames& lf = *frames[l];
+    progress.StartPhase("EM " + l + " (" + std::to_string(li + 1) + "/" + std::to_string(num_lang) + ")", args.iters,
+                        "iterations");
+    const int64_t n = lf.frames();
+    const bool disk = lf.on_disk();
+    EmResult r = lf.Train(em, [&](const EmProgress& p) {
+      char detail[160];
+      std::snprintf(detail, sizeof detail, "avg log-likelihood %.4f, %d Gaussians, %.1f s/iteration", p.avg_loglik,
+                    p.num_gauss, p.seconds);
+      progress.Advance(1, detail, true);
+    });
+    for (const std::string& w : r.warnings) progress.Warn("warning: " + l + ": " + w);
+    progress.EndPhase(std::to_string(n) + " frames" + (disk ? " (streamed from the disk cache)" : "") +
+                      (r.converged ? ", converged" : ""));
+    nlohmann::json s;
+    s["files"] = files_ok[l];
+    s["failed_files"] = files_failed[l];
+    s["audio_hours"] = seconds[l] / 3600;
+    s["frames"] = n;
+    s["num_gauss"] = r.gmm.NumGauss();
+    s["iterations"] = r.history.size();
+    s["converged"] = r.converged;
+    // avg log-likelihood of the model entering the last iteration (EmProgress convention).
+    s["final_avg_loglik"] = r.history.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.history.back().avg_loglik);
+    s["warnings"] = r.warnings;
+    per_lang[l] = s;
+    model.languages.push_back(l);
+    model.gmms.push_back(std::move(r.gmm));
+  }
+
+  model.summary = {
+      {"audio_hours", total_seconds / 3600},
+      {"frames", total_frames},
+      {"files", static_cast<int64_t>(data.entries.size()) - failed},
+      {"failed_files", failed},
+      {"data", data.root},
+      {"data_format", data.format},
+      {"em",
+       {{"num_gauss", args.num_gauss},
+        {"max_iters", args.iters},
+        {"seed", args.seed},
+        {"var_floor_rel", args.var_floor_rel},
+        {"init", args.init}}},
+      {"languages", per_lang},
+      {"date", UtcNow()},
+      {"slid_version", Version()},
+      {"command_line", ProcessCommandLine()},
+  };
+  model.Save(args.output);
+  progress.Line("wrote " + args.output + " (" + std::to_string(num_lang) + " languages, " +
+                std::to_string(total_seconds / 3600).substr(0, 6) + " h of audio)");
+  if (failed > 0) {
+    std::fprintf(stderr, "slid train: %d file(s) failed and were skipped (listed above)\n", failed);
+    return kExitSomeFailed;
+  }
+  return kExitOk;
+}
+
+CommandRegistration reg(
+    "train",
+    "Train one diagonal-covariance GMM per language and write a model file.\n"
+    "DATA is a folder of <lang>/ sub-folders of audio, a Kaldi data dir (wav.scp + utt2lang; wav.scp\n"
+    "entries may be commands ending in '|'), or a TSV list 'path<TAB>lang'.\n"
+    "Example:\n"
+    "  slid train data/train -o lid.slid --num-gauss 256 --iters 20 --threads 2 --config conf/frontend.conf\n"
+    "A file that cannot be read is reported and skipped (exit code 3 at the end); a language left\n"
+    "without usable audio is an error.",
+    [](CLI::App& app) -> Runner {
+      auto args = std::make_shared<TrainArgs>();
+      app.add_option("data", args->data, "Training data: folder of <lang>/ folders, Kaldi data dir, or TSV list")
+          ->required()
+          ->type_name("DATA");
+      app.add_option("-o,--output", args->output, "Model file to write (atomically)")->required()->type_name("MODEL");
+      app.add_option("--num-gauss", args->num_gauss, "Gaussians per language")
+          ->check(CLI::Range(1, 1 << 16))
+          ->capture_default_str();
+      app.add_option("--iters", args->iters, "EM iterations after initialisation")
+          ->check(CLI::Range(0, 10000))
+          ->capture_default_str();
+      app.add_option("--threads", args->threads, "Threads (feature extraction over files, and the EM E-step)")
+          ->check(CLI::Range(1, 256))
+          ->capture_default_str();
+      app.add_option("--seed", args->seed, "Seed of the EM initialisation")->capture_default_str();
+      app.add_option("--var-floor", args->var_floor_rel, "Variance floor relative to the global variance")
+          ->check(CLI::Range(0.0, 1.0))
+          ->capture_default_str();
+      app.add_option("--init", args->init, "GMM initialisation: kmeans (k-means++) or split (binary splitting)")
+          ->check(CLI::IsMember({"kmeans", "split"}))
+          ->capture_default_str();
+      app.add_option("--cache-dir", args->cache_dir,
+                     "Folder for on-disk feature caches (default: a temporary folder, removed at the end)")
+          ->type_name("DIR");
+      app.add_option("--max-memory-mb", args->max_memory_mb,
+                     "Features kept in memory (all languages); beyond it they are streamed from the disk cache")
+          ->check(CLI::PositiveNumber)
+          ->capture_default_str();
+      app.add_flag("-q,--quiet", args->quiet, "No progress output");
+      args->frontend.Register(app);
+      return [args]() { return Run(*args); };
+    });
+
+}  // namespace
+}  // namespace slid::tool

@@ -1,0 +1,358 @@
+// Formatting of identify lines and eval reports; pictures via gnuplot. See report.h.
+#include "report.h"
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <numeric>
+#include <sstream>
+
+#include "slid/error.h"
+#include "slid/io.h"
+
+namespace slid::tool {
+
+namespace fs = std::filesystem;
+
+std::string ProcessCommandLine() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string out;
+  for (char c : all) out += c == '\0' ? ' ' : c;
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+std::string UtcNow() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+namespace {
+
+std::string Num(double v, int precision = 6) {
+  if (!std::isfinite(v)) return "nan";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+  return buf;
+}
+
+std::string Pct(double v) {
+  if (v < 0) return "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
+  return buf;
+}
+
+// Candidate indices sorted by average log-likelihood, best first (stable: model order on ties).
+std::vector<int> Ranking(const ScoreResult& r) {
+  std::vector<int> idx(r.avg_loglik.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return r.avg_loglik[a] > r.avg_loglik[b]; });
+  return idx;
+}
+
+const char* Status(const ScoreResult& r) { return r.too_little_speech ? "too_little_speech" : "ok"; }
+
+// Paths may hold tabs or newlines; keep the TSV one record per line.
+std::string TsvField(std::string s) {
+  for (char& c : s)
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+}  // namespace
+
+std::string IdentifyTsvHeader(const std::vector<std::string>& languages, int top) {
+  std::string h = "path\tlanguage\tscore\tstatus\tspeech_seconds";
+  if (top > 0) {
+    for (int i = 1; i <= top; ++i) {
+      const std::string n = std::to_string(i);
+      h += "\tlang_" + n + "\tllk_" + n + "\tpost_" + n;
+    }
+  } else {
+    for (const auto& l : languages) h += "\tllk_" + l;
+    for (const auto& l : languages) h += "\tpost_" + l;
+  }
+  return h + "\n";
+}
+
+std::string IdentifyTsvLine(const std::string& path, const std::vector<std::string>& languages,
+                            const ScoreResult& r, int top) {
+  std::string s = TsvField(path);
+  s += "\t" + (r.best >= 0 ? languages[r.best] : std::string("-"));
+  s += "\t" + (r.best >= 0 ? Num(r.avg_loglik[r.best]) : std::string("nan"));
+  s += std::string("\t") + Status(r) + "\t" + Num(r.speech_seconds, 4);
+  const bool have = !r.avg_loglik.empty();
+  if (top > 0) {
+    const std::vector<int> rank = Ranking(r);
+    for (int i = 0; i < top; ++i) {
+      if (have && i < static_cast<int>(rank.size()))
+        s += "\t" + languages[rank[i]] + "\t" + Num(r.avg_loglik[rank[i]]) + "\t" + Num(r.posteriors[rank[i]], 4);
+      else
+        s += "\t-\tnan\tnan";
+    }
+  } else {
+    for (size_t l = 0; l < languages.size(); ++l) s += "\t" + (have ? Num(r.avg_loglik[l]) : std::string("nan"));
+    for (size_t l = 0; l < languages.size(); ++l) s += "\t" + (have ? Num(r.posteriors[l], 4) : std::string("nan"));
+  }
+  return s + "\n";
+}
+
+std::string IdentifyJsonLine(const std::string& path, const std::vector<std::string>& languages,
+                             const ScoreResult& r, int top) {
+  nlohmann::json j;
+  j["path"] = path;
+  j["language"] = r.best >= 0 ? nlohmann::json(languages[r.best]) : nlohmann::json(nullptr);
+  j["score"] = r.best >= 0 ? nlohmann::json(r.avg_loglik[r.best]) : nlohmann::json(nullptr);
+  j["status"] = Status(r);
+  j["speech_seconds"] = r.speech_seconds;
+  j["audio_seconds"] = r.audio_seconds;
+  nlohmann::json scores = nlohmann::json::array();
+  const std::vector<int> rank = Ranking(r);
+  const int n = top > 0 ? std::min<int>(top, static_cast<int>(rank.size())) : static_cast<int>(rank.size());
+  for (int i = 0; i < n; ++i)
+    scores.push_back({{"language", languages[rank[i]]},
+                      {"avg_loglik", r.avg_loglik[rank[i]]},
+                      {"posterior", r.posteriors[rank[i]]}});
+  j["scores"] = scores;
+  return j.dump() + "\n";
+}
+
+namespace {
+
+nlohmann::json SummaryJson(const EvalSummary& s, const std::vector<std::string>& languages) {
+  nlohmann::json j;
+  j["num_trials"] = s.num_trials;
+  j["accuracy"] = s.num_trials ? nlohmann::json(s.accuracy) : nlohmann::json(nullptr);
+  j["eer"] = s.eer >= 0 ? nlohmann::json(s.eer) : nlohmann::json(nullptr);
+  j["cavg"] = s.cavg >= 0 ? nlohmann::json(s.cavg) : nlohmann::json(nullptr);
+  nlohmann::json per = nlohmann::json::object();
+  for (size_t l = 0; l < languages.size(); ++l) {
+    const LanguageStats& ls = s.per_language[l];
+    per[languages[l]] = {{"trials", ls.num_trials},
+                         {"decided", ls.num_decided},
+                         {"precision", ls.num_decided ? nlohmann::json(ls.precision) : nlohmann::json(nullptr)},
+                         {"recall", ls.num_trials ? nlohmann::json(ls.recall) : nlohmann::json(nullptr)}};
+  }
+  j["per_language"] = per;
+  j["confusion"] = s.confusion;
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json EvalReportJson(const EvalReport& r) {
+  nlohmann::json j;
+  j["model"] = r.model_path;
+  j["data"] = r.data_path;
+  j["languages"] = r.languages;
+  j["num_utterances"] = r.num_utterances;
+  j["num_scored"] = r.overall.num_trials;
+  j["num_failed"] = r.num_failed;
+  j["num_too_little_speech"] = r.num_too_little_speech;
+  j["metrics_definitions"] =
+      "decision = argmax of average frame log-likelihood; EER and Cavg from detection LLRs "
+      "s_L = a_L - log(mean_{j!=L} exp(a_j)); Cavg per NIST LRE 2007/2009 with P_target=0.5, "
+      "C_miss=C_fa=1, decision 'yes' iff s_L > 0 (see include/slid/metrics.h)";
+  j["overall"] = SummaryJson(r.overall, r.languages);
+  nlohmann::json b = nlohmann::json::object();
+  for (size_t i = 0; i < r.buckets.size(); ++i) b[r.buckets[i].name] = SummaryJson(r.by_bucket[i], r.languages);
+  j["by_duration"] = b;
+  j["info"] = r.extra;
+  return j;
+}
+
+namespace {
+
+void ConfusionMarkdown(std::ostringstream& o, const EvalSummary& s, const std::vector<std::string>& langs) {
+  o << "| truth \\ decided |";
+  for (const auto& l : langs) o << " " << l << " |";
+  o << " recall |\n|---|";
+  for (size_t i = 0; i <= langs.size(); ++i) o << "---:|";
+  o << "\n";
+  for (size_t t = 0; t < langs.size(); ++t) {
+    o << "| **" << langs[t] << "** |";
+    for (size_t d = 0; d < langs.size(); ++d) {
+      if (t == d)
+        o << " **" << s.confusion[t][d] << "** |";
+      else
+        o << " " << s.confusion[t][d] << " |";
+    }
+    o << " " << (s.per_language[t].num_trials ? Pct(s.per_language[t].recall) : "n/a") << " |\n";
+  }
+}
+
+}  // namespace
+
+std::string EvalReportMarkdown(const EvalReport& r, const std::vector<std::string>& pictures) {
+  std::ostringstream o;
+  o << "# slid evaluation report\n\n";
+  o << "- model: `" << r.model_path << "`\n- data: `" << r.data_path << "`\n";
+  o << "- utterances: " << r.num_utterances << " listed, " << r.overall.num_trials << " scored, "
+    << r.num_too_little_speech << " with too little speech (not scored), " << r.num_failed << " unreadable\n";
+  if (r.extra.contains("date")) o << "- date: " << r.extra["date"].get<std::string>() << "\n";
+  o << "\nDecision = argmax of the average frame log-likelihood. EER and Cavg use detection LLRs "
+       "s_L = a_L - log(mean over other languages of exp(a_j)); Cavg follows NIST LRE 2007/2009 "
+       "(P_target = 0.5, C_miss = C_fa = 1, 'yes' iff s_L > 0).\n\n";
+  o << "## Summary\n\n| subset | utterances | accuracy | EER | Cavg |\n|---|---:|---:|---:|---:|\n";
+  auto row = [&](const std::string& name, const EvalSummary& s) {
+    o << "| " << name << " | " << s.num_trials << " | " << (s.num_trials ? Pct(s.accuracy) : "n/a") << " | "
+      << Pct(s.eer) << " | " << (s.cavg >= 0 ? Num(s.cavg, 4) : "n/a") << " |\n";
+  };
+  row("all", r.overall);
+  for (size_t i = 0; i < r.buckets.size(); ++i) row(r.buckets[i].name, r.by_bucket[i]);
+  o << "\n## Per language (all durations)\n\n| language | utterances | decided as | precision | recall |\n"
+       "|---|---:|---:|---:|---:|\n";
+  for (size_t l = 0; l < r.languages.size(); ++l) {
+    const LanguageStats& ls = r.overall.per_language[l];
+    o << "| " << r.languages[l] << " | " << ls.num_trials << " | " << ls.num_decided << " | "
+      << (ls.num_decided ? Pct(ls.precision) : "n/a") << " | " << (ls.num_trials ? Pct(ls.recall) : "n/a") << " |\n";
+  }
+  o << "\n## Confusion matrix (all durations; rows = truth, columns = decision)\n\n";
+  ConfusionMarkdown(o, r.overall, r.languages);
+  for (size_t i = 0; i < r.buckets.size(); ++i) {
+    if (r.by_bucket[i].num_trials == 0) continue;
+    o << "\n### Confusion matrix, " << r.buckets[i].name << "\n\n";
+    ConfusionMarkdown(o, r.by_bucket[i], r.languages);
+  }
+  if (!pictures.empty()) {
+    o << "\n## Pictures\n\n";
+    for (const auto& p : pictures) o << "![" << p << "](" << p << ")\n\n";
+  }
+  return o.str();
+}
+
+std::string EvalReportTable(const EvalReport& r) {
+  std::ostringstream o;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%-10s %10s %10s %8s %8s\n", "subset", "utterances", "accuracy", "EER", "Cavg");
+  o << buf;
+  auto row = [&](const std::string& name, const EvalSummary& s) {
+    std::snprintf(buf, sizeof buf, "%-10s %10lld %10s %8s %8s\n", name.c_str(), static_cast<long long>(s.num_trials),
+                  s.num_trials ? Pct(s.accuracy).c_str() : "n/a", Pct(s.eer).c_str(),
+                  s.cavg >= 0 ? Num(s.cavg, 4).c_str() : "n/a");
+    o << buf;
+  };
+  row("all", r.overall);
+  for (size_t i = 0; i < r.buckets.size(); ++i) row(r.buckets[i].name, r.by_bucket[i]);
+  o << "\n";
+  std::snprintf(buf, sizeof buf, "%-10s %10s %10s %10s\n", "language", "utterances", "precision", "recall");
+  o << buf;
+  for (size_t l = 0; l < r.languages.size(); ++l) {
+    const LanguageStats& ls = r.overall.per_language[l];
+    std::snprintf(buf, sizeof buf, "%-10s %10lld %10s %10s\n", r.languages[l].c_str(),
+                  static_cast<long long>(ls.num_trials), ls.num_decided ? Pct(ls.precision).c_str() : "n/a",
+                  ls.num_trials ? Pct(ls.recall).c_str() : "n/a");
+    o << buf;
+  }
+  if (r.num_too_little_speech || r.num_failed)
+    o << "\n(" << r.num_too_little_speech << " utterance(s) with too little speech and " << r.num_failed
+      << " unreadable were not scored)\n";
+  return o.str();
+}
+
+namespace {
+
+std::string GnuplotString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+int RunShell(const std::string& cmd) {
+  const int status = std::system(cmd.c_str());
+  if (status == -1) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+std::vector<std::string> DrawEvalPictures(const EvalReport& r, const std::string& out_dir, const std::string& fmt,
+                                          std::string* message) {
+  std::vector<std::string> drawn;
+  if (RunShell("command -v gnuplot >/dev/null 2>&1") != 0) {
+    *message = "gnuplot is not installed (Debian: apt-get install gnuplot-nox); pictures skipped";
+    return drawn;
+  }
+  const std::vector<std::string>& langs = r.languages;
+  const size_t n = langs.size();
+  const fs::path dir(out_dir);
+  // Confusion data: x = decided, y = truth, row-normalised fraction, count.
+  WriteFileAtomically((dir / "confusion.dat").string(), [&](std::ostream& o) {
+    o << "# decided truth fraction_of_truth_row count\n";
+    for (size_t t = 0; t < n; ++t) {
+      const double row = static_cast<double>(r.overall.per_language[t].num_trials);
+      for (size_t d = 0; d < n; ++d)
+        o << d << " " << t << " " << (row > 0 ? r.overall.confusion[t][d] / row : 0.0) << " "
+          << r.overall.confusion[t][d] << "\n";
+      o << "\n";
+    }
+  });
+  const bool have_det = !r.overall.det.empty();
+  if (have_det) {
+    WriteFileAtomically((dir / "det.dat").string(), [&](std::ostream& o) {
+      o << "# p_fa p_miss threshold (pooled detection LLRs)\n";
+      for (const DetPoint& p : r.overall.det) o << p.p_fa << " " << p.p_miss << " " << p.threshold << "\n";
+    });
+  }
+  std::ostringstream gp;
+  const std::string ext = fmt == "svg" ? "svg" : "png";
+  const int size = std::max<int>(500, 60 * static_cast<int>(n) + 200);
+  if (ext == "svg")
+    gp << "set terminal svg size " << size << "," << size << " noenhanced font 'sans,11'\n";
+  else
+    gp << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo size " << size << "," << size
+       << " noenhanced font 'sans,10' } else { set terminal png size " << size << "," << size << " noenhanced }\n";
+  gp << "set output 'confusion." << ext << "'\n"
+     << "set title " << GnuplotString("Confusion matrix (rows: truth, normalised; accuracy " +
+                                      Pct(r.overall.accuracy) + ")") << "\n"
+     << "set xlabel 'decided'\nset ylabel 'truth'\nset cbrange [0:1]\nset palette defined (0 'white', 1 '#2060c0')\n"
+     << "set xrange [-0.5:" << n - 0.5 << "]\nset yrange [" << n - 0.5 << ":-0.5]\nset size square\n"
+     << "set xtics rotate by 45 right (";
+  for (size_t i = 0; i < n; ++i) gp << (i ? ", " : "") << GnuplotString(langs[i]) << " " << i;
+  gp << ")\nset ytics (";
+  for (size_t i = 0; i < n; ++i) gp << (i ? ", " : "") << GnuplotString(langs[i]) << " " << i;
+  gp << ")\nset tics scale 0\nunset key\n"
+     << "plot 'confusion.dat' using 1:2:3 with image, '' using 1:2:(($4 > 0) ? sprintf('%d', $4) : '') "
+        "with labels font ',9'\n";
+  if (have_det) {
+    gp << "reset\nset output 'det." << ext << "'\n"
+       << "set title " << GnuplotString("DET curve, pooled over languages (EER " + Pct(r.overall.eer) + ")") << "\n"
+       << "lo = 0.001; hi = 0.6\nclip(p) = (p < lo ? lo : (p > hi ? hi : p))\n"
+       << "set xrange [invnorm(lo):invnorm(hi)]\nset yrange [invnorm(lo):invnorm(hi)]\nset size square\n"
+       << "set xlabel 'false alarm probability (%)'\nset ylabel 'miss probability (%)'\n"
+       << "set xtics ('0.1' invnorm(0.001), '0.5' invnorm(0.005), '1' invnorm(0.01), '2' invnorm(0.02), "
+          "'5' invnorm(0.05), '10' invnorm(0.1), '20' invnorm(0.2), '40' invnorm(0.4), '60' invnorm(0.6))\n"
+       << "set ytics ('0.1' invnorm(0.001), '0.5' invnorm(0.005), '1' invnorm(0.01), '2' invnorm(0.02), "
+          "'5' invnorm(0.05), '10' invnorm(0.1), '20' invnorm(0.2), '40' invnorm(0.4), '60' invnorm(0.6))\n"
+       << "set grid\nset key bottom left\n"
+       << "plot 'det.dat' using (invnorm(clip($1))):(invnorm(clip($2))) with lines lw 2 title 'pooled', "
+          "x with lines dt 2 lc 'gray' title 'p_miss = p_fa'\n";
+  }
+  WriteFileAtomically((dir / "plots.gp").string(), [&](std::ostream& o) { o << gp.str(); });
+  const std::string cmd = "cd '" + out_dir + "' && gnuplot plots.gp > plots.log 2>&1";
+  if (out_dir.find('\'') != std::string::npos || RunShell(cmd) != 0) {
+    *message = "gnuplot failed (see " + (dir / "plots.log").string() + "); pictures skipped";
+    return drawn;
+  }
+  drawn.push_back("confusion." + ext);
+  if (have_det) drawn.push_back("det." + ext);
+  return drawn;
+}
+
+}  // namespace slid::tool

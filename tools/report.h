@@ -1,0 +1,56 @@
+// Output formatting shared by `slid identify` and `slid eval`: identify's TSV / JSON lines, the
+// evaluation report (JSON, Markdown, a human table) and its pictures (confusion matrix and DET
+// curve drawn by gnuplot as PNG or SVG).
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "slid/metrics.h"
+#include "slid/scorer.h"
+
+namespace slid::tool {
+
+// ---- identify output --------------------------------------------------------------------------
+// TSV columns: path, language, score, status, speech_seconds, then either (top == 0) llk_<lang> and
+// post_<lang> for every language in model order, or (top N) lang_i, llk_i, post_i for the N best.
+// language is "-" and score "nan" when there is no decision (status too_little_speech).
+std::string IdentifyTsvHeader(const std::vector<std::string>& languages, int top);
+std::string IdentifyTsvLine(const std::string& path, const std::vector<std::string>& languages,
+                            const ScoreResult& r, int top);
+// One JSON object per line: {"path", "language" (null if none), "score", "status", "speech_seconds",
+// "audio_seconds", "scores": [{"language", "avg_loglik", "posterior"}, ...] best first (top N if top > 0)}.
+std::string IdentifyJsonLine(const std::string& path, const std::vector<std::string>& languages,
+                             const ScoreResult& r, int top);
+
+// ---- eval report ------------------------------------------------------------------------------
+struct EvalReport {
+  std::string model_path;              // the model evaluated
+  std::string data_path;               // the test data
+  std::vector<std::string> languages;  // candidate languages (score order)
+  int64_t num_utterances = 0;          // listed in the data
+  int64_t num_failed = 0;              // unreadable (reported on stderr)
+  int64_t num_too_little_speech = 0;   // excluded from the metrics
+  EvalSummary overall;                 // all scored utterances
+  std::vector<DurationBucket> buckets; // duration buckets
+  std::vector<EvalSummary> by_bucket;  // one per bucket
+  nlohmann::json extra = nlohmann::json::object();  // model summary, timing, ...
+};
+
+nlohmann::json EvalReportJson(const EvalReport& r);     // report.json (DET points not included; see det.tsv)
+std::string EvalReportMarkdown(const EvalReport& r, const std::vector<std::string>& pictures);
+std::string EvalReportTable(const EvalReport& r);       // short human summary for standard output
+
+// Draws confusion.<fmt> and det.<fmt> in out_dir with gnuplot (fmt "png" or "svg"), via data files
+// and a script left beside them (confusion.dat, det.dat, plots.gp) so they can be redrawn.
+// Returns the picture file names drawn. If gnuplot is not installed (or fails), returns none and sets
+// *message to why; never throws for that reason.
+std::vector<std::string> DrawEvalPictures(const EvalReport& r, const std::string& out_dir, const std::string& fmt,
+                                          std::string* message);
+
+// ---- provenance -------------------------------------------------------------------------------
+std::string ProcessCommandLine();  // this process's argv joined with spaces (/proc/self/cmdline)
+std::string UtcNow();              // "2026-11-23T01:40:00Z"
+
+}  // namespace slid::tool
