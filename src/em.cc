@@ -37,6 +37,7 @@ void ValidateOptions(const EmOptions& o) {
   if (o.init_max_frames < 1) bad("init_max_frames must be >= 1");
   if (o.kmeans_iters < 0) bad("kmeans_iters must be >= 0");
   if (o.split_em_iters < 0) bad("split_em_iters must be >= 0");
+  if (!(o.min_posterior >= 0) || !(o.min_posterior < 1)) bad("min_posterior must be in [0, 1)");
 }
 
 // One pass over the data: exact global moments (double, shifted by the first frame so that a constant
@@ -221,7 +222,7 @@ void RunEm(const FrameSource& data, const Vector& floor, const EmOptions& o, int
   double prev = 0;
   for (int it = 1; it <= iters; ++it) {
     const auto t0 = Clock::now();
-    const GmmStats stats = AccumulateStats(r->gmm, data, o.threads, o.block_frames);
+    const GmmStats stats = AccumulateStats(r->gmm, data, o.threads, o.block_frames, o.min_posterior);
     const double avg = stats.TotalLogLikelihood() / stats.NumFrames();
     std::vector<std::string> notes;
     r->gmm = UpdateDiagGmm(stats, floor, o.min_weight, &notes);
@@ -245,17 +246,18 @@ void RunEm(const FrameSource& data, const Vector& floor, const EmOptions& o, int
 
 }  // namespace
 
-GmmStats AccumulateStats(const DiagGmm& gmm, const FrameSource& data, int threads, int block_frames) {
+GmmStats AccumulateStats(const DiagGmm& gmm, const FrameSource& data, int threads, int block_frames,
+                         float min_posterior) {
   if (gmm.NumGauss() == 0) throw Error("AccumulateStats: empty model");
   if (data.Dim() != gmm.Dim()) {
     throw Error("AccumulateStats: data has " + std::to_string(data.Dim()) + " dims, the model " + std::to_string(gmm.Dim()));
   }
   if (threads < 1 || block_frames < 1) throw Error("AccumulateStats: threads and block_frames must be >= 1");
   const int k = gmm.NumGauss(), d = gmm.Dim();
-  GmmStats total(k, d);
+  GmmStats total(k, d, min_posterior);
   // Every block is accumulated into zeroed statistics, which are added to the total in block order.
   // The arithmetic is therefore the same whatever the thread count: bit-identical models.
-  std::vector<GmmStats> part(threads, GmmStats(k, d));
+  std::vector<GmmStats> part(threads, GmmStats(k, d, min_posterior));
   std::vector<Matrix> batch(threads);
   int filled = 0;
   auto flush = [&]() {

@@ -1,14 +1,18 @@
 #include "slid/gmm_stats.h"
 
+#include <algorithm>
 #include <string>
 
 #include "slid/error.h"
 
 namespace slid {
 
-GmmStats::GmmStats(int num_gauss, int dim) {
+GmmStats::GmmStats(int num_gauss, int dim, float min_posterior) : min_posterior_(min_posterior) {
   if (num_gauss < 1 || dim < 1) {
     throw Error("GmmStats: bad shape " + std::to_string(num_gauss) + " components x " + std::to_string(dim) + " dims");
+  }
+  if (!(min_posterior >= 0 && min_posterior < 1)) {
+    throw Error("GmmStats: min_posterior must be in [0, 1), got " + std::to_string(min_posterior));
   }
   occupancy_ = VectorD::Zero(num_gauss);
   first_ = MatrixD::Zero(num_gauss, dim);
@@ -38,11 +42,15 @@ double GmmStats::Accumulate(const DiagGmm& gmm, const Matrix& frames) {
     const int n = static_cast<int>(std::min<int64_t>(block_frames, frames.rows() - b));
     gmm.BlockLogLikelihoods(frames, b, n, &xx_, &loglik_);
     post_sums_.setZero(k);
-    LogSumExpRowsToPosteriors(n, &loglik_, &frame_loglik_, &post_sums_);
-    auto post = loglik_.topRows(n);
-    // Statistics of the block by one GEMM: gamma^T [x, x^2] (K x 2D), single precision over at most
-    // GmmBlockFrames(K) frames, then added into the double accumulators.
-    block_stats_.noalias() = post.transpose() * xx_.topRows(n);
+    if (min_posterior_ > 0) {
+      LogSumExpRowsToPosteriors(n, &loglik_, &frame_loglik_, nullptr);
+      AccumulatePruned(n);
+    } else {
+      LogSumExpRowsToPosteriors(n, &loglik_, &frame_loglik_, &post_sums_);
+      // Statistics of the block by one GEMM: gamma^T [x, x^2] (K x 2D), single precision over at most
+      // GmmBlockFrames(K) frames, then added into the double accumulators.
+      block_stats_.noalias() = loglik_.topRows(n).transpose() * xx_.topRows(n);
+    }
     first_ += block_stats_.leftCols(d).cast<double>();
     second_ += block_stats_.rightCols(d).cast<double>();
     occupancy_ += post_sums_.cast<double>();
@@ -51,6 +59,29 @@ double GmmStats::Accumulate(const DiagGmm& gmm, const Matrix& frames) {
   num_frames_ += static_cast<double>(frames.rows());
   total_loglik_ += total;
   return total;
+}
+
+void GmmStats::AccumulatePruned(int n) {
+  const int k = NumGauss(), w = 2 * Dim();
+  block_stats_.setZero(k, w);
+  const float tau = min_posterior_;
+  constexpr int kChunk = 16;
+  for (int i = 0; i < n; ++i) {
+    const float* g = loglik_.data() + static_cast<int64_t>(i) * k;
+    const Eigen::Map<const Eigen::RowVectorXf> x(xx_.data() + static_cast<int64_t>(i) * w, w);
+    for (int c0 = 0; c0 < k; c0 += kChunk) {
+      const int c1 = std::min(k, c0 + kChunk);
+      float m = 0;
+      for (int c = c0; c < c1; ++c) m = std::max(m, g[c]);  // vectorised test of a whole chunk
+      if (m < tau) continue;
+      for (int c = c0; c < c1; ++c) {
+        if (g[c] >= tau) {
+          block_stats_.row(c) += g[c] * x;
+          post_sums_[c] += g[c];
+        }
+      }
+    }
+  }
 }
 
 void GmmStats::Add(const GmmStats& other) {

@@ -126,3 +126,24 @@ TEST_CASE("empty blocks and shape errors") {
   CHECK_THROWS_WITH_AS(s.Add(GmmStats(3, 5)), doctest::Contains("shapes differ"), Error);
   CHECK_THROWS_AS(GmmStats(0, 4), Error);
 }
+
+TEST_CASE("pruned statistics: the sparse path equals the dense GEMM when nothing is pruned") {
+  const int k = 40, d = 6;
+  const DiagGmm g = RandomGmm(k, d, 27);
+  const Matrix x = RandomFrames(3000, d, 28);
+  GmmStats dense(k, d), sparse(k, d, 1e-30f), pruned(k, d, 1e-3f);
+  const double ld = dense.Accumulate(g, x);
+  CHECK(sparse.Accumulate(g, x) == ld);  // log-likelihoods are never pruned
+  CHECK(pruned.Accumulate(g, x) == ld);
+  CHECK(RelDiff(sparse.occupancy(), dense.occupancy()) < 1e-5);
+  CHECK(RelDiff(sparse.first_order(), dense.first_order()) < 1e-5);
+  CHECK(RelDiff(sparse.second_order(), dense.second_order()) < 1e-5);
+  // Pruning at 1e-3 drops at most 1e-3 x K of each frame's posterior mass.
+  CHECK(pruned.occupancy().sum() <= dense.occupancy().sum());
+  CHECK(pruned.occupancy().sum() >= dense.occupancy().sum() * (1 - 1e-3 * k));
+  CHECK(RelDiff(pruned.first_order(), dense.first_order()) < 2e-2);
+  CHECK(RelDiff(pruned.second_order(), dense.second_order()) < 2e-2);
+  CHECK(RelDiff(pruned.occupancy(), dense.occupancy()) > 0);  // something was pruned
+  CHECK_THROWS_AS(GmmStats(k, d, 1.0f), Error);
+  CHECK_THROWS_AS(GmmStats(k, d, -0.1f), Error);
+}

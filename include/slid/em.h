@@ -29,6 +29,8 @@ struct EmOptions {
   int kmeans_iters = 5;             // k-means++: Lloyd iterations after seeding
   int split_em_iters = 3;           // binary split: EM iterations after each split
   int block_frames = 4096;          // frames per block read from the source and per thread task
+  float min_posterior = 0.0f;       // E-step: drop posteriors below this from the statistics (0 = exact
+                                    // dense GEMM statistics; e.g. 1e-4 is much faster on peaked data)
 };
 
 struct EmProgress {
@@ -65,6 +67,8 @@ DiagGmm UpdateDiagGmm(const GmmStats& stats, const Vector& var_floor, float min_
 
 // E-step over a whole source: statistics of all frames under gmm, computed with `threads` threads
 // over blocks of block_frames and merged in block order (identical result for any thread count).
-GmmStats AccumulateStats(const DiagGmm& gmm, const FrameSource& data, int threads, int block_frames);
+// min_posterior: as in GmmStats.
+GmmStats AccumulateStats(const DiagGmm& gmm, const FrameSource& data, int threads, int block_frames,
+                         float min_posterior = 0.0f);
 
 }  // namespace slid
