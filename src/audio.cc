@@ -57,6 +57,7 @@ class SndFile {
   int rate_hz() const { return info_.samplerate; }
   int channels() const { return info_.channels; }
   sf_count_t frames() const { return info_.frames; }
+  bool is_mpeg() const { return (info_.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG; }
 
   // Reads up to `max_frames` frames, mixes them to mono on Kaldi's scale and appends them to *out.
   // Returns the number of frames read (0 at the end). Throws on decoder errors and non-finite samples.
@@ -295,8 +296,10 @@ class AudioReader::Impl {
         return;
       }
     }
+    // A decoder that stops before the frame count of the header means a cut file (FLAC's STREAMINFO,
+    // for example). MP3 is exempt: without a Xing/LAME tag mpg123 only estimates the length.
     const sf_count_t promised = file_->frames();
-    if (promised > 0 && promised != SF_COUNT_MAX && file_->frames_read() < promised)
+    if (!file_->is_mpeg() && promised > 0 && promised != SF_COUNT_MAX && file_->frames_read() < promised)
       ThrowFileError(file_->name(), "truncated: header promises " + std::to_string(promised) +
                                         " frames, only " + std::to_string(file_->frames_read()) +
                                         " could be decoded");

@@ -463,6 +463,34 @@ TEST_CASE("bad inputs give errors that start with the path and say what is wrong
   CHECK_THROWS_AS(reader.Read(0.0, &chunk), slid::Error);
 }
 
+TEST_CASE("cut lossy files either fail naming the file or decode less, never more or garbage") {
+  const std::pair<const char*, int> formats[] = {{"cut.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS},
+                                                 {"cut.opus", SF_FORMAT_OGG | SF_FORMAT_OPUS},
+                                                 {"cut.mp3", SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III}};
+  for (const auto& [name, format] : formats) {
+    CAPTURE(std::string(name));
+    const std::string full = Tmp()(std::string("full-") + name);
+    WriteSnd(full, format, 48000, 1, Sine(440, 0.5, 48000, 2.0));
+    const std::string bytes = slid::ReadFileToString(full);
+    const size_t full_len = slid::ReadAudio(full, 16000).samples.size();
+    for (double keep : {0.5, 0.9}) {
+      const std::string cut = Tmp()(name);
+      slid::WriteFileAtomically(cut, [&](std::ostream& o) { o << bytes.substr(0, static_cast<size_t>(bytes.size() * keep)); });
+      try {
+        Waveform w = slid::ReadAudio(cut, 16000);
+        MESSAGE(std::string(name) << " cut to " << keep << ": decoded " << w.samples.size() << " of " << full_len << " samples");
+        CHECK(w.samples.size() < full_len);
+        float peak = 0;
+        for (float v : w.samples) peak = std::max(peak, std::abs(v));
+        CHECK(peak < 32768 * 1.5f);
+      } catch (const slid::Error& e) {
+        MESSAGE(std::string(name) << " cut to " << keep << ": " << std::string(e.what()));
+        CHECK(std::string(e.what()).rfind(cut + ": ", 0) == 0);
+      }
+    }
+  }
+}
+
 TEST_CASE("a WAV streamed into a pipe (placeholder sizes) is not mistaken for a truncated one") {
   // What `sox ... -t wav - | cat > f.wav` leaves: RIFF and data sizes near 2^31.
   const std::string path = Tmp()("streamed.wav");

@@ -10,6 +10,11 @@
 //    state across chunks); 0 keeps the file's native rate. A negative rate is an error.
 //  - Errors throw slid::Error("<path>: <problem>"): missing file, a directory, not audio, truncated
 //    data, zero samples, NaN or infinite samples. No libsndfile or libsoxr type appears here.
+//    "Truncated" is detected where the container says how much should follow: a WAV/AIFF data chunk
+//    longer than the file (but not the ~2^31 placeholder sizes that writers into a pipe leave), or a
+//    FLAC stream decoding to fewer frames than its STREAMINFO promises. A cut Ogg (Vorbis, Opus) or
+//    MP3 file either fails as malformed or reads as far as it goes: their lengths come from the last
+//    page present, or are estimated, so a cut cannot always be told from a short file.
 #pragma once
 #include <cstdint>
 #include <memory>
