@@ -93,23 +93,23 @@ BatchRealFft::BatchRealFft(int n) : n_(n), m_(n / 2), log2m_(0) {
   }
 }
 
-void BatchRealFft::PowerSpectra(const float* frames, float* power, std::vector<float>* scratch) const {
+void BatchRealFft::Pack(const float* frame, int lane, float* packed) const {
+  constexpr int L = kLanes;
+  float* re = packed + lane;
+  float* im = packed + static_cast<size_t>(m_) * L + lane;
+  for (int k = 0; k < m_; ++k) {
+    re[static_cast<size_t>(k) * L] = frame[2 * k];
+    im[static_cast<size_t>(k) * L] = frame[2 * k + 1];
+  }
+}
+
+void BatchRealFft::PowerSpectra(float* packed, float* power) const {
   constexpr int L = kLanes;
   const int m = m_;
-  scratch->resize(2 * static_cast<size_t>(m) * L);
-  float* __restrict re = scratch->data();
-  float* __restrict im = re + static_cast<size_t>(m) * L;
-  // Load z_l[k] = x_l[2k] + i x_l[2k+1] in bit-reversed order, lanes innermost.
-  for (int k = 0; k < m; ++k) {
-    float* r = re + static_cast<size_t>(bitrev_[k]) * L;
-    float* i = im + static_cast<size_t>(bitrev_[k]) * L;
-    for (int l = 0; l < L; ++l) {
-      r[l] = frames[static_cast<size_t>(l) * n_ + 2 * k];
-      i[l] = frames[static_cast<size_t>(l) * n_ + 2 * k + 1];
-    }
-  }
-  // Iterative decimation-in-time radix-2 butterflies.
-  for (int s = 2, stride = m / 2; s <= m; s <<= 1, stride >>= 1) {
+  float* __restrict re = packed;
+  float* __restrict im = packed + static_cast<size_t>(m) * L;
+  // Decimation-in-frequency radix-2 butterflies, natural order in, bit-reversed order out.
+  for (int s = m, stride = 1; s >= 2; s >>= 1, stride <<= 1) {
     const int half = s / 2;
     for (int g = 0; g < m; g += s) {
       for (int j = 0; j < half; ++j) {
@@ -118,28 +118,38 @@ void BatchRealFft::PowerSpectra(const float* frames, float* power, std::vector<f
         float* __restrict ai = im + static_cast<size_t>(g + j) * L;
         float* __restrict br = ar + static_cast<size_t>(half) * L;
         float* __restrict bi = ai + static_cast<size_t>(half) * L;
+        if (j == 0) {
+          for (int l = 0; l < L; ++l) {
+            float tr = ar[l] - br[l], ti = ai[l] - bi[l];
+            ar[l] += br[l];
+            ai[l] += bi[l];
+            br[l] = tr;
+            bi[l] = ti;
+          }
+          continue;
+        }
         for (int l = 0; l < L; ++l) {
-          float tr = wr * br[l] - wi * bi[l];
-          float ti = wr * bi[l] + wi * br[l];
-          br[l] = ar[l] - tr;
-          bi[l] = ai[l] - ti;
-          ar[l] += tr;
-          ai[l] += ti;
+          float tr = ar[l] - br[l], ti = ai[l] - bi[l];
+          ar[l] += br[l];
+          ai[l] += bi[l];
+          br[l] = wr * tr - wi * ti;
+          bi[l] = wr * ti + wi * tr;
         }
       }
     }
   }
-  // Real split: X[k] = E[k] + w^k O[k], E = (Z[k] + conj Z[m-k]) / 2, O = (Z[k] - conj Z[m-k]) / (2i).
+  // Real split: X[k] = E[k] + w^k O[k], E = (Z[k] + conj Z[m-k]) / 2, O = (Z[k] - conj Z[m-k]) / (2i);
+  // Z[k] sits in row bitrev(k).
   for (int l = 0; l < L; ++l) {
     float s = re[l] + im[l], d = re[l] - im[l];
     power[l] = s * s;
     power[static_cast<size_t>(m) * L + l] = d * d;
   }
   for (int k = 1; k < m; ++k) {
-    const float* zr = re + static_cast<size_t>(k) * L;
-    const float* zi = im + static_cast<size_t>(k) * L;
-    const float* cr = re + static_cast<size_t>(m - k) * L;
-    const float* ci = im + static_cast<size_t>(m - k) * L;
+    const float* zr = re + static_cast<size_t>(bitrev_[k]) * L;
+    const float* zi = im + static_cast<size_t>(bitrev_[k]) * L;
+    const float* cr = re + static_cast<size_t>(bitrev_[m - k]) * L;
+    const float* ci = im + static_cast<size_t>(bitrev_[m - k]) * L;
     const float wr = sp_re_[k], wi = sp_im_[k];
     float* p = power + static_cast<size_t>(k) * L;
     for (int l = 0; l < L; ++l) {

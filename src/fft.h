@@ -42,9 +42,14 @@ class BatchRealFft {
 
   int size() const { return n_; }
 
-  // frames: kLanes rows of n floats (row l at frames + l * n). power: (n/2 + 1) x kLanes,
-  // power[k * kLanes + l] = |X_l[k]|^2. `scratch` is caller-owned work space (resized here).
-  void PowerSpectra(const float* frames, float* power, std::vector<float>* scratch) const;
+  // Size of the packed buffer: n * kLanes floats.
+  size_t PackedSize() const { return static_cast<size_t>(n_) * kLanes; }
+  // Writes the n reals of one frame into lane `lane` of `packed` (structure-of-arrays layout:
+  // z[k] = frame[2k] + i frame[2k+1], real parts then imaginary parts, lanes innermost).
+  void Pack(const float* frame, int lane, float* packed) const;
+  // From a filled packed buffer (overwritten): power (n/2 + 1) x kLanes,
+  // power[k * kLanes + l] = |X_l[k]|^2 of lane l's frame.
+  void PowerSpectra(float* packed, float* power) const;
 
  private:
   int n_, m_, log2m_;

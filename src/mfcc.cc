@@ -221,10 +221,11 @@ class MfccComputer::Impl {
 
     constexpr int L = kBlockFrames;
     const int spec_len = padded / 2 + 1;
-    std::vector<float> frames(static_cast<size_t>(L) * padded, 0.0f);  // zero padding stays zero
+    // Per-frame buffer for the kissfft path; one frame + the packed lanes for the batched path.
+    std::vector<float> frames(static_cast<size_t>(batch_fft ? 1 : L) * padded, 0.0f);  // padding stays zero
+    std::vector<float> packed(batch_fft ? batch_fft->PackedSize() : 0, 0.0f);
     std::vector<float> power(static_cast<size_t>(L) * spec_len);
     std::vector<std::complex<float>> scratch;
-    std::vector<float> batch_scratch;
     std::vector<float> log_energy(L), acc(L);
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> log_mel(L, num_bins);
     std::mt19937 rng(opts.dither_seed);
@@ -233,13 +234,14 @@ class MfccComputer::Impl {
     for (int64_t b0 = 0; b0 < num_frames; b0 += L) {
       const int nb = static_cast<int>(std::min<int64_t>(L, num_frames - b0));
       for (int f = 0; f < nb; ++f) {
-        float* w = frames.data() + static_cast<size_t>(f) * padded;
+        float* w = frames.data() + (batch_fft ? 0 : static_cast<size_t>(f) * padded);
         ExtractFrame(x, n, b0 + f, w);
         log_energy[f] = ProcessFrame(w, &rng, &gauss);
+        if (batch_fft) batch_fft->Pack(w, f, packed.data());
       }
       if (batch_fft) {
         // Lanes nb..L-1 of the last block hold stale frames; their outputs are ignored.
-        batch_fft->PowerSpectra(frames.data(), power.data(), &batch_scratch);
+        batch_fft->PowerSpectra(packed.data(), power.data());
         for (int b = 0; b < num_bins; ++b) {
           const std::vector<float>& wt = mel_weights[b];
           const float* p = power.data() + static_cast<size_t>(mel_start[b]) * L;

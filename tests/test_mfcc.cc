@@ -80,7 +80,7 @@ void CheckCase(const std::string& name) {
   MESSAGE(name << ": " << got.rows() << "x" << got.cols() << ", max |slid - torchaudio| = " << max_diff
                << ", before lifter " << max_unliftered);
   CHECK(max_unliftered <= kTolerance);
-  CHECK(max_diff <= 3e-3f);  // the liftered maximum stays at torchaudio's own float32-vs-float64 spread
+  CHECK(max_diff <= 4e-3f);  // liftered: 2x torchaudio's own float32-vs-float64 spread (2.0e-3)
   // The same through the Frontend's MFCC stage.
   slid::Frontend fe(opts);
   slid::Matrix staged = fe.Compute(wav, slid::FrontendStage::kMfcc);
