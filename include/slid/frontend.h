@@ -10,6 +10,10 @@
 //   SDC 7-1-3-7 with the 7 statics (add-deltas-sdc) = 56 dims;
 //   energy VAD (compute-vad, threshold 5 + 0.5 * mean) decided on the raw MFCC C0 before CMVN,
 //   applied after SDC so SDC context uses every frame (select-voiced-frames), keeping voiced frames.
+//   Note: with use-energy=false column 0 is C0 = sqrt(1/M) x sum of log-mel energies, not Kaldi's
+//   log-energy, so the 5 + 0.5 x mean threshold acts on a different scale; on the asterisk
+//   demo-congrats prompts the C0 and log-energy decisions agree on ~97% of frames. Set
+//   --use-energy=true to get Kaldi's exact compute-vad input (column 0 then is the log-energy).
 //
 // Empty or short input: Compute() returns a 0 x Dim() matrix (never throws for length reasons) when
 // the audio is empty, shorter than one frame, has fewer MFCC frames than the SDC context
