@@ -13,7 +13,7 @@
 // Flop counts: our E-step is 2 GEMM calls with inner size 2D ([x, x^2] x packed params, and
 // posteriors^T x [x, x^2]), i.e. 4 GEMMs of shape (frames x D) by (D x K): 8 N D K flops. Scoring is
 // the first of these: 4 N D K flops. The reference is Eigen's float GEMM (frames x D) by (D x K) run
-// over the same frames in blocks of 4096 rows; "ratio" = our flop rate / reference flop rate.
+// over the same frames in blocks of GmmBlockFrames(K) rows; "ratio" = our flop rate / reference flop rate.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -71,9 +71,11 @@ DiagGmm MakeGmm(int k, int d, unsigned seed) {
   return DiagGmm(w, mu, var);
 }
 
-// Reference: Eigen float GEMM (rows x D) * (D x K) over `frames` rows in blocks of 4096. Best of reps.
+// Reference: Eigen float GEMM (rows x D) * (D x K) over `frames` rows, in blocks of GmmBlockFrames(K)
+// rows, the blocking slid's kernels use (whole-shape or 4096-row products are slower at large K: their
+// output no longer fits the caches). Best of reps.
 double GemmSeconds(int64_t frames, int d, int k, int reps) {
-  const int block = 4096;
+  const int block = GmmBlockFrames(k);
   Matrix a = Matrix::Random(block, d), b = Matrix::Random(d, k), c(block, k);
   double best = 1e30;
   for (int r = 0; r < reps; ++r) {

@@ -1,7 +1,5 @@
 #include "slid/em.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -354,8 +352,9 @@ EmResult TrainDiagGmm(const FrameSource& data, const EmOptions& opts,
   if (data.Dim() < 1) throw Error("TrainDiagGmm: data has no dimensions");
   EmResult r;
   const bool kmeans = opts.init == GmmInit::kKMeansPlusPlus;
-  const DataScan scan = ScanData(data, opts.block_frames, kmeans ? opts.init_max_frames : 0,
-                                 static_cast<uint64_t>(opts.seed));
+  // The subsample holds at least num_gauss frames, so that k-means++ can seed every component.
+  const int64_t sample = std::max(opts.init_max_frames, opts.num_gauss);
+  const DataScan scan = ScanData(data, opts.block_frames, kmeans ? sample : 0, static_cast<uint64_t>(opts.seed));
   const Vector floor = VarianceFloor(scan, opts.var_floor_rel, &r.warnings);
   int k = opts.num_gauss;
   if (scan.frames < k) {

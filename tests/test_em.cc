@@ -270,7 +270,8 @@ TEST_CASE("a dying component is replaced by splitting the heaviest, never NaN") 
 TEST_CASE("errors: no frames, non-finite frames, bad options, mismatched model") {
   EmOptions o;
   o.num_gauss = 2;
-  CHECK_THROWS_WITH_AS(TrainDiagGmm(MatrixFrameSource(Matrix(0, 3)), o), doctest::Contains("0 frames"), Error);
+  const Matrix none(0, 3);
+  CHECK_THROWS_WITH_AS(TrainDiagGmm(MatrixFrameSource(none), o), doctest::Contains("0 frames"), Error);
   Matrix x = Sample(ThreeBlobs(), 100, 17);
   x(42, 1) = std::nanf("");
   CHECK_THROWS_WITH_AS(TrainDiagGmm(MatrixFrameSource(x), o), doctest::Contains("frame 42"), Error);

@@ -25,7 +25,8 @@ struct EmOptions {
   int seed = 0;                     // seeds the subsample and k-means++ choices: same seed, same model
   int threads = 1;                  // threads for the E-step; the model does not depend on it (see em.cc)
   GmmInit init = GmmInit::kKMeansPlusPlus;  // initialisation method
-  int init_max_frames = 50000;      // k-means++: size of the random subsample (reservoir over all frames)
+  int init_max_frames = 50000;      // k-means++: size of the random subsample (reservoir over all frames;
+                                    // raised to num_gauss if smaller)
   int kmeans_iters = 5;             // k-means++: Lloyd iterations after seeding
   int split_em_iters = 3;           // binary split: EM iterations after each split
   int block_frames = 4096;          // frames per block read from the source and per thread task
@@ -48,8 +49,16 @@ struct EmResult {
   bool converged = false;             // true if stopped by `tol` before max_iters
 };
 
-// Trains a GMM on `data`. Errors (slid::Error): 0 frames, invalid options, non-finite frames.
-// Fewer frames than num_gauss: K is reduced to the number of frames, with a warning.
+// Trains a GMM on `data`: one pass for global statistics (variance floor, finiteness check, and the
+// k-means++ subsample), then initialisation (opts.init; k-means++ by default), then up to max_iters EM
+// iterations, each one streaming pass over `data` (memory: blocks only, never frames x K).
+// Errors (slid::Error): 0 frames, invalid options, non-finite frames.
+// Degenerate data gives warnings in EmResult::warnings, never NaN: a constant dimension (its variances
+// are floored at var_floor_rel), fewer frames than num_gauss (K is reduced to the number of frames),
+// fewer distinct frames than K in the k-means++ subsample (K is reduced to that number), a component
+// whose weight falls below min_weight (replaced by splitting the heaviest one).
+// The average log-likelihood in history never decreases beyond float rounding, except in an iteration
+// that replaced a dying component or with min_posterior > 0 (approximate statistics).
 // on_progress, if set, is called after every EM iteration with the entry appended to history.
 EmResult TrainDiagGmm(const FrameSource& data, const EmOptions& opts,
                       const std::function<void(const EmProgress&)>& on_progress = {});

@@ -36,6 +36,7 @@ class FrameSource {
 class MatrixFrameSource : public FrameSource {
  public:
   explicit MatrixFrameSource(const Matrix& m) : m_(m) {}
+  explicit MatrixFrameSource(Matrix&&) = delete;  // a temporary would dangle
   int Dim() const override { return static_cast<int>(m_.cols()); }
   int64_t NumFrames() const override { return m_.rows(); }
   void ForEachBlock(int64_t block_frames, const std::function<void(const Matrix&)>& fn) const override;
