@@ -2,7 +2,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "slid/error.h"
 #include "slid/metrics.h"
@@ -146,4 +150,34 @@ TEST_CASE("Duration buckets partition the positive half-line") {
   CHECK(bucket_of(3.01) == 1);
   CHECK(bucket_of(10.0) == 1);
   CHECK(bucket_of(1e6) == 2);
+}
+
+TEST_CASE("Evaluate agrees with numpy/scikit-learn on 300 random 5-language trials") {
+  // Fixture and reference values: tests/data/make_metrics_fixtures.py (see tests/data/README.md).
+  std::ifstream tsv(SLID_TEST_DATA "/metrics/trials_5lang.tsv");
+  REQUIRE(tsv.good());
+  std::vector<Trial> trials;
+  std::string line;
+  while (std::getline(tsv, line)) {
+    std::istringstream in(line);
+    Trial t;
+    in >> t.true_language;
+    double v;
+    while (in >> v) t.scores.push_back(v);
+    REQUIRE(t.scores.size() == 5);
+    trials.push_back(t);
+  }
+  REQUIRE(trials.size() == 300);
+  std::ifstream js(SLID_TEST_DATA "/metrics/expected_5lang.json");
+  const nlohmann::json ref = nlohmann::json::parse(js);
+  const slid::EvalSummary s = slid::Evaluate(trials, 5);
+  CHECK(s.accuracy == doctest::Approx(ref["accuracy"].get<double>()).epsilon(1e-12));
+  CHECK(s.confusion == ref["confusion"].get<std::vector<std::vector<int64_t>>>());
+  for (int l = 0; l < 5; ++l) {
+    CHECK(s.per_language[l].precision == doctest::Approx(ref["precision"][l].get<double>()).epsilon(1e-12));
+    CHECK(s.per_language[l].recall == doctest::Approx(ref["recall"][l].get<double>()).epsilon(1e-12));
+  }
+  // Both sides compute the LLRs in double from the same 4-decimal scores; 1e-9 allows for exp/log rounding.
+  CHECK(s.eer == doctest::Approx(ref["eer"].get<double>()).epsilon(1e-9));
+  CHECK(s.cavg == doctest::Approx(ref["cavg"].get<double>()).epsilon(1e-9));
 }

@@ -23,6 +23,7 @@
 #include "slid/error.h"
 #include "slid/feature_cache.h"
 #include "slid/frontend.h"
+#include "slid/io.h"
 #include "slid/model.h"
 #include "slid/version.h"
 
@@ -57,6 +58,7 @@ class LanguageFrames {
     if (on_disk_) {
       std::error_code ec;
       fs::remove(cache_path_, ec);
+      UnregisterTempFile(cache_path_);
     }
   }
   void Append(const Matrix& m) {
@@ -64,6 +66,7 @@ class LanguageFrames {
     frames_ += m.rows();
     if (!writer_ && frames_ > max_frames_) {
       // Spill: from now on every block goes to disk; memory stays at one file's features.
+      RegisterTempFile(cache_path_);  // removed by the Ctrl-C handler too
       writer_ = std::make_unique<FeatureCacheWriter>(cache_path_, dim_);
       for (const Matrix& b : blocks_) writer_->Append(b);
       blocks_.clear();
@@ -125,6 +128,7 @@ int Run(TrainArgs& args) {
     std::fprintf(stderr, "slid: error: %s\n", e.what());
     return kExitUsage;
   }
+  CheckOutputWritable(args.output);  // fail now, not after hours of training
   const Dataset data = LoadDataset(args.data);
   const Frontend frontend(fopts);
   const int dim = frontend.Dim();
@@ -132,7 +136,7 @@ int Run(TrainArgs& args) {
   progress.Line(std::to_string(data.entries.size()) + " files in " + std::to_string(data.languages.size()) +
                 " languages (" + data.format + " data at " + data.root + "), " + std::to_string(dim) +
                 "-dim features, " + std::to_string(args.num_gauss) + " Gaussians, " + std::to_string(args.threads) +
-                " threads");
+                (args.threads == 1 ? " thread" : " threads"));
 
   std::string cache_dir = args.cache_dir;
   bool made_cache_dir = false;
@@ -144,6 +148,7 @@ int Run(TrainArgs& args) {
     fs::create_directories(cache_dir, ec);
     if (ec) ThrowFileError(cache_dir, "cannot create the feature cache folder: " + ec.message());
     made_cache_dir = true;
+    RegisterTempFile(cache_dir);  // the Ctrl-C handler removes it once emptied
   }
   struct CleanUp {
     std::string dir;
@@ -151,6 +156,7 @@ int Run(TrainArgs& args) {
     ~CleanUp() {
       std::error_code ec;
       if (remove) fs::remove_all(dir, ec);
+      if (remove) UnregisterTempFile(dir);
     }
   } cleanup{cache_dir, made_cache_dir};
 
@@ -225,6 +231,7 @@ int Run(TrainArgs& args) {
   model.frontend = fopts;
   nlohmann::json per_lang = nlohmann::json::object();
   const int num_lang = static_cast<int>(data.languages.size());
+  double em_seconds = 0, em_frame_iters = 0;  // for the overall time-left estimate
   for (int li = 0; li < num_lang; ++li) {
     const std::string& l = data.languages[li];
     LanguageFrames& lf = *frames[l];
@@ -233,9 +240,17 @@ int Run(TrainArgs& args) {
     const int64_t n = lf.frames();
     const bool disk = lf.on_disk();
     EmResult r = lf.Train(em, [&](const EmProgress& p) {
-      char detail[160];
-      std::snprintf(detail, sizeof detail, "avg log-likelihood %.4f, %d Gaussians, %.1f s/iteration", p.avg_loglik,
-                    p.num_gauss, p.seconds);
+      // Overall estimate: seconds per frame-iteration so far, times the frame-iterations still to do
+      // in this language and the ones after it (EM may stop earlier when it converges).
+      em_seconds += p.seconds;
+      em_frame_iters += static_cast<double>(n);
+      double remaining = static_cast<double>(n) * std::max(0, args.iters - p.iteration);
+      for (int lj = li + 1; lj < num_lang; ++lj)
+        remaining += static_cast<double>(frames[data.languages[lj]]->frames()) * args.iters;
+      char detail[200];
+      std::snprintf(detail, sizeof detail, "avg log-likelihood %.4f, %d Gaussians, %.1f s/iteration, all languages ~%s left",
+                    p.avg_loglik, p.num_gauss, p.seconds,
+                    FormatDuration(em_seconds / std::max(1.0, em_frame_iters) * remaining).c_str());
       progress.Advance(1, detail, true);
     });
     for (const std::string& w : r.warnings) progress.Warn("warning: " + l + ": " + w);

@@ -93,7 +93,9 @@ std::string IdentifyTsvLine(const std::string& path, const std::vector<std::stri
   std::string s = TsvField(path);
   s += "\t" + (r.best >= 0 ? languages[r.best] : std::string("-"));
   s += "\t" + (r.best >= 0 ? Num(r.avg_loglik[r.best]) : std::string("nan"));
-  s += std::string("\t") + Status(r) + "\t" + Num(r.speech_seconds, 4);
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.2f", r.speech_seconds);
+  s += std::string("\t") + Status(r) + "\t" + secs;
   const bool have = !r.avg_loglik.empty();
   if (top > 0) {
     const std::vector<int> rank = Ranking(r);
