@@ -51,6 +51,12 @@ expect_exit 0 "$SLID" train train -o q.slid --num-gauss 8 --iters 5 --quiet
 "$SLID" identify --model m.slid test/*/s6.wav >ident_m.tsv
 "$SLID" identify --model q.slid test/*/s6.wav >ident_q.tsv
 cmp -s ident_m.tsv ident_q.tsv || fail "models trained with 1 and 2 threads differ"
+# With a tiny memory budget the features are streamed from the on-disk cache: same model, cache removed.
+expect_exit 0 "$SLID" train train -o d.slid --num-gauss 8 --iters 5 --max-memory-mb 0.05 --cache-dir "$WORK/cache"
+grep -q "streamed from the disk cache" last.err || fail "disk cache not used"
+[[ ! -e "$WORK/cache" ]] || fail "cache folder left behind"
+"$SLID" identify --model d.slid test/*/s6.wav >ident_d.tsv
+cmp -s ident_m.tsv ident_d.tsv || fail "disk-cached and in-memory training differ"
 
 # ---- info -------------------------------------------------------------------------------------------
 expect_exit 0 "$SLID" info m.slid
