@@ -52,13 +52,18 @@ fi
 if [ "$stage" -le 3 ]; then
   log "stage 3: train one GMM per language ($num_gauss Gaussians, $max_iters iterations)"
   [ -x "$slid" ] || { echo "run.sh: no slid program at $slid (build it, or pass --slid)" >&2; exit 1; }
+  train_dir=$data/train
+  if [ "$augment_gsm" = true ]; then
+    local/augment_gsm.sh "$data/train" "$data/train_gsm"
+    train_dir=$data/train_gsm
+  fi
   "$slid" train --config conf/mfcc.conf --num-gauss "$num_gauss" --iters "$max_iters" \
-    --threads "$threads" --output "$exp/asterisk.slid" "$data/train"
+    --threads "$threads" --output "$exp/asterisk.slid" "$train_dir"
 fi
 if [ "$stage" -le 4 ]; then
   for t in $test_sets; do
     log "stage 4: evaluation on $t"
-    "$slid" eval --model "$exp/asterisk.slid" --output-dir "$exp/eval_$t" "$data/$t"
+    "$slid" eval --model "$exp/asterisk.slid" --threads "$threads" --out-dir "$exp/eval_$t" "$data/$t"
   done
   log "reports: $(for t in $test_sets; do printf '%s ' "$exp/eval_$t/report.md"; done)"
 fi

@@ -71,7 +71,7 @@ if [ "$stage" -le 6 ]; then
 fi
 if [ "$stage" -le 7 ]; then
   log "stage 7: evaluation on unseen voices and sentences"
-  "$slid" eval --model "$exp/espeak.slid" --output-dir "$exp/eval_test" "$data/test"
+  "$slid" eval --model "$exp/espeak.slid" --threads "$threads" --out-dir "$exp/eval_test" "$data/test"
   log "report: $exp/eval_test/report.md"
 fi
 log "done"
