@@ -158,6 +158,8 @@ Dataset LoadTsv(const std::string& path) {
     DataEntry e;
     e.id = line.substr(0, tab);
     e.language = Trim(line.substr(tab + 1));
+    if (d.entries.empty() && e.id == "path" && (e.language == "lang" || e.language == "language"))
+      continue;  // a header line
     if (e.id.empty() || e.language.empty())
       ThrowFileError(path + ":" + std::to_string(n), "empty path or language");
     fs::path p(e.id);

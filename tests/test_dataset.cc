@@ -142,6 +142,8 @@ TEST_CASE("TSV list with relative paths") {
   CHECK(d.format == "tsv");
   CHECK(d.languages == std::vector<std::string>{"en", "fr"});
   CHECK(slid::ReadEntryAudio(d.entries[0], 0).samples.size() == 800);
+  WriteText(t.path / "header.tsv", "path\tlang\naudio/a.wav\ten\n");
+  CHECK(slid::LoadDataset((t.path / "header.tsv").string()).entries.size() == 1);
   WriteText(t.path / "bad.tsv", "audio/a.wav en\n");
   try {
     slid::LoadDataset((t.path / "bad.tsv").string());

@@ -40,8 +40,8 @@ std::string Trim(const std::string& s) {
   return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
 }
 
-// A list holds one audio path per line, or a command ending in '|' whose output is an audio file.
-// Blank lines and lines starting with '#' are skipped.
+// A list holds one audio path per line (anything after a tab is ignored, so a "path<TAB>lang" list
+// works), or a command ending in '|' whose output is an audio file. Blank lines and '#' lines are skipped.
 void ReadList(std::istream& in, std::vector<DataEntry>* out) {
   std::string line;
   while (std::getline(in, line)) {
@@ -52,7 +52,7 @@ void ReadList(std::istream& in, std::vector<DataEntry>* out) {
       e.is_command = true;
       e.source = Trim(line.substr(0, line.size() - 1));
     } else {
-      e.source = line;
+      e.source = line.substr(0, line.find('\t'));  // a "path<TAB>lang" list works too
     }
     e.id = e.source;
     out->push_back(std::move(e));
@@ -200,7 +200,7 @@ CommandRegistration reg(
           ->type_name("MODEL");
       app.add_option("audio", args->inputs, "Audio files; '-' reads a list of paths from standard input")
           ->type_name("AUDIO...");
-      app.add_option("--list", args->list, "File with one audio path per line (or a command ending in '|')")
+      app.add_option("--list", args->list, "File with one audio path per line (or path<TAB>anything, or a command ending in '|')")
           ->type_name("FILE")
           ->check(CLI::ExistingFile);
       app.add_flag("--json", args->json, "JSON lines instead of TSV");

@@ -8,7 +8,8 @@
 //     standard output is a whole audio file (e.g. "sox in.flac -t wav - |"). Utterances missing from
 //     utt2lang (or vice versa) are an error naming the first such id.
 //  3. A TSV list file: one "<path>\t<lang>" per line; relative paths are relative to the list file's
-//     folder; blank lines and lines starting with '#' are skipped.
+//     folder; blank lines, lines starting with '#' and a first line "path\tlang" (or
+//     "path\tlanguage") are skipped.
 //
 // Entries are returned sorted by (language, id) so results do not depend on directory order.
 // Errors throw slid::Error naming the path (and line for list files): missing path, an empty folder,

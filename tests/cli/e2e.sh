@@ -105,6 +105,19 @@ head -c 2000 m.slid >trunc.slid
 expect_exit 1 "$SLID" identify --model trunc.slid test/en/s6.wav
 grep -q "truncated" last.err || fail "truncated model: $(cat last.err)"
 expect_exit 1 "$SLID" info wav_not_model.slid
+# Frontend options from --config and flags are stored in the model and used when identifying.
+printf -- '--num-ceps=10\n# comment\n--sdc-n=5\n' >fe.conf
+expect_exit 0 "$SLID" train train -o c.slid --num-gauss 4 --iters 2 --config fe.conf --low-freq 40 --quiet
+expect_exit 0 "$SLID" info c.slid
+grep -q "^feature dim: *40$" last.out || fail "config not applied (expected 5*7+5 = 40 dims): $(grep 'feature dim' last.out)"
+grep -q -- "--low-freq=40" last.out || fail "explicit flag not stored in the model"
+expect_exit 0 "$SLID" identify --model c.slid --config fe.conf test/en/s6.wav
+expect_exit 2 "$SLID" identify --model c.slid --sdc-n 7 test/en/s6.wav
+grep -q "sdc-n=7 (model: 5)" last.err || fail "mismatch message: $(cat last.err)"
+# A TSV list ("path<TAB>lang") is accepted by identify --list too: the first field is the path.
+printf 'test/en/s6.wav\ten\n' >one.tsv
+expect_exit 0 "$SLID" identify --model m.slid --list one.tsv
+[[ $(tail -1 last.out | cut -f1) == test/en/s6.wav ]] || fail "identify --list with a TSV line"
 
 # ---- eval ---------------------------------------------------------------------------------------------
 expect_exit 0 "$SLID" eval --model m.slid test --out-dir ev --threads 2
