@@ -65,21 +65,24 @@ void GmmStats::AccumulatePruned(int n) {
   const int k = NumGauss(), w = 2 * Dim();
   block_stats_.setZero(k, w);
   const float tau = min_posterior_;
-  constexpr int kChunk = 16;
+  active_.resize(k);
+  int* active = active_.data();
+  float* sums = post_sums_.data();
   for (int i = 0; i < n; ++i) {
     const float* g = loglik_.data() + static_cast<int64_t>(i) * k;
-    const Eigen::Map<const Eigen::RowVectorXf> x(xx_.data() + static_cast<int64_t>(i) * w, w);
-    for (int c0 = 0; c0 < k; c0 += kChunk) {
-      const int c1 = std::min(k, c0 + kChunk);
-      float m = 0;
-      for (int c = c0; c < c1; ++c) m = std::max(m, g[c]);  // vectorised test of a whole chunk
-      if (m < tau) continue;
-      for (int c = c0; c < c1; ++c) {
-        if (g[c] >= tau) {
-          block_stats_.row(c) += g[c] * x;
-          post_sums_[c] += g[c];
-        }
-      }
+    const float* x = xx_.data() + static_cast<int64_t>(i) * w;
+    // Branch-free gather of the surviving components (a branch per posterior mispredicts badly).
+    int count = 0;
+    for (int c = 0; c < k; ++c) {
+      active[count] = c;
+      count += g[c] >= tau;
+    }
+    for (int a = 0; a < count; ++a) {
+      const int c = active[a];
+      const float gc = g[c];
+      float* row = block_stats_.data() + static_cast<int64_t>(c) * w;
+      for (int j = 0; j < w; ++j) row[j] += gc * x[j];  // vectorised by the compiler
+      sums[c] += gc;
     }
   }
 }

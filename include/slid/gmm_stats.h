@@ -2,6 +2,7 @@
 // They add: statistics from threads, files or machines are merged with Add() before one M-step.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "slid/gmm.h"
 #include "slid/matrix.h"
@@ -49,6 +50,7 @@ class GmmStats {
   // Reusable work buffers (not part of the value; each thread owns its GmmStats).
   Matrix xx_, loglik_, block_stats_;
   Vector frame_loglik_, post_sums_;
+  std::vector<int> active_;
 };
 
 }  // namespace slid
