@@ -32,11 +32,11 @@ class FrameSource {
   virtual void ForEachBlock(int64_t block_frames, const std::function<void(const Matrix&)>& fn) const = 0;
 };
 
-// Frames held in memory. Keeps a reference: `m` must outlive the source (no copy of the data).
+// Frames held in memory. Keeps a reference: `m` must outlive the source (no copy of the data); a
+// temporary matrix is fine only within one full expression, e.g. TrainDiagGmm(MatrixFrameSource(m), o).
 class MatrixFrameSource : public FrameSource {
  public:
   explicit MatrixFrameSource(const Matrix& m) : m_(m) {}
-  explicit MatrixFrameSource(Matrix&&) = delete;  // a temporary would dangle
   int Dim() const override { return static_cast<int>(m_.cols()); }
   int64_t NumFrames() const override { return m_.rows(); }
   void ForEachBlock(int64_t block_frames, const std::function<void(const Matrix&)>& fn) const override;
