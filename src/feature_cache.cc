@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "slid/error.h"
+#include "slid/io.h"
 
 namespace slid {
 
@@ -63,13 +64,16 @@ FeatureCacheWriter::FeatureCacheWriter(const std::string& path, int dim)
   if (dim < 1) ThrowFileError(path, "feature cache needs dim >= 1, got " + std::to_string(dim));
   file_ = std::fopen(tmp_path_.c_str(), "wb");
   if (!file_) ThrowFileError(path, "cannot open for writing: " + ErrnoText());
+  RegisterTempFile(tmp_path_);  // removed by a Ctrl-C handler if the program is interrupted
   char h[kHeaderBytes];
   EncodeHeader(h, dim_, 0);  // frame count patched by Close()
   if (std::fwrite(h, 1, kHeaderBytes, file_) != static_cast<size_t>(kHeaderBytes)) {
     std::fclose(file_);
     file_ = nullptr;
+    const std::string e = ErrnoText();
     std::remove(tmp_path_.c_str());
-    ThrowFileError(path, "write failed: " + ErrnoText());
+    UnregisterTempFile(tmp_path_);
+    ThrowFileError(path, "write failed: " + e);
   }
 }
 
@@ -78,6 +82,7 @@ FeatureCacheWriter::~FeatureCacheWriter() {
     std::fclose(file_);
     std::remove(tmp_path_.c_str());
   }
+  UnregisterTempFile(tmp_path_);
 }
 
 void FeatureCacheWriter::Append(const Matrix& frames) {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -27,15 +28,68 @@ bool SyncFile(const std::string& path) {
   return ok;
 }
 
+// The temporary-file registry: fixed slots of plain chars and lock-free atomics, so that the signal
+// handler reads them without locks or allocation. state: 0 free, 1 being changed, 2 holds a path.
+constexpr int kMaxTempFiles = 64;
+constexpr size_t kMaxTempPathBytes = 4096;
+struct TempSlot {
+  std::atomic<int> state{0};
+  char path[kMaxTempPathBytes];
+};
+TempSlot g_temp_slots[kMaxTempFiles];
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs lock-free atomics");
+
 }  // namespace
+
+void RegisterTempFile(const std::string& path) {
+  if (path.size() >= kMaxTempPathBytes) return;
+  for (TempSlot& slot : g_temp_slots) {
+    int expected = 0;
+    if (slot.state.compare_exchange_strong(expected, 1)) {
+      std::memcpy(slot.path, path.c_str(), path.size() + 1);
+      slot.state.store(2);
+      return;
+    }
+  }
+}
+
+void UnregisterTempFile(const std::string& path) {
+  for (TempSlot& slot : g_temp_slots) {
+    int expected = 2;
+    if (slot.state.load() == 2 && path == slot.path && slot.state.compare_exchange_strong(expected, 1)) {
+      slot.state.store(0);
+      return;
+    }
+  }
+}
+
+void RemoveRegisteredTempFiles() noexcept {
+  for (TempSlot& slot : g_temp_slots)
+    if (slot.state.load() == 2) ::unlink(slot.path);  // fails harmlessly on folders
+  for (TempSlot& slot : g_temp_slots)
+    if (slot.state.load() == 2) ::rmdir(slot.path);   // fails harmlessly on files, now gone anyway
+}
+
+void CheckOutputWritable(const std::string& path) {
+  struct stat st {};
+  if (path.empty()) throw Error("empty output path");
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) ThrowFileError(path, "is a directory, expected a file name");
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (::stat(dir.c_str(), &st) != 0) ThrowFileError(path, "cannot write: folder " + dir + ": " + ErrnoText());
+  if (!S_ISDIR(st.st_mode)) ThrowFileError(path, "cannot write: " + dir + " is not a folder");
+  if (::access(dir.c_str(), W_OK) != 0) ThrowFileError(path, "cannot write in folder " + dir + ": " + ErrnoText());
+}
 
 void WriteFileAtomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  RegisterTempFile(tmp);
   struct Cleanup {
     const std::string& file;
     bool armed = true;
     ~Cleanup() {
       if (armed) std::remove(file.c_str());
+      UnregisterTempFile(file);
     }
   } cleanup{tmp};
   {

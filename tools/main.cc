@@ -1,12 +1,18 @@
 // The `slid` program: one binary, one subcommand per job (features, train, identify, eval, info).
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <map>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include "command.h"
 #include "slid/error.h"
+#include "slid/io.h"
 
 namespace slid::tool {
 std::vector<CommandInfo>& Commands() {
@@ -15,8 +21,32 @@ std::vector<CommandInfo>& Commands() {
 }
 }  // namespace slid::tool
 
+namespace {
+
+// Ctrl-C (SIGINT), SIGTERM, SIGHUP: remove the temporary files of atomic writes in flight, say so
+// on one line and exit with 128 + signal (130 for Ctrl-C). Finished outputs were renamed into place
+// whole and stay; unfinished ones never appear. Only async-signal-safe calls here.
+extern "C" void OnStopSignal(int sig) {
+  slid::RemoveRegisteredTempFiles();
+  static const char kMsg[] = "slid: interrupted, unfinished outputs removed\n";
+  ssize_t ignored = ::write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
+  (void)ignored;
+  ::_exit(128 + sig);
+}
+
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&sa.sa_mask, sig);  // one handler run at a time
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace slid::tool;
+  InstallStopHandlers();
   CLI::App app{"slid: spoken language identification with MFCC/SDC features and per-language GMMs.\n"
                "Exit codes: 0 ok, 1 error, 2 usage, 3 batch finished but some inputs failed."};
   app.set_version_flag("--version", std::string("slid ") + SLID_VERSION);
@@ -36,7 +66,18 @@ int main(int argc, char** argv) {
   }
   try {
     for (auto& [sub, run] : runners)
-      if (sub->parsed()) return run();
+      if (sub->parsed()) {
+        const int code = run();
+        // Results printed to a full disk or a closed pipe must not be lost silently.
+        errno = 0;
+        const bool flushed = std::fflush(stdout) == 0;
+        if (!flushed || std::ferror(stdout)) {
+          std::fprintf(stderr, "slid: error: standard output: write failed (%s)\n",
+                       !flushed && errno != 0 ? std::strerror(errno) : "disk full or closed?");
+          return kExitError;
+        }
+        return code;
+      }
   } catch (const slid::Error& e) {
     std::fprintf(stderr, "slid: error: %s\n", e.what());
     return kExitError;

@@ -12,6 +12,23 @@ namespace slid {
 // removed, `path` keeps its previous content, and Error("<path>: <reason>") is thrown.
 void WriteFileAtomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 
+// Throws Error("<path>: <reason>") unless WriteFileAtomically(path, ...) could work: the folder holding
+// `path` exists and is writable, and `path` is not itself a folder. For tools that fail fast, before
+// hours of work, rather than when the result is ready. (A full disk still shows only when writing.)
+void CheckOutputWritable(const std::string& path);
+
+// Temporary files in flight, so that a program stopped by a signal (Ctrl-C) leaves none behind.
+// Every atomic writer (WriteFileAtomically, FeatureCacheWriter) registers its temporary file when it
+// creates it and unregisters it once renamed or removed; tools may register scratch files and
+// scratch folders the same way. At most 64 paths are tracked at once (more are still written and
+// cleaned up normally, just not by RemoveRegisteredTempFiles).
+void RegisterTempFile(const std::string& path);
+void UnregisterTempFile(const std::string& path);
+// Removes every registered path: files first (unlink), then folders, which are removed if that left
+// them empty (rmdir). Async-signal-safe: meant for signal handlers, which then _exit(); the library
+// itself never installs handlers.
+void RemoveRegisteredTempFiles() noexcept;
+
 // Reads a whole file into a string; Error("<path>: <reason>") if it is missing, a directory or unreadable.
 std::string ReadFileToString(const std::string& path);
 
