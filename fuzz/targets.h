@@ -11,9 +11,15 @@
 #include <cstdio>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <set>
 #include <string>
+#include <unistd.h>
 
 #include "slid/audio.h"
+#include "slid/dataset.h"
+#include "slid/frontend.h"
+#include "slid/model.h"
 #include "slid/error.h"
 
 namespace slid::fuzz {
@@ -47,6 +53,134 @@ inline int FuzzAudio(const uint8_t* data, size_t size) {
       if (streamed.samples.size() != oneshot.samples.size()) PropertyFailed("streamed and one-shot lengths differ");
     }
   } catch (const Error&) {
+  }
+  return 0;
+}
+
+// A scratch folder for targets whose parser reads files, made once per process and removed at exit.
+inline const std::string& ScratchDir() {
+  static const std::string dir = [] {
+    const char* base = std::getenv("TMPDIR");
+    std::string templ = std::string(base && *base ? base : "/tmp") + "/slid-fuzz-XXXXXX";
+    if (!::mkdtemp(templ.data())) PropertyFailed("cannot create a scratch folder");
+    return templ;
+  }();
+  static const struct Remover {
+    ~Remover() {
+      std::remove((dir + "/wav.scp").c_str());
+      std::remove((dir + "/utt2lang").c_str());
+      std::remove((dir + "/list.tsv").c_str());
+      ::rmdir(dir.c_str());
+    }
+  } remover;
+  return dir;
+}
+
+inline void WriteScratch(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) PropertyFailed("cannot write a scratch file");
+}
+
+// The data-list parsers of dataset.h (LoadDataset). The first byte picks the form: even, a TSV list
+// file; odd, a Kaldi data directory whose wav.scp is the text before the first NUL byte and whose
+// utt2lang is the text after it. Listed paths need not exist: loading only parses (commands are not
+// run). An accepted dataset must keep its documented invariants.
+inline int FuzzLists(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
+  const std::string& dir = ScratchDir();
+  std::string path;
+  if (data[0] % 2 == 0) {
+    path = dir + "/list.tsv";
+    std::remove((dir + "/wav.scp").c_str());
+    WriteScratch(path, text);
+  } else {
+    path = dir;
+    const size_t nul = text.find('\0');
+    WriteScratch(dir + "/wav.scp", text.substr(0, nul));
+    WriteScratch(dir + "/utt2lang", nul == std::string::npos ? std::string() : text.substr(nul + 1));
+  }
+  try {
+    const Dataset d = LoadDataset(path);
+    if (d.entries.empty() || d.languages.empty()) PropertyFailed("accepted dataset is empty");
+    const std::set<std::string> langs(d.languages.begin(), d.languages.end());
+    if (langs.size() != d.languages.size()) PropertyFailed("languages not distinct");
+    std::set<std::string> ids;
+    for (size_t i = 0; i < d.entries.size(); ++i) {
+      const DataEntry& e = d.entries[i];
+      if (e.id.empty() || e.language.empty() || e.source.empty()) PropertyFailed("empty field accepted");
+      if (!langs.count(e.language)) PropertyFailed("entry language missing from languages");
+      if (!ids.insert(e.id).second) PropertyFailed("duplicate id accepted");
+      if (i > 0) {
+        const DataEntry& p = d.entries[i - 1];
+        if (std::make_pair(p.language, p.id) > std::make_pair(e.language, e.id)) PropertyFailed("entries not sorted");
+      }
+    }
+  } catch (const Error&) {
+  }
+  return 0;
+}
+
+// The Kaldi config parser (ApplyKaldiConfig) and, for what it accepts, option validation, the JSON
+// round trip the model file relies on, and the frontend itself: options that pass Validate() and
+// the Frontend constructor must give finite features of Dim() columns on 0.3 s of a tone + noise.
+inline int FuzzConfig(const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  FrontendOptions opts;
+  try {
+    ApplyKaldiConfig(text, "fuzz.conf", &opts);
+  } catch (const Error&) {
+    return 0;
+  }
+  const FrontendOptions back = FrontendOptions::FromJson(opts.ToJson());  // must not throw
+  if (!(back == opts)) PropertyFailed("FromJson(ToJson(opts)) != opts");
+  try {
+    opts.Validate();
+    // Keep the work per input bounded: skip absurd but valid analysis sizes.
+    if (opts.sample_rate_hz > 48000 || opts.mfcc.frame_length_ms > 200 || opts.mfcc.frame_shift_ms < 1)
+      return 0;
+    const Frontend frontend(opts);
+    Waveform wav;
+    wav.rate_hz = opts.sample_rate_hz;
+    uint32_t rng = 12345;
+    const size_t n = static_cast<size_t>(0.3 * opts.sample_rate_hz);
+    for (size_t i = 0; i < n; ++i) {
+      rng = rng * 1664525u + 1013904223u;
+      const float noise = static_cast<float>(rng >> 8) / 16777216.0f - 0.5f;
+      wav.samples.push_back(8000.0f * std::sin(0.05f * static_cast<float>(i)) + 500.0f * noise);
+    }
+    const Matrix feats = frontend.Compute(wav);
+    if (feats.cols() != frontend.Dim()) PropertyFailed("feature columns != Dim()");
+    if (!feats.allFinite()) PropertyFailed("non-finite features");
+  } catch (const Error&) {
+  }
+  return 0;
+}
+
+// The model loader (LanguageModelSet::FromBytes, the body of Load). The first byte picks the mode:
+// odd, the last 8 bytes are replaced by the correct checksum of the rest, so that mutations reach the
+// checks behind the checksum (GMM parameters, options) instead of all failing as "damaged". A model
+// it accepts must be consistent (Validate) and score frames without NaN.
+inline int FuzzModel(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  std::string bytes(reinterpret_cast<const char*>(data + 1), size - 1);
+  if ((data[0] & 1) && bytes.size() >= 8) {
+    const uint64_t sum = Fnv1a64(bytes.data(), bytes.size() - 8);
+    for (int i = 0; i < 8; ++i) bytes[bytes.size() - 8 + i] = static_cast<char>((sum >> (8 * i)) & 0xff);
+  }
+  LanguageModelSet m;
+  try {
+    m = LanguageModelSet::FromBytes(bytes, "fuzz.slid");
+  } catch (const Error&) {
+    return 0;
+  }
+  m.Validate();  // must not throw for a loaded model
+  const Matrix frames = Matrix::Ones(3, m.Dim());
+  for (const DiagGmm& g : m.gmms) {
+    const Vector ll = g.FrameLogLikelihoods(frames);
+    for (int i = 0; i < ll.size(); ++i)
+      if (std::isnan(ll[i])) PropertyFailed("NaN log-likelihood from a loaded model");
   }
   return 0;
 }

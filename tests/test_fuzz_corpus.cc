@@ -34,3 +34,15 @@ int Replay(const std::string& target, const std::function<int(const uint8_t*, si
 TEST_CASE("fuzz_audio corpus replays without crashing") {
   CHECK(Replay("fuzz_audio", slid::fuzz::FuzzAudio) >= 10);
 }
+
+TEST_CASE("fuzz_lists corpus replays without crashing") {
+  CHECK(Replay("fuzz_lists", slid::fuzz::FuzzLists) >= 8);
+}
+
+TEST_CASE("fuzz_config corpus replays without crashing") {
+  CHECK(Replay("fuzz_config", slid::fuzz::FuzzConfig) >= 10);
+}
+
+TEST_CASE("fuzz_model corpus replays without crashing") {
+  CHECK(Replay("fuzz_model", slid::fuzz::FuzzModel) >= 3);
+}

@@ -59,6 +59,14 @@ int main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(c.name, c.description);
     runners[sub] = c.setup(*sub);
   }
+  // CLI11 would only say "A subcommand is required" for a mistyped one: name it and list the commands.
+  if (argc > 1 && argv[1][0] != '-' &&
+      std::none_of(commands.begin(), commands.end(), [&](const CommandInfo& c) { return c.name == argv[1]; })) {
+    std::string names;
+    for (const auto& c : commands) names += (names.empty() ? "" : ", ") + c.name;
+    std::fprintf(stderr, "slid: error: unknown command '%s' (commands: %s; see slid --help)\n", argv[1], names.c_str());
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

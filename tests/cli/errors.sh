@@ -1,0 +1,365 @@
+#!/usr/bin/env bash
+# Bad input and failure through the program (issue 5): every case a user can get wrong gives a clear
+# one-line error naming the file and the problem, the documented exit code (1 error, 2 usage, 3 batch
+# finished with some inputs skipped), and no crash, sanitizer report or hang; nothing half-written is
+# left behind (SIGKILL during `slid train`, Ctrl-C, full disk). Every bad input is made here: sox for
+# audio, head -c for truncation, printf + dd for NaN/Inf samples and damaged models.
+# Usage: bash errors.sh <slid-binary> <tests/data dir>
+set -euo pipefail
+SLID=$(realpath "$1")
+for tool in sox timeout; do command -v $tool >/dev/null || { echo "errors: $tool not installed"; exit 1; }; done
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/slid-errors.XXXXXX")
+MNT=""
+cleanup() {
+  if [[ -n $MNT ]]; then umount "$MNT" 2>/dev/null || true; fi
+  chmod -R u+rwX "$WORK" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+export TMPDIR="$WORK/tmp"  # slid train's feature caches: a SIGKILLed run cannot remove its own
+mkdir -p "$TMPDIR"
+ASAN=0; grep -q __asan_init "$SLID" && ASAN=1  # a sanitizer build is slower and uses more memory
+
+fail() { echo "errors: FAIL: $*" >&2; [[ -f last.err ]] && sed 's/^/  stderr: /' last.err | head -20 >&2; exit 1; }
+note() { echo "errors: $*"; }
+
+# run CODE CMD...: runs CMD with a time limit; the exit code must be CODE, and nothing may have
+# crashed (signal exits, sanitizer reports, uncaught exceptions) or hung.
+run() {
+  local want=$1; shift
+  set +e; timeout -k 5 300 "$@" >last.out 2>last.err; local got=$?; set -e
+  [[ $got != 124 && $got != 137 ]] || fail "timed out: $*"
+  if grep -q -e 'runtime error:' -e 'AddressSanitizer' -e 'LeakSanitizer' -e 'terminate called' \
+       -e 'Segmentation fault' -e 'Aborted' last.err; then fail "crashed: $*"; fi
+  [[ $got == "$want" ]] || fail "exit $got, expected $want: $*"
+}
+# said PATTERN: stderr has exactly one line holding the fixed string PATTERN.
+said() {
+  local n; n=$(grep -cF -- "$1" last.err || true)
+  [[ $n == 1 ]] || fail "expected one stderr line with '$1', found $n"
+}
+# said_both NAME PROBLEM: one stderr line names the file and says the problem.
+said_both() {
+  local n; n=$(grep -F -- "$1" last.err | grep -ciF -- "$2" || true)
+  [[ $n == 1 ]] || fail "expected one stderr line naming '$1' with '$2', found $n"
+}
+no_temp_files() {  # no "<out>.tmp.<pid>" files (atomic writes) left in folder $1
+  ! compgen -G "$1/*.tmp.*" >/dev/null || fail "temporary files left in $1: $(ls "$1")"
+}
+
+# ---- a small model on two synthetic "languages" (a sweep and pink noise), trained once ----------------
+mkdir -p data/lo data/hi
+for i in 1 2 3; do
+  sox -n -r 16000 -b 16 data/lo/a$i.wav synth 2 sine $((200 + 50 * i))-$((900 + 90 * i)) vol 0.4 tremolo 3 60 2>/dev/null
+  sox -n -r 16000 -b 16 data/hi/b$i.wav synth 2 pinknoise vol 0.3 tremolo $((2 + i)) 70 2>/dev/null
+done
+run 0 "$SLID" train data -o m.slid --num-gauss 4 --iters 2 --quiet
+[[ -s m.slid ]] || fail "no model trained"
+GOOD=data/lo/a1.wav
+check_identify_ok() {  # identify succeeded on $1 and printed a finite score line for it
+  grep -qF "$1" last.out || fail "no result line for $1"
+  ! grep -F "$1" last.out | grep -qi -e '\binf\b' -e '-nan' || fail "non-finite score for $1: $(grep -F "$1" last.out)"
+}
+
+# ---- missing file ---------------------------------------------------------------------------------------
+run 3 "$SLID" identify --model m.slid nope.wav
+said_both nope.wav "no such file"
+run 1 "$SLID" info nope.slid
+said_both nope.slid "cannot open"
+run 1 "$SLID" identify --model nope.slid $GOOD
+said nope.slid
+run 1 "$SLID" train nodata -o x.slid --quiet
+said_both nodata "no such file"
+run 3 "$SLID" features --out-dir feats nope.wav
+said_both nope.wav "no such file"
+
+# ---- unreadable file --------------------------------------------------------------------------------------
+# root reads a chmod 000 file anyway: drop to the 'nobody' user with setpriv when running as root.
+cp $GOOD locked.wav && chmod 000 locked.wav
+AS_USER=()
+if [[ $(id -u) == 0 ]]; then
+  if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+    AS_USER=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups)
+    chmod 755 "$WORK"; chmod 644 m.slid
+  fi
+fi
+if [[ $(id -u) != 0 || ${#AS_USER[@]} -gt 0 ]] && "${AS_USER[@]}" test -x "$SLID" 2>/dev/null; then
+  run 3 "${AS_USER[@]}" "$SLID" identify --model m.slid locked.wav
+  said_both locked.wav "permission denied"
+  chmod 000 m.slid
+  run 1 "${AS_USER[@]}" "$SLID" info m.slid
+  said_both m.slid "permission denied"
+  chmod 644 m.slid
+else
+  note "SKIP unreadable file: running as root without setpriv/nobody, or $SLID not executable by nobody"
+fi
+chmod 644 locked.wav
+
+# ---- a directory where a file is expected ------------------------------------------------------------------
+mkdir -p adir.wav
+run 3 "$SLID" identify --model m.slid adir.wav
+said_both adir.wav "directory"
+run 1 "$SLID" info adir.wav
+said_both adir.wav "directory"
+run 1 "$SLID" train data -o adir.wav --num-gauss 2 --iters 1 --quiet
+said adir.wav
+run 2 "$SLID" features --config adir.wav --out-dir feats $GOOD
+said_both adir.wav "directory"
+
+# ---- bytes that are not audio --------------------------------------------------------------------------------
+printf 'hello, I am a text file\n' >text.wav
+head -c 5000 /dev/urandom >random.flac
+run 3 "$SLID" identify --model m.slid text.wav random.flac
+said_both text.wav "audio"
+said_both random.flac "audio"
+
+# ---- truncated WAV and FLAC ---------------------------------------------------------------------------------
+sox -n -r 16000 -b 16 long.wav synth 3 sine 440 vol 0.5 2>/dev/null
+sox long.wav long.flac
+head -c 30000 long.wav >cut.wav
+head -c "$(($(stat -c %s long.flac) / 2))" long.flac >cut.flac
+head -c 30 long.wav >header_cut.wav
+run 3 "$SLID" identify --model m.slid cut.wav cut.flac header_cut.wav
+said_both cut.wav truncated
+said_both cut.flac truncated
+said header_cut.wav
+
+# ---- zero samples ----------------------------------------------------------------------------------------------
+sox -n -r 16000 -b 16 empty.wav trim 0 0 2>/dev/null
+run 3 "$SLID" identify --model m.slid empty.wav
+said_both empty.wav "no audio samples"
+
+# ---- only silence: VAD keeps nothing (a result line says so, not a guess) ------------------------------------------
+sox -D -n -r 16000 -b 16 silence.wav trim 0 3 2>/dev/null  # -D: no dither, true digital silence
+run 0 "$SLID" identify --model m.slid silence.wav
+grep -F silence.wav last.out | grep -q too_little_speech || fail "silence: $(cat last.out)"
+run 0 "$SLID" features --out-dir feats silence.wav
+said_both silence.wav "no "
+mkdir -p quiet/lo quiet/hi && cp data/lo/a1.wav quiet/lo/ && cp silence.wav quiet/hi/
+run 1 "$SLID" train quiet -o q.slid --num-gauss 2 --iters 1 --quiet
+said_both "'hi'" "no usable audio"
+[[ ! -e q.slid ]] || fail "a model was written without data for 'hi'"
+
+# ---- shorter than the feature context (one 25 ms frame; SDC 7-1-3-7 needs 21 frames) -------------------------------
+sox -n -r 16000 -b 16 tiny.wav synth 0.03 sine 300 vol 0.5 2>/dev/null
+sox -n -r 16000 -b 16 short.wav synth 0.15 sine 300 vol 0.5 2>/dev/null
+run 0 "$SLID" identify --model m.slid tiny.wav short.wav
+[[ $(grep -c too_little_speech last.out) == 2 ]] || fail "short files: $(cat last.out)"
+run 0 "$SLID" features --out-dir feats short.wav
+said_both short.wav "no "
+
+# ---- NaN and Inf float samples ----------------------------------------------------------------------------------
+# A float WAV whose data chunk ends the file: overwrite one sample near the end with NaN / +Inf.
+sox -n -r 16000 -b 32 -e floating-point float.wav synth 1 sine 300 vol 0.5 2>/dev/null
+cp float.wav nan.wav; cp float.wav inf.wav
+printf '\x00\x00\xc0\x7f' | dd of=nan.wav bs=1 seek=$(($(stat -c %s float.wav) - 400)) conv=notrunc status=none
+printf '\x00\x00\x80\x7f' | dd of=inf.wav bs=1 seek=$(($(stat -c %s float.wav) - 400)) conv=notrunc status=none
+run 0 "$SLID" identify --model m.slid float.wav
+run 3 "$SLID" identify --model m.slid nan.wav inf.wav
+said_both nan.wav "NaN or infinite"
+said_both inf.wav "NaN or infinite"
+run 3 "$SLID" features --out-dir feats nan.wav
+said_both nan.wav "NaN or infinite"
+
+# ---- clipped audio: scored normally, finite scores ------------------------------------------------------------------
+sox -n -r 16000 -b 16 clipped.wav synth 2 sine 300 gain +30 2>/dev/null
+run 0 "$SLID" identify --model m.slid clipped.wav
+check_identify_ok clipped.wav
+
+# ---- 1 kHz and 384 kHz sample rates; 8 channels: read, resampled / mixed down, scored -------------------------------
+sox -n -r 1000 -b 16 rate1k.wav synth 2 sine 200 vol 0.5 tremolo 3 60 2>/dev/null
+sox -n -r 384000 -b 16 rate384k.wav synth 2 sine 300-3000 vol 0.5 2>/dev/null
+sox -n -r 16000 -b 16 -c 8 ch8.wav synth 2 sine 300-900 vol 0.4 2>/dev/null
+run 0 "$SLID" identify --model m.slid rate1k.wav rate384k.wav ch8.wav
+for f in rate1k.wav rate384k.wav ch8.wav; do check_identify_ok $f; done
+run 0 "$SLID" features --out-dir feats rate384k.wav ch8.wav
+
+# ---- a 3-hour file: streamed, memory bounded ----------------------------------------------------------------------------
+# 8 kHz, 16-bit: 173 MB on disk; held whole at 16 kHz as float it would take 691 MB.
+[[ ${SKIP_LONG:-0} == 1 ]] && sox -n -r 8000 -b 16 long3h.wav synth 10 sine 300 2>/dev/null || sox -n -r 8000 -b 16 long3h.wav synth 3:00:00 sine 300 vol 0.3 tremolo 0.5 90 2>/dev/null
+if [[ -x /usr/bin/time ]]; then
+  run 0 /usr/bin/time -f 'peak_rss_kb=%M' "$SLID" identify --model m.slid long3h.wav
+  rss_kb=$(sed -n 's/^peak_rss_kb=//p' last.err)
+else
+  run 0 "$SLID" identify --model m.slid long3h.wav; rss_kb=""
+fi
+check_identify_ok long3h.wav
+if [[ -n $rss_kb ]]; then
+  note "3-hour file: peak RSS $((rss_kb / 1024)) MB"
+  # ASan keeps up to 256 MB of freed memory in quarantine, so its bound is looser.
+  limit_mb=300; [[ $ASAN == 1 ]] && limit_mb=700
+  (( rss_kb / 1024 < limit_mb )) || fail "3-hour file used $((rss_kb / 1024)) MB (limit $limit_mb MB): not streamed?"
+fi
+rm -f long3h.wav
+
+# ---- empty or missing language folder -------------------------------------------------------------------------------------
+mkdir -p nolang empty_lang/lo empty_lang/xx && cp data/lo/a1.wav empty_lang/lo/
+run 1 "$SLID" train nolang -o e.slid --quiet
+said_both nolang "no language sub-folders"
+run 1 "$SLID" train empty_lang -o e.slid --quiet
+said_both xx "holds no audio"
+[[ ! -e e.slid ]] || fail "model written for bad data"
+
+# ---- a language with fewer frames than Gaussians: K reduced, with a warning naming the language ------------------------------
+mkdir -p few/lo few/hi && cp data/lo/a1.wav few/lo/ && cp data/hi/b1.wav few/hi/
+run 0 "$SLID" train few -o few.slid --num-gauss 4096 --iters 1
+grep -q "warning: lo:" last.err || fail "no warning about reducing the Gaussians"
+run 0 "$SLID" identify --model few.slid $GOOD
+
+# ---- unknown or mistyped flag; unknown subcommand ---------------------------------------------------------------------------
+run 2 "$SLID" train data -o x.slid --num-gaus 8
+said "num-gaus"
+run 2 "$SLID" identify --model m.slid --threds 2 $GOOD
+said "threds"
+run 2 "$SLID" trian data -o x.slid
+said "trian"
+run 2 "$SLID" features --num-ceps seven --out-dir feats $GOOD
+said "num-ceps"
+
+# ---- contradictory options -----------------------------------------------------------------------------------------------
+run 2 "$SLID" features --high-freq 9000 --out-dir feats $GOOD
+said "high-freq"
+run 2 "$SLID" features --sample-frequency 8000 --high-freq 5000 --out-dir feats $GOOD
+said "high-freq"
+run 2 "$SLID" features --num-ceps 30 --num-mel-bins 23 --out-dir feats $GOOD
+said "num-ceps"
+run 2 "$SLID" train data -o x.slid --num-ceps 30 --quiet
+said "num-ceps"
+printf -- '--high-freq=9000\n' >bad.conf
+run 2 "$SLID" features --config bad.conf --out-dir feats $GOOD
+said "high-freq"
+# An SDC window (here 1 + 3 * (30 - 1) + 2 * 1 = 90 frames, 0.9 s) longer than the 0.5 s audio: no frames, said.
+sox -n -r 16000 -b 16 half.wav synth 0.5 sine 300 vol 0.5 2>/dev/null
+run 0 "$SLID" features --sdc-k 30 --out-dir feats half.wav
+said_both half.wav "no "
+
+# ---- damaged, truncated and other-version model files --------------------------------------------------------------------------
+size=$(stat -c %s m.slid)
+cp m.slid flipped.slid
+printf '\xff' | dd of=flipped.slid bs=1 seek=$((size - 100)) conv=notrunc status=none
+head -c $((size / 2)) m.slid >half.slid
+head -c 10 m.slid >stub.slid
+cp m.slid v2.slid
+printf '\x02' | dd of=v2.slid bs=1 seek=8 conv=notrunc status=none
+cp $GOOD notmodel.slid
+for f in flipped.slid half.slid stub.slid v2.slid notmodel.slid; do
+  run 1 "$SLID" identify --model $f $GOOD
+  said $f
+  run 1 "$SLID" info $f
+  said $f
+done
+run 1 "$SLID" info flipped.slid; said_both flipped.slid damaged
+run 1 "$SLID" info half.slid; said_both half.slid truncated
+run 1 "$SLID" info v2.slid; said_both v2.slid "version 2"
+run 1 "$SLID" info notmodel.slid; said_both notmodel.slid "not a slid model"
+
+# ---- a model trained with another frontend than the one requested ----------------------------------------------------------------
+run 2 "$SLID" identify --model m.slid --num-ceps 13 $GOOD
+said "num-ceps"
+printf -- '--sample-frequency=8000\n--high-freq=-200\n' >8k.conf
+run 2 "$SLID" identify --model m.slid --config 8k.conf $GOOD
+said "sample-frequency"
+run 2 "$SLID" eval --model m.slid data --out-dir ev --num-mel-bins 30 --quiet
+said "num-mel-bins"
+
+# ---- unwritable output path: fails at once, before any work ---------------------------------------------------------------------
+run 1 "$SLID" train data -o /nonexistent/dir/m.slid --num-gauss 2 --iters 1
+said /nonexistent/dir/m.slid
+! grep -q "EM " last.err || fail "train ran EM before finding the output unwritable"
+run 1 "$SLID" eval --model m.slid data --out-dir m.slid/report --quiet
+said m.slid/report
+run 1 "$SLID" features --out-dir m.slid/feats $GOOD
+said m.slid/feats
+
+# ---- full disk while writing --------------------------------------------------------------------------------------------------------
+# A 64 KiB tmpfs filled to the brim (needs root or CAP_SYS_ADMIN); else skipped with a note. Standard
+# output going to /dev/full (always available) must fail too, not exit 0 with the results lost.
+mkdir -p full
+if mount -t tmpfs -o size=64k slid-errors-full full 2>/dev/null; then
+  MNT=$WORK/full
+  dd if=/dev/zero of=full/filler bs=4k 2>/dev/null || true
+  cp m.slid full/prev.slid 2>/dev/null || true  # may not fit; only its survival matters if it did
+  run 1 "$SLID" train data -o full/m.slid --num-gauss 4 --iters 2 --quiet
+  said full/m.slid
+  grep -qi -e "no space" -e "disk full" last.err || fail "full disk not named as such"
+  [[ ! -e full/m.slid ]] || fail "a partial model was left on the full disk"
+  no_temp_files full
+  # Each output file fails on its own: reported per file (exit 3), nothing partial left.
+  run 3 "$SLID" features --out-dir full/feats $GOOD data/hi/b1.wav
+  said_both a1.npy "no space left"
+  no_temp_files full/feats
+  [[ -z $(ls full/feats) ]] || fail "partial feature files on the full disk: $(ls full/feats)"
+  umount full && MNT=""
+else
+  note "SKIP full tmpfs: cannot mount (not root?); /dev/full checks below still run"
+fi
+set +e; timeout 60 "$SLID" identify --model m.slid $GOOD data/hi/b1.wav >/dev/full 2>last.err; rc=$?; set -e
+[[ $rc == 1 ]] || fail "identify > /dev/full exited $rc, expected 1"
+grep -qi "standard output" last.err || fail "identify > /dev/full: no error naming standard output"
+set +e; timeout 60 "$SLID" features --ark - $GOOD >/dev/full 2>last.err; rc=$?; set -e
+[[ $rc == 1 || $rc == 3 ]] || fail "features --ark - > /dev/full exited $rc"
+
+# ---- SIGKILL during `slid train`: the previous model survives intact, a rerun works -------------------------------------------------
+# A Kaldi data dir whose last entry is a command that waits, so training is surely still running when
+# killed (the other files' features are already computed and, with --max-memory-mb 0.01, spilled to
+# the on-disk cache). slid runs in its own process group (setsid), signalled as a whole, as a
+# terminal's Ctrl-C does.
+mkdir -p slow
+n=0
+for f in "$WORK"/data/*/*.wav; do n=$((n + 1)); echo "u$n $f" >>slow/wav.scp; echo "u$n $(basename "$(dirname "$f")")" >>slow/utt2lang; done
+echo "zz_wait sh -c 'sleep 20; cat $WORK/$GOOD' |" >>slow/wav.scp; echo "zz_wait lo" >>slow/utt2lang
+cp m.slid prev.slid
+set +e
+setsid "$SLID" train slow -o prev.slid --num-gauss 4 --iters 2 --max-memory-mb 0.01 --quiet >/dev/null 2>&1 &
+pid=$!; sleep 2; kill -KILL -- -$pid; wait $pid 2>/dev/null
+set -e
+cmp -s m.slid prev.slid || fail "the previous model changed after SIGKILL during training"
+# Killed at arbitrary moments of a short run (features, EM, writing): the output is always either the
+# previous model or a complete new one, never a partial file.
+for delay in 0.05 0.1 0.2 0.3 0.5 0.8; do
+  cp m.slid prev.slid
+  set +e
+  "$SLID" train data -o prev.slid --num-gauss 8 --iters 30 --quiet >/dev/null 2>&1 &
+  pid=$!; sleep $delay; kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+  set -e
+  run 0 "$SLID" info prev.slid
+done
+rm -f prev.slid.tmp.*  # what SIGKILL cannot clean up: temporary files beside the output (never the output)
+run 0 "$SLID" train data -o prev.slid --num-gauss 4 --iters 2 --quiet
+run 0 "$SLID" info prev.slid
+
+# ---- Ctrl-C (SIGINT) and SIGTERM: exit 130 / 143, no temporary file or feature cache left --------------------------------------------
+for sig in INT TERM; do
+  mkdir -p "sig$sig"
+  set +e
+  TMPDIR="$WORK/sig$sig" setsid "$SLID" train slow -o "sig$sig/m.slid" --num-gauss 4 --iters 2 --max-memory-mb 0.01 \
+    --quiet >/dev/null 2>"sig$sig.err" &
+  pid=$!
+  for _ in $(seq 100); do [[ -n $(find "sig$sig" -name '*.feats*' -print -quit) ]] && break; sleep 0.1; done
+  [[ -n $(find "sig$sig" -name '*.feats*' -print -quit) ]] || fail "SIG$sig: no feature cache appeared to be cleaned up"
+  kill -$sig -- -$pid; wait $pid; rc=$?
+  set -e
+  want=130; [[ $sig == TERM ]] && want=143
+  [[ $rc == "$want" ]] || { cat "sig$sig.err" >&2; fail "SIG$sig: exit $rc, expected $want"; }
+  grep -q "interrupted" "sig$sig.err" || fail "SIG$sig: no message"
+  [[ -z $(find "sig$sig" -mindepth 1 -print -quit) ]] || fail "SIG$sig left files: $(find "sig$sig" -mindepth 1)"
+done
+
+# ---- batches: one bad file is reported on one line, the others are processed, exit 3 ---------------------------------------------------
+run 3 "$SLID" identify --model m.slid data/lo/a1.wav text.wav data/hi/b2.wav
+said text.wav
+[[ $(grep -c -e a1.wav -e b2.wav last.out) == 2 ]] || fail "identify batch: good files not scored"
+run 3 "$SLID" features --out-dir fb data/lo/a1.wav text.wav data/hi/b2.wav
+said text.wav
+[[ -s fb/a1.npy && -s fb/b2.npy ]] || fail "features batch: good files not written"
+mkdir -p mixed && cp -r data/lo data/hi mixed/ && cp text.wav mixed/lo/zz_text.wav && cp cut.flac mixed/hi/
+run 3 "$SLID" train mixed -o mixed.slid --num-gauss 4 --iters 2 --quiet
+said zz_text.wav
+said cut.flac
+[[ -s mixed.slid ]] || fail "train batch: no model written"
+run 3 "$SLID" eval --model m.slid mixed --out-dir evm --quiet
+said zz_text.wav
+[[ -s evm/report.json ]] || fail "eval batch: no report written"
+
+note "all checks passed"
