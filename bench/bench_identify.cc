@@ -18,6 +18,8 @@
 // x real time of that audio. The fast and scalar average log-likelihoods are compared as a check.
 //
 // Usage: bench_identify [--min-seconds S (600)] [--runs N (3)] [--sounds DIR] [--baseline-seconds S (60)]
+//                       [--save-model M --save-list L: write the model and the file list, so that
+//                        `time slid identify --model M --list L` measures the program itself]
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -89,15 +91,18 @@ int main(int argc, char** argv) {
   double min_seconds = 600, baseline_seconds = 60;
   int runs = 3;
   std::string sounds = "/usr/share/asterisk/sounds";
+  std::string save_model, save_list;  // optional: the model and the file list, to time `slid identify` itself
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--min-seconds" && i + 1 < argc) min_seconds = std::atof(argv[++i]);
     else if (a == "--runs" && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
     else if (a == "--sounds" && i + 1 < argc) sounds = argv[++i];
     else if (a == "--baseline-seconds" && i + 1 < argc) baseline_seconds = std::atof(argv[++i]);
+    else if (a == "--save-model" && i + 1 < argc) save_model = argv[++i];
+    else if (a == "--save-list" && i + 1 < argc) save_list = argv[++i];
     else {
       std::fprintf(stderr,
-                   "usage: %s [--min-seconds S (600)] [--runs N (3)] [--sounds DIR] [--baseline-seconds S (60)]\n",
+                   "usage: %s [--min-seconds S (600)] [--runs N (3)] [--sounds DIR] [--baseline-seconds S (60)] [--save-model M] [--save-list L]\n",
                    argv[0]);
       return 2;
     }
@@ -165,6 +170,13 @@ int main(int argc, char** argv) {
     std::printf("voiced frames: %lld (%.1f%% of %.0f s)\n", static_cast<long long>(voiced),
                 100.0 * voiced / (total * 100), total);
 
+    if (!save_model.empty()) model.Save(save_model);
+    if (!save_list.empty()) {
+      std::FILE* f = std::fopen(save_list.c_str(), "w");
+      if (!f) throw slid::Error(save_list + ": cannot write");
+      for (const auto& p : used_paths) std::fprintf(f, "%s\n", p.c_str());
+      std::fclose(f);
+    }
     slid::ScorerOptions so;
     so.min_speech_seconds = 0;
     const slid::Scorer scorer(model, so);
