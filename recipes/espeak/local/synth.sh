@@ -12,7 +12,7 @@ if [ "${1:-}" = "--worker" ]; then
     printf '%s\n' "$text" > "$tmp/t.txt"
     espeak-ng -v "$voice" -s "$rate" -p "$pitch" -b 1 -f "$tmp/t.txt" -w "$tmp/t.wav" \
       || { echo "synth.sh: espeak-ng failed on $utt" >&2; exit 1; }
-    sox -q -V1 -D "$tmp/t.wav" -r 16000 -c 1 -b 16 "$wavdir/$utt.wav.tmp.wav" \
+    sox -q -V1 -R "$tmp/t.wav" -r 16000 -c 1 -b 16 "$wavdir/$utt.wav.tmp.wav" \
       || { echo "synth.sh: sox failed on $utt" >&2; exit 1; }
     mv "$wavdir/$utt.wav.tmp.wav" "$wavdir/$utt.wav"
   done < "$chunk"
