@@ -18,6 +18,8 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown option '$1' (use --stage N, --nj N, --slid PATH)" >&2; exit 2 ;;
   esac
 done
+case $slid in /*) ;; */*) slid=$PWD/$slid ;; *) slid=$(command -v "$slid" || echo "$slid") ;; esac  # relative to the caller
+[ -x "$slid" ] || { echo "run.sh: no slid program at $slid (build it, or pass --slid PATH)" >&2; exit 1; }
 cd "$here"
 . conf/corpus.conf
 . conf/train.conf
@@ -51,7 +53,6 @@ if [ "$stage" -le 2 ]; then
 fi
 if [ "$stage" -le 3 ]; then
   log "stage 3: train one GMM per language ($num_gauss Gaussians, $max_iters iterations)"
-  [ -x "$slid" ] || { echo "run.sh: no slid program at $slid (build it, or pass --slid)" >&2; exit 1; }
   train_dir=$data/train
   if [ "$augment_gsm" = true ]; then
     local/augment_gsm.sh "$data/train" "$data/train_gsm"

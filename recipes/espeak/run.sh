@@ -17,6 +17,8 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown option '$1' (use --stage N, --nj N, --slid PATH)" >&2; exit 2 ;;
   esac
 done
+case $slid in /*) ;; */*) slid=$PWD/$slid ;; *) slid=$(command -v "$slid" || echo "$slid") ;; esac  # relative to the caller
+[ -x "$slid" ] || { echo "run.sh: no slid program at $slid (build it, or pass --slid PATH)" >&2; exit 1; }
 cd "$here"
 . conf/corpus.conf
 . conf/train.conf
@@ -65,7 +67,6 @@ if [ "$stage" -le 5 ]; then
 fi
 if [ "$stage" -le 6 ]; then
   log "stage 6: train one GMM per language ($num_gauss Gaussians, $max_iters iterations)"
-  [ -x "$slid" ] || { echo "run.sh: no slid program at $slid (build it, or pass --slid)" >&2; exit 1; }
   "$slid" train --config conf/mfcc.conf --num-gauss "$num_gauss" --iters "$max_iters" \
     --threads "$threads" --output "$exp/espeak.slid" "$data/train"
 fi
