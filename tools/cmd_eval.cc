@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "command.h"
+#include "frontend_flags.h"
 #include "ordered_parallel.h"
 #include "progress.h"
 #include "report.h"
@@ -28,6 +29,8 @@ struct EvalArgs {
   double min_speech_seconds = 0.5;
   int threads = 1;
   bool quiet = false;
+  FrontendFlags frontend;
+  CLI::App* app = nullptr;
 };
 
 struct Outcome {
@@ -38,6 +41,22 @@ struct Outcome {
 int Run(EvalArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
   const LanguageModelSet model = LanguageModelSet::Load(args.model);
+  if (args.frontend.AnyGiven()) {
+    std::string conflict;
+    try {
+      conflict = FrontendFlagConflict(*args.app, model.frontend);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "slid: error: %s\n", e.what());
+      return kExitUsage;
+    }
+    if (!conflict.empty()) {
+      std::fprintf(stderr,
+                   "slid: error: frontend options differ from those %s was trained with: %s. A model only scores "
+                   "features made like its training features; drop these flags.\n",
+                   args.model.c_str(), conflict.c_str());
+      return kExitUsage;
+    }
+  }
   const Dataset data = LoadDataset(args.data);
   for (const auto& l : data.languages)
     if (model.LanguageIndex(l) < 0) {
@@ -150,6 +169,7 @@ CommandRegistration reg(
     "  slid eval --model lid.slid data/test --out-dir exp/eval --threads 2",
     [](CLI::App& app) -> Runner {
       auto args = std::make_shared<EvalArgs>();
+      args->app = &app;
       app.add_option("-m,--model", args->model, "Model file written by slid train")->required()->type_name("MODEL");
       app.add_option("data", args->data, "Test data with true languages")->required()->type_name("DATA");
       app.add_option("-o,--out-dir", args->out_dir, "Folder for the report files")->required()->type_name("DIR");
@@ -164,6 +184,7 @@ CommandRegistration reg(
           ->check(CLI::Range(1, 256))
           ->capture_default_str();
       app.add_flag("-q,--quiet", args->quiet, "No progress output");
+      args->frontend.Register(app, "Frontend options (must match the model's; only checked)");
       return [args]() { return Run(*args); };
     });
 

@@ -68,28 +68,6 @@ std::vector<std::string> SplitCommas(const std::string& s) {
   return out;
 }
 
-// Frontend flags given to identify must agree with the model: they are applied on top of the model's
-// options (config file first, then explicit flags) and any change is an error naming the options.
-std::string FrontendConflict(const IdentifyArgs& args, const FrontendOptions& model_opts) {
-  FrontendOptions asked = model_opts;
-  const CLI::Option* config = args.app->get_option_no_throw("--config");
-  if (config && config->count() > 0) {
-    const std::string path = config->as<std::string>();
-    ApplyKaldiConfig(ReadFileToString(path), path, &asked);
-  }
-  for (const auto& row : FrontendOptionTable()) {
-    const CLI::Option* o = args.app->get_option_no_throw("--" + row.name);
-    if (o && o->count() > 0) row.set(&asked, o->as<std::string>());
-  }
-  if (asked == model_opts) return {};
-  std::string diff;
-  for (const auto& row : FrontendOptionTable()) {
-    const std::string a = row.get(asked), m = row.get(model_opts);
-    if (a != m) diff += (diff.empty() ? "" : ", ") + row.name + "=" + a + " (model: " + m + ")";
-  }
-  return diff;
-}
-
 struct Outcome {
   ScoreResult result;
   std::string error;
@@ -100,7 +78,7 @@ int Run(IdentifyArgs& args) {
   if (args.frontend.AnyGiven()) {
     std::string conflict;
     try {
-      conflict = FrontendConflict(args, model.frontend);
+      conflict = FrontendFlagConflict(*args.app, model.frontend);
     } catch (const Error& e) {
       std::fprintf(stderr, "slid: error: %s\n", e.what());
       return kExitUsage;

@@ -39,6 +39,26 @@ std::string UtcNow() {
   return buf;
 }
 
+std::string FrontendFlagConflict(const CLI::App& app, const FrontendOptions& model_opts) {
+  FrontendOptions asked = model_opts;
+  const CLI::Option* config = app.get_option_no_throw("--config");
+  if (config && config->count() > 0) {
+    const std::string path = config->as<std::string>();
+    ApplyKaldiConfig(ReadFileToString(path), path, &asked);
+  }
+  for (const auto& row : FrontendOptionTable()) {
+    const CLI::Option* o = app.get_option_no_throw("--" + row.name);
+    if (o && o->count() > 0) row.set(&asked, o->as<std::string>());
+  }
+  if (asked == model_opts) return {};
+  std::string diff;
+  for (const auto& row : FrontendOptionTable()) {
+    const std::string a = row.get(asked), m = row.get(model_opts);
+    if (a != m) diff += (diff.empty() ? "" : ", ") + row.name + "=" + a + " (model: " + m + ")";
+  }
+  return diff;
+}
+
 namespace {
 
 std::string Num(double v, int precision = 6) {

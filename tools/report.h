@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "slid/frontend.h"
 #include "slid/metrics.h"
 #include "slid/scorer.h"
 
@@ -48,6 +50,12 @@ std::string EvalReportTable(const EvalReport& r);       // short human summary f
 // *message to why; never throws for that reason.
 std::vector<std::string> DrawEvalPictures(const EvalReport& r, const std::string& out_dir, const std::string& fmt,
                                           std::string* message);
+
+// ---- frontend flags given to identify / eval -------------------------------------------------------
+// They must agree with the model: --config (if given) and then the explicit frontend flags parsed on
+// `app` are applied on top of the model's options; returns "" if nothing changed, else the changed
+// options as "name=value (model: value), ...". Throws slid::Error on an unreadable config or bad value.
+std::string FrontendFlagConflict(const CLI::App& app, const FrontendOptions& model_options);
 
 // ---- provenance -------------------------------------------------------------------------------
 std::string ProcessCommandLine();  // this process's argv joined with spaces (/proc/self/cmdline)
