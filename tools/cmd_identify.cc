@@ -75,22 +75,8 @@ struct Outcome {
 
 int Run(IdentifyArgs& args) {
   const LanguageModelSet model = LanguageModelSet::Load(args.model);
-  if (args.frontend.AnyGiven()) {
-    std::string conflict;
-    try {
-      conflict = FrontendFlagConflict(*args.app, model.frontend);
-    } catch (const Error& e) {
-      std::fprintf(stderr, "slid: error: %s\n", e.what());
-      return kExitUsage;
-    }
-    if (!conflict.empty()) {
-      std::fprintf(stderr,
-                   "slid: error: frontend options differ from those %s was trained with: %s. A model only scores "
-                   "features made like its training features; drop these flags.\n",
-                   args.model.c_str(), conflict.c_str());
-      return kExitUsage;
-    }
-  }
+  if (int rc = CheckFrontendFlagsMatchModel(*args.app, args.frontend.AnyGiven(), model.frontend, args.model))
+    return rc;
   ScorerOptions so;
   so.languages = SplitCommas(args.languages);
   so.min_speech_seconds = args.min_speech_seconds;

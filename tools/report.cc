@@ -1,6 +1,8 @@
 // Formatting of identify lines and eval reports; pictures via gnuplot. See report.h.
 #include "report.h"
 
+#include "command.h"
+
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -57,6 +59,24 @@ std::string FrontendFlagConflict(const CLI::App& app, const FrontendOptions& mod
     if (a != m) diff += (diff.empty() ? "" : ", ") + row.name + "=" + a + " (model: " + m + ")";
   }
   return diff;
+}
+
+int CheckFrontendFlagsMatchModel(const CLI::App& app, bool any_given, const FrontendOptions& model_opts,
+                                 const std::string& model_path) {
+  if (!any_given) return kExitOk;
+  std::string conflict;
+  try {
+    conflict = FrontendFlagConflict(app, model_opts);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "slid: error: %s\n", e.what());
+    return kExitUsage;
+  }
+  if (conflict.empty()) return kExitOk;
+  std::fprintf(stderr,
+               "slid: error: frontend options differ from those %s was trained with: %s. A model only scores "
+               "features made like its training features; drop these flags.\n",
+               model_path.c_str(), conflict.c_str());
+  return kExitUsage;
 }
 
 namespace {
