@@ -24,6 +24,7 @@
 #include "slid/feature_cache.h"
 #include "slid/frontend.h"
 #include "slid/io.h"
+#include "slid/map.h"
 #include "slid/model.h"
 #include "slid/version.h"
 
@@ -44,6 +45,9 @@ struct TrainArgs {
   std::string init = "kmeans";
   std::string cache_dir;
   double max_memory_mb = 1024;
+  bool ubm = false;             // GMM-UBM: one EM-trained UBM on all languages, MAP-adapted per language
+  double map_relevance = 16;    // MAP relevance factor r (with ubm)
+  bool map_weights = false;     // MAP-adapt the weights too (with ubm)
   bool quiet = false;
   FrontendFlags frontend;
 };
@@ -80,24 +84,30 @@ class LanguageFrames {
   }
   int64_t frames() const { return frames_; }
   bool on_disk() const { return on_disk_; }
-  // Trains on the frames, streaming from disk if spilled.
-  EmResult Train(const EmOptions& opts, const std::function<void(const EmProgress&)>& cb) {
+  // Ends appending; returns the frames as a source (streaming from disk if spilled), valid while
+  // this object lives. Calling it again returns the same source.
+  const FrameSource& Source() {
+    if (source_) return *source_;
     if (writer_) {
       writer_->Close();
       writer_.reset();
-      FeatureCacheSource src(cache_path_);
-      return TrainDiagGmm(src, opts, cb);
+      source_ = std::make_unique<FeatureCacheSource>(cache_path_);
+      return *source_;
     }
-    Matrix all(frames_, dim_);
+    all_.resize(frames_, dim_);
     int64_t row = 0;
     for (const Matrix& b : blocks_) {
-      all.middleRows(row, b.rows()) = b;
+      all_.middleRows(row, b.rows()) = b;
       row += b.rows();
     }
     blocks_.clear();
     blocks_.shrink_to_fit();
-    MatrixFrameSource src(all);
-    return TrainDiagGmm(src, opts, cb);
+    source_ = std::make_unique<MatrixFrameSource>(all_);
+    return *source_;
+  }
+  // Trains on the frames, streaming from disk if spilled.
+  EmResult Train(const EmOptions& opts, const std::function<void(const EmProgress&)>& cb) {
+    return TrainDiagGmm(Source(), opts, cb);
   }
 
  private:
@@ -108,6 +118,47 @@ class LanguageFrames {
   bool on_disk_ = false;
   std::vector<Matrix> blocks_;
   std::unique_ptr<FeatureCacheWriter> writer_;
+  Matrix all_;                           // in-memory frames once Source() was called
+  std::unique_ptr<FrameSource> source_;  // set by Source()
+};
+
+// The frames of several sources one after another (for the UBM, trained on all languages), re-blocked
+// so that every block but the last has exactly block_frames rows.
+class ConcatFrameSource : public FrameSource {
+ public:
+  ConcatFrameSource(std::vector<const FrameSource*> parts, int dim) : parts_(std::move(parts)), dim_(dim) {}
+  int Dim() const override { return dim_; }
+  int64_t NumFrames() const override {
+    int64_t n = 0;
+    for (const FrameSource* p : parts_) n += p->NumFrames();
+    return n;
+  }
+  void ForEachBlock(int64_t block_frames, const std::function<void(const Matrix&)>& fn) const override {
+    Matrix buf(block_frames, dim_);
+    int64_t filled = 0;
+    for (const FrameSource* p : parts_) {
+      p->ForEachBlock(block_frames, [&](const Matrix& b) {
+        for (int64_t i = 0; i < b.rows();) {
+          const int64_t n = std::min<int64_t>(b.rows() - i, block_frames - filled);
+          buf.middleRows(filled, n) = b.middleRows(i, n);
+          filled += n;
+          i += n;
+          if (filled == block_frames) {
+            fn(buf);
+            filled = 0;
+          }
+        }
+      });
+    }
+    if (filled > 0) {
+      const Matrix last = buf.topRows(filled);
+      fn(last);
+    }
+  }
+
+ private:
+  std::vector<const FrameSource*> parts_;
+  int dim_;
 };
 
 struct FileResult {
@@ -232,7 +283,53 @@ int Run(TrainArgs& args) {
   nlohmann::json per_lang = nlohmann::json::object();
   const int num_lang = static_cast<int>(data.languages.size());
   double em_seconds = 0, em_frame_iters = 0;  // for the overall time-left estimate
-  for (int li = 0; li < num_lang; ++li) {
+
+  // --ubm: one GMM on the frames of all languages, then each language's GMM is its MAP adaptation
+  // (Reynolds et al. 2000; see slid/map.h) from one E-step of that language's frames against it.
+  nlohmann::json ubm_summary = nullptr;
+  if (args.ubm) {
+    std::vector<const FrameSource*> parts;
+    for (const auto& l : data.languages) parts.push_back(&frames[l]->Source());
+    const ConcatFrameSource pooled(parts, dim);
+    progress.StartPhase("EM UBM (all languages)", args.iters, "iterations");
+    EmResult u = TrainDiagGmm(pooled, em, [&](const EmProgress& p) {
+      char detail[160];
+      std::snprintf(detail, sizeof detail, "avg log-likelihood %.4f, %d Gaussians, %.1f s/iteration", p.avg_loglik,
+                    p.num_gauss, p.seconds);
+      progress.Advance(1, detail, true);
+    });
+    for (const std::string& w : u.warnings) progress.Warn("warning: UBM: " + w);
+    progress.EndPhase(std::to_string(pooled.NumFrames()) + " frames" + (u.converged ? ", converged" : ""));
+    MapOptions mo;
+    mo.relevance = args.map_relevance;
+    mo.update_weights = args.map_weights;
+    progress.StartPhase("MAP adaptation", num_lang, "languages");
+    for (int li = 0; li < num_lang; ++li) {
+      const std::string& l = data.languages[li];
+      const GmmStats st = AccumulateStats(u.gmm, frames[l]->Source(), args.threads, em.block_frames);
+      nlohmann::json s;
+      s["files"] = files_ok[l];
+      s["failed_files"] = files_failed[l];
+      s["audio_hours"] = seconds[l] / 3600;
+      s["frames"] = frames[l]->frames();
+      s["num_gauss"] = u.gmm.NumGauss();
+      s["ubm_avg_loglik"] = st.TotalLogLikelihood() / std::max(1.0, st.NumFrames());
+      per_lang[l] = s;
+      model.languages.push_back(l);
+      model.gmms.push_back(MapAdapt(u.gmm, st, mo));
+      progress.Advance(1, l);
+    }
+    progress.EndPhase();
+    ubm_summary = {{"num_gauss", u.gmm.NumGauss()},
+                   {"iterations", u.history.size()},
+                   {"converged", u.converged},
+                   {"final_avg_loglik", u.history.empty() ? nlohmann::json(nullptr) : nlohmann::json(u.history.back().avg_loglik)},
+                   {"warnings", u.warnings},
+                   {"map_relevance", args.map_relevance},
+                   {"map_means", true},
+                   {"map_weights", args.map_weights}};
+  }
+  for (int li = 0; li < num_lang && !args.ubm; ++li) {
     const std::string& l = data.languages[li];
     LanguageFrames& lf = *frames[l];
     progress.StartPhase("EM " + l + " (" + std::to_string(li + 1) + "/" + std::to_string(num_lang) + ")", args.iters,
@@ -285,6 +382,7 @@ int Run(TrainArgs& args) {
         {"seed", args.seed},
         {"var_floor_rel", args.var_floor_rel},
         {"init", args.init}}},
+      {"ubm", ubm_summary},
       {"languages", per_lang},
       {"date", UtcNow()},
       {"slid_version", Version()},
@@ -338,6 +436,13 @@ CommandRegistration reg(
                      "Features kept in memory (all languages); beyond it they are streamed from the disk cache")
           ->check(CLI::PositiveNumber)
           ->capture_default_str();
+      app.add_flag("--ubm", args->ubm,
+                   "GMM-UBM: train one GMM (the UBM) on all languages' frames with EM, then MAP-adapt it to each\n"
+                   "language (means; Reynolds et al. 2000) instead of training each language separately");
+      app.add_option("--map-relevance", args->map_relevance, "With --ubm: MAP relevance factor r (>= 0)")
+          ->check(CLI::Range(0.0, 1e9))
+          ->capture_default_str();
+      app.add_flag("--map-weights", args->map_weights, "With --ubm: MAP-adapt the weights too");
       app.add_flag("-q,--quiet", args->quiet, "No progress output");
       args->frontend.Register(app);
       return [args]() { return Run(*args); };

@@ -10,7 +10,9 @@ set -euo pipefail
 in=$1; out=$2
 mkdir -p "$out"
 export LC_ALL=C
-awk '{ print; print $1 "-gsm sox " $2 " -t gsm - | sox -t gsm -r 8000 -c 1 - -t wav - |" }' "$in/wav.scp" | sort > "$out/wav.scp"
+# A pipe entry ("<utt> <command> |", e.g. from local/augment_speed.sh) is coded through one more pipe.
+awk '$NF == "|" { print; id = $1; $1 = ""; print id "-gsm" $0 " sox -t wav - -t gsm - | sox -t gsm -r 8000 -c 1 - -t wav - |"; next }
+  { print; print $1 "-gsm sox " $2 " -t gsm - | sox -t gsm -r 8000 -c 1 - -t wav - |" }' "$in/wav.scp" | sort > "$out/wav.scp"
 for f in utt2lang utt2spk utt2prompt utt2dur; do
   awk '{ print; $1 = $1 "-gsm"; print }' "$in/$f" | sort > "$out/$f"
 done
