@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 
@@ -58,9 +59,19 @@ DiagGmm::DiagGmm(Vector weights, Matrix means, Matrix variances)
       c += std::log(v) + m * m / v;
       packed_(j, i) = static_cast<float>(m / v);
       packed_(d + j, i) = static_cast<float>(-0.5 / v);
+      // A positive but tiny (e.g. denormal) variance overflows these to inf, and the GEMM then gives NaN.
+      if (!std::isfinite(packed_(j, i)) || !std::isfinite(packed_(d + j, i)))
+      {
+        char value[32];
+        std::snprintf(value, sizeof value, "%g", v);
+        throw Error("DiagGmm: variance of component " + std::to_string(i) + ", dim " + std::to_string(j) + " is " +
+                    value + ": too small for float arithmetic (mean/variance overflows)");
+      }
     }
     const double lw = weights_[i] > 0 ? std::log(static_cast<double>(weights_[i])) : -std::numeric_limits<double>::infinity();
     gconsts_[i] = static_cast<float>(lw - 0.5 * c);
+    if (weights_[i] > 0 && !std::isfinite(gconsts_[i]))
+      throw Error("DiagGmm: component " + std::to_string(i) + " has a non-finite normalising constant (extreme means or variances)");
   }
 }
 

@@ -23,7 +23,11 @@ constexpr int kBlockFrames = BatchRealFft::kLanes;  // frames processed together
 
 double MelScale(double hz) { return 1127.0 * std::log(1.0 + hz / 700.0); }
 
-int FrameSamples(int rate, float ms) { return static_cast<int>(rate * 0.001 * ms); }
+int FrameSamples(int rate, float ms) {
+  const double n = rate * 0.001 * ms;
+  // Saturate instead of overflowing the cast (undefined) for absurd or non-finite lengths.
+  return n < static_cast<double>(std::numeric_limits<int>::max()) ? static_cast<int>(n) : std::numeric_limits<int>::max();
+}
 
 int RoundUpToPowerOfTwo(int n) {
   int p = 1;
@@ -66,6 +70,13 @@ void ValidateMfccOptions(const MfccOptions& o, int rate) {
   if (o.num_ceps < 1) fail("num-ceps", "must be >= 1");
   if (o.num_ceps > o.num_mel_bins)
     fail("num-ceps", std::to_string(o.num_ceps) + " exceeds num-mel-bins " + std::to_string(o.num_mel_bins));
+  // An FFT bin lies inside at most two triangular filters, so more filters than FFT points cannot all
+  // be non-empty. Checked here, before the filterbank is allocated (num-mel-bins=222222222 took 5 GB).
+  const int frame = FrameSamples(rate, o.frame_length_ms);
+  const int fft_size = o.round_to_power_of_two ? RoundUpToPowerOfTwo(frame) : frame;
+  if (o.num_mel_bins > fft_size)
+    fail("num-mel-bins", std::to_string(o.num_mel_bins) + " exceeds the FFT size " + std::to_string(fft_size) +
+                             " of frame-length " + std::to_string(o.frame_length_ms) + " ms: mel bins would be empty");
   double nyquist = 0.5 * rate;
   double high = o.high_freq_hz > 0 ? o.high_freq_hz : nyquist + o.high_freq_hz;
   if (!(o.low_freq_hz >= 0) || o.low_freq_hz >= nyquist)

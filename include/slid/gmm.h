@@ -19,7 +19,8 @@ class DiagGmm {
  public:
   DiagGmm() = default;  // empty model: NumGauss() == 0; every scoring call on it throws slid::Error
   // weights: K (>= 0, finite, at least one > 0, summing to 1 within 1e-3);
-  // means: K x D (finite); variances: K x D (> 0, finite). K >= 1, D >= 1.
+  // means: K x D (finite); variances: K x D (> 0, finite, and not so small that mean/variance or
+  // 1/variance overflow float). K >= 1, D >= 1.
   // Throws slid::Error naming the offending component/dimension otherwise. Caches the constants.
   DiagGmm(Vector weights, Matrix means, Matrix variances);
 
