@@ -16,7 +16,7 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 pkgs=(cmake g++ make pkg-config
       libeigen3-dev libkissfft-dev libsndfile1-dev nlohmann-json3-dev doctest-dev
       libsoxr-dev libcli11-dev
-      clang libclang-rt-14-dev   # sanitizer and libFuzzer builds
+      clang libclang-rt-14-dev libomp-dev  # sanitizer and libFuzzer builds (libomp: OpenMP for clang)
       espeak-ng sox gnuplot-nox) # tiny generated corpora in tests, plots in reports
 [ "$want_recipes" = 1 ] && pkgs+=(perl   # recipes/*/local: Digest::MD5 and Encode live in libperl, not perl-base
       asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav
