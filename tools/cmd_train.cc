@@ -436,13 +436,14 @@ CommandRegistration reg(
                      "Features kept in memory (all languages); beyond it they are streamed from the disk cache")
           ->check(CLI::PositiveNumber)
           ->capture_default_str();
-      app.add_flag("--ubm", args->ubm,
+      CLI::Option* ubm = app.add_flag("--ubm", args->ubm,
                    "GMM-UBM: train one GMM (the UBM) on all languages' frames with EM, then MAP-adapt it to each\n"
                    "language (means; Reynolds et al. 2000) instead of training each language separately");
       app.add_option("--map-relevance", args->map_relevance, "With --ubm: MAP relevance factor r (>= 0)")
           ->check(CLI::Range(0.0, 1e9))
-          ->capture_default_str();
-      app.add_flag("--map-weights", args->map_weights, "With --ubm: MAP-adapt the weights too");
+          ->capture_default_str()
+          ->needs(ubm);
+      app.add_flag("--map-weights", args->map_weights, "With --ubm: MAP-adapt the weights too")->needs(ubm);
       app.add_flag("-q,--quiet", args->quiet, "No progress output");
       args->frontend.Register(app);
       return [args]() { return Run(*args); };

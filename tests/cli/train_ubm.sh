@@ -50,4 +50,9 @@ set +e
 "$SLID" train train -o x.slid --ubm --map-relevance -1 2>/dev/null; rc=$?
 set -e
 [[ $rc == 2 ]] || fail "--map-relevance -1: exit $rc, expected 2"
+set +e
+"$SLID" train train -o x.slid --map-relevance 8 2>/dev/null; rc=$?
+set -e
+[[ $rc == 2 ]] || fail "--map-relevance without --ubm: exit $rc, expected 2"
+[[ ! -e x.slid ]] || fail "a usage error wrote a model"
 echo "train_ubm: ok"
