@@ -467,7 +467,9 @@ TEST_CASE("cut lossy files either fail naming the file or decode less, never mor
   const std::pair<const char*, int> formats[] = {{"cut.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS},
                                                  {"cut.opus", SF_FORMAT_OGG | SF_FORMAT_OPUS},
                                                  {"cut.mp3", SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III}};
-  for (const auto& [name, format] : formats) {
+  for (const auto& entry : formats) {
+    const char* name = entry.first;  // not a structured binding: clang 14 cannot capture those (CAPTURE)
+    const int format = entry.second;
     CAPTURE(std::string(name));
     const std::string full = Tmp()(std::string("full-") + name);
     WriteSnd(full, format, 48000, 1, Sine(440, 0.5, 48000, 2.0));

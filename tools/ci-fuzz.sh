@@ -17,13 +17,16 @@ generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
 start=$(date +%s)
 
 # -fsanitize=fuzzer-no-link instruments the library for coverage; the targets add -fsanitize=fuzzer.
-CC=clang CXX=clang++ cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_CXX_FLAGS="-g1 -fsanitize=fuzzer-no-link" -DSLID_FUZZ=ON -DSLID_SANITIZE=address,undefined \
-  -DSLID_BUILD_TESTS=OFF -DSLID_BUILD_TOOLS=OFF -DSLID_BUILD_BENCH=OFF
-cmake --build "$build" -j"$jobs"
+# A build dir already configured with SLID_FUZZ=ON (tools/ci-sanitize.sh makes one) is reused as it is.
+if ! grep -qs '^SLID_FUZZ:BOOL=ON' "$build/CMakeCache.txt"; then
+  CC=clang CXX=clang++ cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CXX_FLAGS="-g1 -fsanitize=fuzzer-no-link" -DSLID_FUZZ=ON -DSLID_SANITIZE=address,undefined \
+    -DSLID_BUILD_TESTS=OFF -DSLID_BUILD_TOOLS=OFF -DSLID_BUILD_BENCH=OFF
+fi
 
 targets=()
 for f in fuzz/*.cc; do targets+=("$(basename "$f" .cc)"); done
+cmake --build "$build" -j"$jobs" --target "${targets[@]}"
 [ "${#targets[@]}" -gt 0 ] || { echo "ci-fuzz: no targets in fuzz/" >&2; exit 1; }
 rounds=$(( (${#targets[@]} + jobs - 1) / jobs ))
 per=$(( budget / rounds )); [ "$per" -lt 5 ] && per=5
