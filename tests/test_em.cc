@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "slid/em.h"
+#include "sklearn_gmm_fixture.h"
 #include "slid/error.h"
 
 using namespace slid;
@@ -68,21 +69,12 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 }  // namespace
 
 TEST_CASE("one EM step agrees with scikit-learn GaussianMixture(covariance_type='diag') within 1e-5") {
-  std::ifstream in(std::string(SLID_TEST_DATA) + "/gmm/sklearn_em_step.json");
-  REQUIRE(in);
-  const nlohmann::json j = nlohmann::json::parse(in);
-  const int k = j["num_gauss"], d = j["dim"], n = j["frames"];
-  Matrix x(n, d), mu(k, d), var(k, d);
-  Vector w(k);
-  for (int i = 0; i < n; ++i)
-    for (int c = 0; c < d; ++c) x(i, c) = j["data"][i][c].get<float>();
-  for (int i = 0; i < k; ++i) {
-    w[i] = j["init_weights"][i].get<float>();
-    for (int c = 0; c < d; ++c) {
-      mu(i, c) = j["init_means"][i][c].get<float>();
-      var(i, c) = j["init_variances"][i][c].get<float>();
-    }
-  }
+  const SklearnGmmFixture f = LoadSklearnGmmFixture();
+  const nlohmann::json& j = f.j;
+  const int k = f.k, d = f.d;
+  const Matrix& x = f.x;
+  const Matrix &mu = f.mu, &var = f.var;
+  const Vector& w = f.w;
   EmOptions o;
   o.max_iters = 1;
   o.var_floor_rel = 1e-20f;  // never binds: scikit-learn has no floor (reg_covar = 0 in the fixture)

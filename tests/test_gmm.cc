@@ -6,6 +6,7 @@
 #include <random>
 #include <nlohmann/json.hpp>
 
+#include "sklearn_gmm_fixture.h"
 #include "slid/error.h"
 #include "slid/gmm.h"
 
@@ -116,21 +117,12 @@ TEST_CASE("batched log-likelihoods match the per-frame formula across block boun
 }
 
 TEST_CASE("frame log-likelihoods agree with scikit-learn's score_samples") {
-  std::ifstream in(std::string(SLID_TEST_DATA) + "/gmm/sklearn_em_step.json");
-  REQUIRE(in);
-  const nlohmann::json j = nlohmann::json::parse(in);
-  const int k = j["num_gauss"], d = j["dim"], n = j["frames"];
-  Matrix x(n, d), mu(k, d), var(k, d);
-  Vector w(k);
-  for (int i = 0; i < n; ++i)
-    for (int c = 0; c < d; ++c) x(i, c) = j["data"][i][c].get<float>();
-  for (int i = 0; i < k; ++i) {
-    w[i] = j["init_weights"][i].get<float>();
-    for (int c = 0; c < d; ++c) {
-      mu(i, c) = j["init_means"][i][c].get<float>();
-      var(i, c) = j["init_variances"][i][c].get<float>();
-    }
-  }
+  const SklearnGmmFixture f = LoadSklearnGmmFixture();
+  const nlohmann::json& j = f.j;
+  const int n = f.n;
+  const Matrix& x = f.x;
+  const Matrix &mu = f.mu, &var = f.var;
+  const Vector& w = f.w;
   const DiagGmm g(w, mu, var);
   const Vector ll = g.FrameLogLikelihoods(x);
   double worst = 0;
