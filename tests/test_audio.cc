@@ -2,6 +2,8 @@
 // (sines, exact integer ramps), so every expected value is computed, not stored.
 #include <doctest/doctest.h>
 
+#include "temp_dir.h"
+
 #include <malloc.h>
 #include <sndfile.h>
 #include <unistd.h>
@@ -34,20 +36,8 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 
 // A per-process scratch folder, removed at exit.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    dir = fs::temp_directory_path() / ("slid_test_audio_" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string operator()(const std::string& name) const { return (dir / name).string(); }
-};
 const TempDir& Tmp() {
-  static TempDir t;
+  static TempDir t("slid_test_audio_");
   return t;
 }
 

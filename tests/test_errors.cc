@@ -5,6 +5,8 @@
 // codes, signals, batches) are in tests/cli/errors.sh; audio decoding errors in test_audio.cc.
 #include <doctest/doctest.h>
 
+#include "temp_dir.h"
+
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -27,20 +29,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    dir = fs::temp_directory_path() / ("slid_test_errors_" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string operator()(const std::string& name) const { return (dir / name).string(); }
-};
+// A per-process scratch folder, removed at exit.
 const TempDir& Tmp() {
-  static TempDir t;
+  static TempDir t("slid_test_errors_");
   return t;
 }
 
