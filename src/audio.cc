@@ -267,8 +267,13 @@ class AudioReader::Impl {
   Waveform ReadAll() {
     Waveform w;
     w.rate_hz = out_rate_;
+    // The header's length is only a hint: a damaged or hostile header can claim billions of frames
+    // (found by fuzz_audio: 7 GB reserved for a 1 kB file). Reserve at most kMaxReserveSamples up
+    // front; beyond that the vector grows only as real samples are decoded.
+    constexpr double kMaxReserveSamples = 1 << 24;  // 64 MB of floats, about 17 minutes at 16 kHz
     const double expected = static_cast<double>(file_->frames()) * out_rate_ / file_->rate_hz();
-    if (file_->frames() > 0 && expected < 4e9) w.samples.reserve(static_cast<size_t>(expected) + kBlockFrames * 4);
+    if (file_->frames() > 0)
+      w.samples.reserve(static_cast<size_t>(std::min(expected, kMaxReserveSamples)) + kBlockFrames * 4);
     w.samples.assign(pending_.begin() + static_cast<std::ptrdiff_t>(head_), pending_.end());
     pending_ = std::vector<float>();
     head_ = 0;
