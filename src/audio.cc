@@ -268,7 +268,7 @@ class AudioReader::Impl {
     Waveform w;
     w.rate_hz = out_rate_;
     // The header's length is only a hint: a damaged or hostile header can claim billions of frames
-    // (found by fuzz_audio: 7 GB reserved for a 1 kB file). Reserve at most kMaxReserveSamples up
+    // (found by fuzz_audio: 7 GB reserved for a 345-byte file). Reserve at most kMaxReserveSamples up
     // front; beyond that the vector grows only as real samples are decoded.
     constexpr double kMaxReserveSamples = 1 << 24;  // 64 MB of floats, about 17 minutes at 16 kHz
     const double expected = static_cast<double>(file_->frames()) * out_rate_ / file_->rate_hz();
