@@ -1,4 +1,5 @@
 // `slid identify --model M AUDIO...`: which language is each recording in.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "report.h"
 #include "slid/dataset.h"
 #include "slid/error.h"
+#include "slid/feature_io.h"
 #include "slid/io.h"
 #include "slid/model.h"
 #include "slid/scorer.h"
@@ -22,6 +24,7 @@ struct IdentifyArgs {
   std::string model;
   std::vector<std::string> inputs;
   std::string list;
+  std::string feats;  // precomputed features (rspecifier or .npy folder) instead of audio
   bool json = false;
   int top = 0;
   std::string languages;
@@ -73,6 +76,39 @@ struct Outcome {
   std::string error;
 };
 
+// --feats: scores precomputed final features (what the model's frontend outputs: voiced frames of
+// model.Dim() columns), read one batch at a time so memory stays bounded.
+int RunFeats(const IdentifyArgs& args, const Scorer& scorer, int model_dim, int top) {
+  FeatureReader reader(args.feats);
+  const std::vector<std::string>& langs = scorer.languages();
+  bool header = args.json;  // printed once the first batch has passed its checks
+  std::vector<std::pair<std::string, Matrix>> batch;
+  const size_t batch_size = 4 * static_cast<size_t>(std::max(1, args.threads));
+  for (bool more = true; more;) {
+    batch.clear();
+    std::string id;
+    Matrix m;
+    while (batch.size() < batch_size && (more = reader.Next(&id, &m))) {
+      if (m.cols() != model_dim)
+        throw Error(reader.source() + ": utterance '" + id + "' has " + std::to_string(m.cols()) +
+                    "-dimensional features; the model expects " + std::to_string(model_dim) +
+                    " (--feats takes final features: what slid features writes with the model's frontend options)");
+      batch.emplace_back(id, std::move(m));
+    }
+    if (!header) std::fputs(IdentifyTsvHeader(langs, top).c_str(), stdout);
+    header = true;
+    OrderedParallel<ScoreResult>(
+        batch.size(), args.threads, [&](size_t i) { return scorer.ScoreFeatures(batch[i].second); },
+        [&](size_t i, ScoreResult r) {
+          const std::string line = args.json ? IdentifyJsonLine(batch[i].first, langs, r, top)
+                                             : IdentifyTsvLine(batch[i].first, langs, r, top);
+          std::fputs(line.c_str(), stdout);
+          std::fflush(stdout);
+        });
+  }
+  return kExitOk;
+}
+
 int Run(IdentifyArgs& args) {
   const LanguageModelSet model = LanguageModelSet::Load(args.model);
   if (int rc = CheckFrontendFlagsMatchModel(*args.app, args.frontend.AnyGiven(), model.frontend, args.model))
@@ -88,6 +124,10 @@ int Run(IdentifyArgs& args) {
   } catch (const Error& e) {
     std::fprintf(stderr, "slid: error: %s\n", e.what());
     return kExitUsage;
+  }
+  if (!args.feats.empty()) {
+    const int top = args.top > 0 ? std::min<int>(args.top, static_cast<int>(scorer->languages().size())) : 0;
+    return RunFeats(args, *scorer, model.Dim(), top);
   }
 
   std::vector<DataEntry> inputs;
@@ -164,9 +204,16 @@ CommandRegistration reg(
           ->type_name("MODEL");
       app.add_option("audio", args->inputs, "Audio files; '-' reads a list of paths from standard input")
           ->type_name("AUDIO...");
-      app.add_option("--list", args->list, "File with one audio path per line (or path<TAB>anything, or a command ending in '|')")
+      auto* list = app.add_option("--list", args->list, "File with one audio path per line (or path<TAB>anything, or a command ending in '|')")
           ->type_name("FILE")
           ->check(CLI::ExistingFile);
+      app.add_option("--feats", args->feats,
+                     "Score precomputed final features instead of audio: scp:feats.scp, ark:f.ark, ark:- (Kaldi "
+                     "binary, text or compressed), a data dir with feats.scp, or a folder of .npy; one line per "
+                     "utterance id")
+          ->type_name("RSPECIFIER")
+          ->excludes(list)
+          ->excludes("audio");
       app.add_flag("--json", args->json, "JSON lines instead of TSV");
       app.add_option("--top", args->top, "List only the N best languages, best first (0: all, in model order)")
           ->check(CLI::NonNegativeNumber)

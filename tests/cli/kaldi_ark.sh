@@ -56,4 +56,34 @@ set -e
 [ "$rc" -eq 1 ] || fail "unwritable archive exited $rc, expected 1"
 grep -q "no/such/dir.ark" err.txt || fail "unwritable archive not named: $(cat err.txt)"
 ls | grep -q tmp && fail "temporary files left: $(ls)"
+# 4. identify --feats: the shipped model's final features (its frontend: recipes/asterisk/conf/mfcc.conf)
+#    as a binary ark,scp give the same scores as identifying the audio; also from ark:- and a folder of .npy.
+MODEL=$DATA/../../models/default.slid
+CONF=$DATA/../../recipes/asterisk/conf/mfcc.conf
+"$SLID" features "$EN" "$FR" --config "$CONF" --ark ark,scp:final.ark,final.scp -q
+"$SLID" features "$EN" "$FR" --config "$CONF" --out-dir npy -q
+"$SLID" identify -m "$MODEL" "$EN" "$FR" | cut -f2- > audio.tsv
+[ "$(wc -l < audio.tsv)" -eq 3 ] || fail "identify on audio: $(cat audio.tsv)"
+for feats in scp:final.scp ark,s,cs:final.ark npy; do
+  "$SLID" identify -m "$MODEL" --feats "$feats" > feats.tsv
+  cut -f1 feats.tsv | tail -n +2 | tr '\n' ' ' | grep -qx "en-conf-onlyperson fr-conf-onlyperson " ||
+    fail "--feats $feats: ids $(cut -f1 feats.tsv)"
+  cut -f2- feats.tsv | cmp -s - audio.tsv || fail "--feats $feats scores differ from audio: $(cat feats.tsv)"
+done
+"$SLID" identify -m "$MODEL" --feats ark:- --json < final.ark | grep -c '"language"' | grep -qx 2 || fail "--feats ark:-"
+# Features of the wrong dimension: one line naming the source, the utterance and both dims; exit 1.
+"$SLID" features "$EN" --stage mfcc --ark ark:mfcc.ark -q
+set +e
+"$SLID" identify -m "$MODEL" --feats ark:mfcc.ark > out.txt 2> err.txt
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "wrong-dimension --feats exited $rc, expected 1"
+grep -q "ark:mfcc.ark: utterance 'en-conf-onlyperson' has 7-dimensional features; the model expects 56" err.txt ||
+  fail "wrong-dimension message: $(cat err.txt)"
+[ -s out.txt ] && fail "wrong-dimension --feats printed output: $(cat out.txt)"
+# --feats with audio inputs or --list: usage error.
+set +e
+"$SLID" identify -m "$MODEL" --feats scp:final.scp "$EN" > /dev/null 2>&1; rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "--feats with audio exited $rc, expected 2"
 echo "kaldi_ark: all checks passed"
