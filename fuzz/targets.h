@@ -203,8 +203,8 @@ inline void CheckKaldiRoundTrip(const Matrix& m) {
     } catch (const Error&) {
       PropertyFailed("an accepted matrix does not survive a Kaldi write + read");
     }
-    // Text has no shape for a matrix without values: it comes back 0 x 0.
-    const bool same_shape = (back.rows() == m.rows() && back.cols() == m.cols()) || (!binary && m.size() == 0 && back.size() == 0);
+    // A matrix without values is written (as Kaldi's) 0 x 0.
+    const bool same_shape = (back.rows() == m.rows() && back.cols() == m.cols()) || (m.size() == 0 && back.size() == 0);
     if (!same_shape) PropertyFailed("Kaldi write + read changed the shape");
     for (Eigen::Index i = 0; i < m.size(); ++i) {
       const float a = m.data()[i], b = back.data()[i];

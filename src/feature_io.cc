@@ -132,7 +132,7 @@ void WriteKaldiTextEntry(std::ostream& out, const std::string& utt_id, const Mat
   std::string line;
   char buf[32];
   out << utt_id << "  [";
-  if (m.rows() == 0) {
+  if (m.size() == 0) {
     out << " ]\n";
     return;
   }

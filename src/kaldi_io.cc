@@ -209,10 +209,13 @@ Matrix ReadCompressed(ByteSource& s, const std::string& token, uint64_t token_at
   if (!std::isfinite(min_value) || !std::isfinite(range))
     s.FailAt(at, token + " header has a non-finite minimum or range");
   const std::string what = token + " data of " + std::to_string(rows) + " x " + std::to_string(cols);
-  Matrix m(rows, cols);
+  // The matrix is allocated only after its data has been read: a header cannot make us allocate
+  // more than the stream holds.
+  Matrix m;
   if (token == "CM") {
     const std::vector<uint16_t> col_headers = ReadValues<uint16_t>(s, at, 4 * static_cast<uint64_t>(cols), what);
     const std::vector<uint8_t> bytes = ReadValues<uint8_t>(s, at, count, what);
+    m.resize(rows, cols);
     auto to_float = [&](uint16_t v) { return min_value + range * 1.52590218966964e-05F * v; };  // Uint16ToFloat
     for (int32_t c = 0; c < cols; ++c) {
       const float p0 = to_float(col_headers[4 * c]), p25 = to_float(col_headers[4 * c + 1]),
@@ -232,10 +235,12 @@ Matrix ReadCompressed(ByteSource& s, const std::string& token, uint64_t token_at
     }
   } else if (token == "CM2") {
     const std::vector<uint16_t> v = ReadValues<uint16_t>(s, at, count, what);
+    m.resize(rows, cols);
     const float increment = static_cast<float>(range * (1.0 / 65535.0));
     for (size_t i = 0; i < v.size(); ++i) m.data()[i] = min_value + v[i] * increment;
   } else {  // CM3
     const std::vector<uint8_t> v = ReadValues<uint8_t>(s, at, count, what);
+    m.resize(rows, cols);
     const float increment = static_cast<float>(range * (1.0 / 255.0));
     for (size_t i = 0; i < v.size(); ++i) m.data()[i] = min_value + v[i] * increment;
   }
@@ -259,11 +264,13 @@ Matrix ReadBinaryObject(ByteSource& s) {
     rows = ReadInt32(s, "the row count");
     cols = ReadInt32(s, "the column count");
   }
+  if (vector && cols == 0) rows = 0;
+  if (rows > 0 && cols == 0)
+    s.FailAt(at, "size " + std::to_string(rows) + " x 0: a matrix without values must be 0 x 0 (as Kaldi requires)");
   const uint64_t count = CheckSize(s, at, rows, cols);
   const std::string what = token + " data of " + (vector ? std::to_string(cols) + " values"
                                                           : std::to_string(rows) + " x " + std::to_string(cols));
-  // A Kaldi matrix with no rows or no columns is 0 x 0 in Kaldi's own reader (Resize(0, ...) keeps
-  // none); keep the column count, which carries the feature dimension.
+  // 0 x n is kept as it is (Kaldi itself never writes it: its empty matrix is 0 x 0).
   if (is_float) return ToMatrix(ReadValues<float>(s, at, count, what), rows, cols);
   return ToMatrix(ReadValues<double>(s, at, count, what), rows, cols);
 }
@@ -525,9 +532,11 @@ void WriteKaldiMatrix(std::ostream& out, const Matrix& m, bool binary, const Kal
   if (m.rows() > std::numeric_limits<int32_t>::max() || m.cols() > std::numeric_limits<int32_t>::max())
     throw Error("matrix of " + std::to_string(m.rows()) + " x " + std::to_string(m.cols()) + " is too large for a Kaldi archive");
   // InitKaldiOutputStream ("\0B"), WriteToken ("FM "), WriteBasicType (size byte + int32) twice.
+  // A matrix without values is written 0 x 0: Kaldi cannot hold 0 x n (Matrix::Resize asserts).
   std::string h("\0B", 2);
   h += options.double_precision ? "DM " : "FM ";
-  for (int32_t v : {static_cast<int32_t>(m.rows()), static_cast<int32_t>(m.cols())}) {
+  const bool empty = m.size() == 0;
+  for (int32_t v : {static_cast<int32_t>(empty ? 0 : m.rows()), static_cast<int32_t>(empty ? 0 : m.cols())}) {
     h.push_back('\x04');
     h.append(reinterpret_cast<const char*>(&v), 4);
   }

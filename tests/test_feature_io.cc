@@ -177,7 +177,7 @@ TEST_CASE("FeatureReader yields (id, matrix) from an npy folder, an scp, an arch
     CHECK(got[1].second == b);
     CHECK(got[2].first == "utt-c");
     CHECK(got[2].second.rows() == 0);
-    CHECK(got[2].second.cols() == 56);
+    CHECK(got[2].second.cols() == (source == (dir / "npy").string() ? 56 : 0));  // Kaldi's empty matrix is 0 x 0
   }
   fs::create_directories(dir / "empty");
   CHECK_THROWS_WITH_AS(slid::FeatureReader((dir / "empty").string()), doctest::Contains("neither feats.scp nor .npy"),

@@ -275,6 +275,15 @@ TEST_CASE("round trips: binary float and double, text, ark,scp, standard input a
       }
     }
   }
+  // A matrix without values is written as Kaldi's empty matrix, 0 x 0, in both forms.
+  for (const bool binary : {true, false}) {
+    std::ostringstream o;
+    slid::WriteKaldiMatrix(o, Matrix(0, 56), binary);
+    CHECK(o.str() == (binary ? std::string("\0BFM \4\0\0\0\0\4\0\0\0\0", 15) : std::string(" [ ]\n")));
+    std::istringstream i(o.str());
+    CHECK(slid::ReadKaldiMatrix(i, "mem").size() == 0);
+  }
+  CHECK(ReadAllFromString(std::string("v \0BFV \4\0\0\0\0", 12)).at(0).second.rows() == 0);  // empty vector
   // Standard input and output.
   std::ostringstream out;
   {
@@ -375,6 +384,9 @@ TEST_CASE("malformed archives and scp files: slid::Error naming the file and the
   const int32_t negative = -3, huge = 0x7fffffff;
   std::memcpy(&bad[11], &negative, 4);
   expect_error(bad, "offset 10: negative size");
+  bad = good;
+  std::memset(&bad[16], 0, 4);  // 4 x 0: Kaldi cannot hold it, and it would cost nothing to claim 2^31 rows
+  expect_error(bad, "offset 10: size 4 x 0: a matrix without values must be 0 x 0");
   bad = good;
   std::memcpy(&bad[11], &huge, 4);
   std::memcpy(&bad[16], &huge, 4);

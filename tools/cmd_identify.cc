@@ -89,6 +89,7 @@ int RunFeats(const IdentifyArgs& args, const Scorer& scorer, int model_dim, int 
     std::string id;
     Matrix m;
     while (batch.size() < batch_size && (more = reader.Next(&id, &m))) {
+      if (m.rows() == 0) m.resize(0, model_dim);  // no frames: Kaldi writes 0 x 0; scored as too little speech
       if (m.cols() != model_dim)
         throw Error(reader.source() + ": utterance '" + id + "' has " + std::to_string(m.cols()) +
                     "-dimensional features; the model expects " + std::to_string(model_dim) +

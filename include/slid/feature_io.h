@@ -3,7 +3,7 @@
 //    numpy.load("x.npy") gives the Matrix as written. See
 //    https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
 //  - Kaldi text archive entries, as `copy-feats ark:x.ark ark,t:-` prints them:
-//    "utt-id  [\n  1.5 2 3 \n  4 5 6 ]\n"; an empty matrix is "utt-id  [ ]\n". Values are written in the
+//    "utt-id  [\n  1.5 2 3 \n  4 5 6 ]\n"; a matrix without values (0 x n) is "utt-id  [ ]\n". Values are written in the
 //    shortest form that reads back to the same float, so text archives round-trip exactly.
 // All writers to files are atomic (slid::WriteFileAtomically); errors throw slid::Error("<path>: ...").
 #pragma once

@@ -20,11 +20,13 @@
 // Objects read (all returned as float Matrix, frames x dims):
 //   binary  "\0B" then FM (float matrix), DM (double matrix, converted), CM / CM2 / CM3 (compressed
 //           matrices: per-column percentile uint8, uint16, uint8 formats, decoded exactly as Kaldi's
-//           CompressedMatrix::CopyToMat), FV / DV (vectors, read as a 1 x n matrix)
+//           CompressedMatrix::CopyToMat), FV / DV (vectors, read as a 1 x n matrix; 0 x 0 if empty);
+//           R x 0 with R > 0 is refused (Kaldi cannot hold it), 0 x n is kept
 //   text    "[ ... ]" rows separated by newlines (a vector "[ 1 2 3 ]" is a 1 x n matrix, as Kaldi's
 //           text matrix reader reads it); "[]" and "[ ]" are 0 x 0
 // Objects written: binary "\0BFM " (or "\0BDM " with KaldiWriteOptions::double_precision) + int32 rows +
-// int32 cols + row-major data, byte-for-byte what Kaldi's copy-feats writes; text as in feature_io.h
+// int32 cols + row-major data, byte-for-byte what Kaldi's copy-feats writes (a matrix without values,
+// e.g. 0 x 56, is written 0 x 0 like Kaldi's empty matrix, so it reads back 0 x 0); text as in feature_io.h
 // (values in the shortest form that reads back to the same float, so text round-trips exactly, where
 // Kaldi prints 7 significant digits).
 //

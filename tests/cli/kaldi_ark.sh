@@ -71,6 +71,10 @@ for feats in scp:final.scp ark,s,cs:final.ark npy; do
   cut -f2- feats.tsv | cmp -s - audio.tsv || fail "--feats $feats scores differ from audio: $(cat feats.tsv)"
 done
 "$SLID" identify -m "$MODEL" --feats ark:- --json < final.ark | grep -c '"language"' | grep -qx 2 || fail "--feats ark:-"
+# An utterance without frames (Kaldi's empty matrix, 0 x 0) is scored as too little speech.
+{ cat final.ark; printf 'sil \0BFM \4\0\0\0\0\4\0\0\0\0'; } > with_empty.ark
+"$SLID" identify -m "$MODEL" --feats ark:with_empty.ark > feats.tsv
+[ "$(tail -1 feats.tsv | cut -f1,2,4)" = "sil	-	too_little_speech" ] || fail "empty utterance: $(tail -1 feats.tsv)"
 # Features of the wrong dimension: one line naming the source, the utterance and both dims; exit 1.
 "$SLID" features "$EN" --stage mfcc --ark ark:mfcc.ark -q
 set +e
