@@ -214,6 +214,29 @@ inline void CheckKaldiRoundTrip(const Matrix& m) {
   }
 }
 
+// A finite matrix compresses (or is refused with Error for values beyond +-1e30) and decodes to the
+// same shape with finite values.
+inline void CheckKaldiCompression(const Matrix& m) {
+  if (m.size() == 0 || !m.allFinite()) return;
+  KaldiWriteOptions options;
+  options.compress = true;
+  std::ostringstream out;
+  try {
+    WriteKaldiMatrix(out, m, true, options);
+  } catch (const Error&) {
+    return;
+  }
+  Matrix back;
+  try {
+    std::istringstream in(out.str());
+    back = ReadKaldiMatrix(in, "compressed");
+  } catch (const Error&) {
+    PropertyFailed("a compressed matrix slid wrote does not read back");
+  }
+  if (back.rows() != m.rows() || back.cols() != m.cols()) PropertyFailed("compression changed the shape");
+  if (!back.allFinite()) PropertyFailed("compression made a value non-finite");
+}
+
 inline int FuzzKaldiArk(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   std::istringstream in(std::string(reinterpret_cast<const char*>(data + 1), size - 1));
@@ -225,9 +248,12 @@ inline int FuzzKaldiArk(const uint8_t* data, size_t size) {
       while (reader.Next(&key, &m)) {
         if (key.empty()) PropertyFailed("empty key accepted");
         CheckKaldiRoundTrip(m);
+        CheckKaldiCompression(m);
       }
     } else {
-      CheckKaldiRoundTrip(ReadKaldiMatrix(in, "fuzz.obj"));
+      const Matrix m = ReadKaldiMatrix(in, "fuzz.obj");
+      CheckKaldiRoundTrip(m);
+      CheckKaldiCompression(m);
     }
   } catch (const Error&) {
   }

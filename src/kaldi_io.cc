@@ -417,6 +417,85 @@ Matrix ApplyRange(const Matrix& m, const std::string& range, const std::string& 
   return m.block(lo[0], lo[1], hi[0] - lo[0] + 1, hi[1] - lo[1] + 1);
 }
 
+// Kaldi's CompressedMatrix::CopyFromMat with kAutomaticMethod (src/matrix/compressed-matrix.cc),
+// operation for operation so that the bytes match: ComputeGlobalHeader, FloatToUint16,
+// ComputeColHeader, FloatToChar.
+struct CompressHeader {
+  float min_value, range;
+};
+
+uint16_t FloatToUint16(const CompressHeader& h, float value) {
+  float f = (value - h.min_value) / h.range;
+  if (f > 1.0) f = 1.0;
+  if (f < 0.0) f = 0.0;
+  return static_cast<uint16_t>(static_cast<int>(f * 65535 + 0.499));
+}
+
+float Uint16ToFloat(const CompressHeader& h, uint16_t value) { return h.min_value + h.range * 1.52590218966964e-05F * value; }
+
+uint8_t FloatToChar(float p0, float p25, float p75, float p100, float value) {
+  int ans;
+  if (value < p25) {
+    const float f = (value - p0) / (p25 - p0);
+    ans = static_cast<int>(f * 64 + 0.5);
+    ans = std::min(std::max(ans, 0), 64);
+  } else if (value < p75) {
+    const float f = (value - p25) / (p75 - p25);
+    ans = 64 + static_cast<int>(f * 128 + 0.5);
+    ans = std::min(std::max(ans, 64), 192);
+  } else {
+    const float f = (value - p75) / (p100 - p75);
+    ans = 192 + static_cast<int>(f * 63 + 0.5);
+    ans = std::min(std::max(ans, 192), 255);
+  }
+  return static_cast<uint8_t>(ans);
+}
+
+// The object after "\0B" for a non-empty matrix: token, GlobalHeader without format, data.
+std::string CompressMatrix(const Matrix& m) {
+  if (!m.allFinite()) throw Error("cannot compress a matrix holding NaN or infinity");
+  const int32_t rows = static_cast<int32_t>(m.rows()), cols = static_cast<int32_t>(m.cols());
+  float min_value = m.minCoeff(), max_value = m.maxCoeff();
+  if (max_value == min_value) max_value = static_cast<float>(min_value + (1.0 + std::fabs(min_value)));
+  const CompressHeader h{min_value, max_value - min_value};
+  // Far from any feature value, and keeps Kaldi's arithmetic (range x 65535 / 65535) from overflowing.
+  if (!(std::max(std::fabs(min_value), std::fabs(max_value)) <= 1e30f) || !(h.range > 0))
+    throw Error("cannot compress a matrix with values beyond +-1e30");
+  const bool speech = rows > 8;  // kSpeechFeature (CM), else kTwoByteAuto (CM2)
+  std::string out = speech ? "CM " : "CM2 ";
+  out.append(reinterpret_cast<const char*>(&h.min_value), 4);
+  out.append(reinterpret_cast<const char*>(&h.range), 4);
+  out.append(reinterpret_cast<const char*>(&rows), 4);
+  out.append(reinterpret_cast<const char*>(&cols), 4);
+  if (!speech) {
+    for (int32_t r = 0; r < rows; ++r)
+      for (int32_t c = 0; c < cols; ++c) {
+        const uint16_t v = FloatToUint16(h, m(r, c));
+        out.append(reinterpret_cast<const char*>(&v), 2);
+      }
+    return out;
+  }
+  std::string bytes;
+  bytes.reserve(static_cast<size_t>(rows) * cols);
+  std::vector<float> col(rows), sorted(rows);
+  const int32_t q = rows / 4;  // rows > 8, so Kaldi's num_rows >= 5 branch
+  for (int32_t c = 0; c < cols; ++c) {
+    for (int32_t r = 0; r < rows; ++r) col[r] = m(r, c);
+    sorted = col;
+    std::sort(sorted.begin(), sorted.end());  // the same order statistics Kaldi's nth_element calls pick
+    uint16_t p[4];
+    p[0] = std::min<uint16_t>(FloatToUint16(h, sorted[0]), 65532);
+    p[1] = std::min<uint16_t>(std::max<uint16_t>(FloatToUint16(h, sorted[q]), p[0] + 1), 65533);
+    p[2] = std::min<uint16_t>(std::max<uint16_t>(FloatToUint16(h, sorted[3 * q]), p[1] + 1), 65534);
+    p[3] = std::max<uint16_t>(FloatToUint16(h, sorted[rows - 1]), p[2] + 1);
+    out.append(reinterpret_cast<const char*>(p), 8);
+    const float p0 = Uint16ToFloat(h, p[0]), p25 = Uint16ToFloat(h, p[1]), p75 = Uint16ToFloat(h, p[2]),
+                p100 = Uint16ToFloat(h, p[3]);
+    for (int32_t r = 0; r < rows; ++r) bytes.push_back(static_cast<char>(FloatToChar(p0, p25, p75, p100, col[r])));
+  }
+  return out + bytes;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------
@@ -534,8 +613,13 @@ void WriteKaldiMatrix(std::ostream& out, const Matrix& m, bool binary, const Kal
   // InitKaldiOutputStream ("\0B"), WriteToken ("FM "), WriteBasicType (size byte + int32) twice.
   // A matrix without values is written 0 x 0: Kaldi cannot hold 0 x n (Matrix::Resize asserts).
   std::string h("\0B", 2);
-  h += options.double_precision ? "DM " : "FM ";
   const bool empty = m.size() == 0;
+  if (options.compress && !empty) {
+    h += CompressMatrix(m);
+    out.write(h.data(), static_cast<std::streamsize>(h.size()));
+    return;
+  }
+  h += options.double_precision ? "DM " : "FM ";
   for (int32_t v : {static_cast<int32_t>(empty ? 0 : m.rows()), static_cast<int32_t>(empty ? 0 : m.cols())}) {
     h.push_back('\x04');
     h.append(reinterpret_cast<const char*>(&v), 4);

@@ -231,6 +231,19 @@ TEST_CASE("binary archives and scp files written by slid are byte-for-byte Kaldi
     }
     CHECK(slid::ReadFileToString(tmp("mfcc_" + r + ".ark")) == slid::ReadFileToString(dir + "/mfcc_" + r + ".ark"));
     CHECK(slid::ReadFileToString(tmp("mfcc_" + r + ".scp")) == slid::ReadFileToString(dir + "/mfcc_" + r + ".scp"));
+    // Compressed, as copy-feats --compress=true wrote the same matrices.
+    {
+      InDir in(tmp.dir.string());
+      slid::KaldiWriteOptions o;
+      o.compress = true;
+      slid::KaldiMatrixWriter w("ark,scp:mfcc_" + r + "_compressed.ark,mfcc_" + r + "_compressed.scp", o);
+      for (const auto& [key, m] : mfcc) w.Write(key, m);
+      w.Close();
+    }
+    CHECK(slid::ReadFileToString(tmp("mfcc_" + r + "_compressed.ark")) ==
+          slid::ReadFileToString(dir + "/mfcc_" + r + "_compressed.ark"));
+    CHECK(slid::ReadFileToString(tmp("mfcc_" + r + "_compressed.scp")) ==
+          slid::ReadFileToString(dir + "/mfcc_" + r + "_compressed.scp"));
     // And to standard output ("ark:-"), the same bytes.
     std::ostringstream out;
     slid::KaldiMatrixWriter w("ark:-", {}, &out);
@@ -274,6 +287,39 @@ TEST_CASE("round trips: binary float and double, text, ark,scp, standard input a
         CHECK(bytes.substr(0, 5) == "a  [\n");
       }
     }
+  }
+  // Compressed: CM for more than 8 rows, CM2 up to 8 (Kaldi's automatic method), within the bounds;
+  // a constant matrix and an empty one work; NaN is refused.
+  for (const int rows : {300, 9, 8, 1}) {
+    INFO(rows << " rows");
+    const Matrix m = RandomMatrix(rows, 13, 11u + rows);
+    slid::KaldiWriteOptions o;
+    o.compress = true;
+    std::ostringstream s;
+    slid::WriteKaldiMatrix(s, m, true, o);
+    CHECK(s.str().substr(2, 3) == (rows > 8 ? "CM " : "CM2"));
+    std::istringstream i(s.str());
+    const Matrix back = slid::ReadKaldiMatrix(i, "mem");
+    REQUIRE(back.rows() == rows);
+    const float range = m.maxCoeff() - m.minCoeff();
+    for (int c = 0; c < m.cols(); ++c) {
+      const float bound = rows > 8 ? (m.col(c).maxCoeff() - m.col(c).minCoeff()) / 126.0f + 2.0f * range / 65535.0f
+                                   : range / 65535.0f;  // CM2: half a uint16 step, doubled for float rounding
+      CHECK((back.col(c) - m.col(c)).cwiseAbs().maxCoeff() <= bound * 1.0001f);
+    }
+  }
+  {
+    slid::KaldiWriteOptions o;
+    o.compress = true;
+    std::ostringstream s;
+    slid::WriteKaldiMatrix(s, Matrix::Constant(20, 3, -2.5f), true, o);
+    slid::WriteKaldiMatrix(s, Matrix(0, 3), true, o);
+    std::istringstream i(s.str());
+    CHECK((slid::ReadKaldiMatrix(i, "mem").array() + 2.5f).abs().maxCoeff() <= 3.5f / 126.0f);
+    CHECK(slid::ReadKaldiMatrix(i, "mem").size() == 0);
+    Matrix nan = Matrix::Zero(10, 2);
+    nan(3, 1) = NAN;
+    CHECK_THROWS_WITH_AS(slid::WriteKaldiMatrix(s, nan, true, o), doctest::Contains("NaN"), slid::Error);
   }
   // A matrix without values is written as Kaldi's empty matrix, 0 x 0, in both forms.
   for (const bool binary : {true, false}) {

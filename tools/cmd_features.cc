@@ -27,6 +27,7 @@ struct FeaturesArgs {
   std::string list;
   std::string out_dir = ".";
   std::string ark;
+  bool compress = false;  // Kaldi compressed matrices in the archive
   std::string stage = "full";
   bool quiet = false;
   FrontendFlags frontend;
@@ -148,7 +149,8 @@ int Run(FeaturesArgs& args) {
   FrontendOptions opts;
   try {
     opts = args.frontend.Resolve();
-    if (!args.ark.empty()) ParseKaldiWspecifier(args.ark);  // refuse "f.ark", "ark,scp:f" before any work
+    if (!args.ark.empty() && !ParseKaldiWspecifier(args.ark).binary && args.compress)  // refuses "f.ark" too
+      throw Error("--compress needs a binary archive (ark:, not ark,t:)");
   } catch (const Error& e) {
     std::fprintf(stderr, "slid: error: %s\n", e.what());
     return kExitUsage;
@@ -192,7 +194,9 @@ int Run(FeaturesArgs& args) {
 
   if (!args.ark.empty()) {
     // Written atomically: the archive (and scp) appear only once every input has been processed.
-    KaldiMatrixWriter writer(args.ark);
+    KaldiWriteOptions wo;
+    wo.compress = args.compress;
+    KaldiMatrixWriter writer(args.ark, wo);
     run_all([&](const std::string& id, const Matrix& m) { writer.Write(id, m); });
     writer.Close();
   } else {
@@ -230,6 +234,10 @@ CommandRegistration reg(
                      "ark,t:FILE (text), ark,scp:ARK,SCP (archive + scp with byte offsets), ark:- (standard output)")
           ->type_name("WSPECIFIER")
           ->excludes(out_dir);
+      app.add_flag("--compress", args->compress,
+                   "Write Kaldi compressed matrices, byte for byte as copy-feats --compress=true (lossy: errors up to "
+                   "1/126 of each column's range)")
+          ->needs("--ark");
       app.add_option("--stage", args->stage,
                      "Where to stop: mfcc (raw MFCC), cmvn (normalised MFCC), sdc (all frames), full (voiced frames: "
                      "what the models see)")

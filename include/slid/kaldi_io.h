@@ -26,7 +26,8 @@
 //           text matrix reader reads it); "[]" and "[ ]" are 0 x 0
 // Objects written: binary "\0BFM " (or "\0BDM " with KaldiWriteOptions::double_precision) + int32 rows +
 // int32 cols + row-major data, byte-for-byte what Kaldi's copy-feats writes (a matrix without values,
-// e.g. 0 x 56, is written 0 x 0 like Kaldi's empty matrix, so it reads back 0 x 0); text as in feature_io.h
+// e.g. 0 x 56, is written 0 x 0 like Kaldi's empty matrix, so it reads back 0 x 0), or compressed (CM /
+// CM2, KaldiWriteOptions::compress); text as in feature_io.h
 // (values in the shortest form that reads back to the same float, so text round-trips exactly, where
 // Kaldi prints 7 significant digits).
 //
@@ -74,6 +75,12 @@ Matrix ReadKaldiMatrix(std::istream& in, const std::string& name, uint64_t offse
 // How matrices are written.
 struct KaldiWriteOptions {
   bool double_precision = false;  // binary only: write "DM" (float64) instead of "FM" (float32)
+  // Binary only: write Kaldi compressed matrices as `copy-feats --compress=true` does (its default
+  // automatic method: CM, per-column percentiles + uint8, for more than 8 rows, else CM2, uint16), byte
+  // for byte. Lossy (see the tolerance in tests/test_kaldi_io.cc); empty matrices stay "FM" 0 x 0.
+  // Throws Error for a matrix holding NaN or infinity (Kaldi cannot compress those either) or values
+  // beyond +-1e30 (where Kaldi's arithmetic overflows).
+  bool compress = false;
 };
 
 // Writes `m` as one Kaldi object: binary ("\0B" header included) or text.

@@ -33,6 +33,18 @@ fr=$((19 + 15 + 314 * 7 * 4 + 19))  # where the second entry's object starts (th
 "$SLID" features "$EN" "$FR" --stage mfcc --ark ark:- -q > stdout.ark
 cmp -s stdout.ark f.ark || fail "ark:- differs from the ark,scp archive"
 
+# --compress: Kaldi's compressed matrices (CM for more than 8 rows); text or no archive is a usage error.
+"$SLID" features "$EN" --stage mfcc --ark ark:c.ark --compress -q
+[ "$(head -c 24 c.ark | hex)" = "$(printf 'en-conf-onlyperson \0BCM ' | hex)" ] || fail "compressed header"
+[ "$(stat -c %s c.ark)" -eq $((24 + 16 + 7 * 8 + 314 * 7)) ] || fail "compressed size $(stat -c %s c.ark)"
+for bad in "--ark ark,t:c.txt --compress" "--compress"; do
+  set +e
+  # shellcheck disable=SC2086
+  "$SLID" features "$EN" $bad -q > /dev/null 2>&1; rc=$?
+  set -e
+  [ "$rc" -eq 2 ] || fail "features $bad exited $rc, expected 2"
+done
+
 # 2. Malformed or unsupported wspecifiers: usage error (exit 2), one line naming it, nothing written.
 mkdir empty && cd empty
 for spec in "f.ark" "-" "ark,scp:a.ark" "scp:a.scp" "ark:| gzip -c > a.gz" "ark,x:a.ark" "ark,scp:-,a.scp" "ark:"; do
