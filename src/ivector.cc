@@ -208,13 +208,16 @@ void IvectorExtractor::Precompute() {
   quad_packed_.resize(k, PackedSize(r));
   gconst_.resize(k);
   MatrixD pt(d, r);
-  ColMatrixD quad(r, r);
+  ColMatrixD scaled_t(r, d), quad(r, r);
   for (int c = 0; c < k; ++c) {
     auto tk = projection_.middleRows(static_cast<int64_t>(c) * d, d);
     const VectorD inv = variances_.row(c).transpose().cwiseInverse();
     pt = inv.asDiagonal() * tk;
     prec_projection_.middleRows(static_cast<int64_t>(c) * d, d) = pt.cast<float>();
-    quad.noalias() = tk.transpose() * pt;
+    // T_k' Sigma_k^-1 T_k as a symmetric rank-D update (lower triangle only: half the work of a GEMM).
+    scaled_t = (inv.cwiseSqrt().asDiagonal() * tk).transpose();
+    quad.setZero();
+    quad.selfadjointView<Eigen::Lower>().rankUpdate(scaled_t);
     PackLower(quad, r, quad_packed_.row(c).data());
     gconst_[c] = -0.5 * (d * kLog2Pi + variances_.row(c).array().log().sum());
   }
