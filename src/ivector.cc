@@ -91,33 +91,50 @@ UtteranceStats UtteranceStatsComputer::Compute(const Matrix& frames) {
       continue;
     }
     // Pruned (Kaldi gmm-gselect --n=C then --min-post): per frame, the C most likely components,
-    // posteriors renormalised over them, those below min_posterior dropped and the rest renormalised.
+    // posteriors renormalised over them, those below min_posterior dropped (never the best one) and
+    // the rest renormalised. Full posteriors first (vectorised, and the unpruned log p(x) for the
+    // likelihood); renormalising a subset of them equals a softmax over that subset.
+    LogSumExpRowsToPosteriors(n, &loglik_, &frame_loglik_, nullptr);
     for (int i = 0; i < n; ++i) {
+      last_loglik_ += frame_loglik_[i];
       const float* row = loglik_.data() + static_cast<int64_t>(i) * k;
-      for (int c = 0; c < k; ++c) order_[c] = c;
-      std::nth_element(order_.begin(), order_.begin() + (top_c - 1), order_.end(),
-                       [row](int a, int bb) { return row[a] > row[bb] || (row[a] == row[bb] && a < bb); });
-      // Full log p(x) for the reported likelihood (never pruned).
-      float m = row[0];
-      for (int c = 1; c < k; ++c) m = std::max(m, row[c]);
-      double s_all = 0;
-      for (int c = 0; c < k; ++c) s_all += std::exp(static_cast<double>(row[c] - m));
-      last_loglik_ += m + std::log(s_all);
-      // The best component is always kept (so a frame never vanishes when min_posterior > 1/C).
+      int num = 0;
+      if (top_c < k) {
+        // Candidates: components that can be in the top C. Posteriors are peaked, so first keep those
+        // above a small fraction of the best and fall back to all K when fewer than C pass.
+        float best_p = 0;
+        for (int c = 0; c < k; ++c) best_p = std::max(best_p, row[c]);
+        const float cut = best_p * 1e-7f;
+        for (int c = 0; c < k; ++c)
+          if (row[c] >= cut) order_[num++] = c;
+        if (num < top_c) {
+          num = k;
+          for (int c = 0; c < k; ++c) order_[c] = c;
+        }
+        if (num > top_c) {
+          std::nth_element(order_.begin(), order_.begin() + (top_c - 1), order_.begin() + num,
+                           [row](int a, int bb) { return row[a] > row[bb] || (row[a] == row[bb] && a < bb); });
+          num = top_c;
+        }
+      } else {
+        num = k;
+        for (int c = 0; c < k; ++c) order_[c] = c;
+      }
       int best = order_[0];
-      for (int c = 1; c < top_c; ++c)
-        if (row[order_[c]] > row[best] || (row[order_[c]] == row[best] && order_[c] < best)) best = order_[c];
       double s_top = 0;
-      for (int c = 0; c < top_c; ++c) s_top += std::exp(static_cast<double>(row[order_[c]] - m));
+      for (int c = 0; c < num; ++c) {
+        s_top += row[order_[c]];
+        if (row[order_[c]] > row[best] || (row[order_[c]] == row[best] && order_[c] < best)) best = order_[c];
+      }
       double kept = 0;
-      for (int c = 0; c < top_c; ++c) {
-        const double g = std::exp(static_cast<double>(row[order_[c]] - m)) / s_top;
+      for (int c = 0; c < num; ++c) {
+        const double g = row[order_[c]] / s_top;
         if (g >= opts_.min_posterior || order_[c] == best) kept += g;
       }
       const float* x = xx_.data() + static_cast<int64_t>(i) * xx_.cols();
-      for (int c = 0; c < top_c; ++c) {
+      for (int c = 0; c < num; ++c) {
         const int comp = order_[c];
-        double g = std::exp(static_cast<double>(row[comp] - m)) / s_top;
+        double g = row[comp] / s_top;
         if (g < opts_.min_posterior && comp != best) continue;
         g /= kept;
         st.zeroth[comp] += g;
@@ -191,13 +208,16 @@ void IvectorExtractor::Precompute() {
   quad_packed_.resize(k, PackedSize(r));
   gconst_.resize(k);
   MatrixD pt(d, r);
-  ColMatrixD quad(r, r);
+  ColMatrixD scaled_t(r, d), quad(r, r);
   for (int c = 0; c < k; ++c) {
     auto tk = projection_.middleRows(static_cast<int64_t>(c) * d, d);
     const VectorD inv = variances_.row(c).transpose().cwiseInverse();
     pt = inv.asDiagonal() * tk;
     prec_projection_.middleRows(static_cast<int64_t>(c) * d, d) = pt.cast<float>();
-    quad.noalias() = tk.transpose() * pt;
+    // T_k' Sigma_k^-1 T_k as a symmetric rank-D update (lower triangle only: half the work of a GEMM).
+    scaled_t = (inv.cwiseSqrt().asDiagonal() * tk).transpose();
+    quad.setZero();
+    quad.selfadjointView<Eigen::Lower>().rankUpdate(scaled_t);
     PackLower(quad, r, quad_packed_.row(c).data());
     gconst_[c] = -0.5 * (d * kLog2Pi + variances_.row(c).array().log().sum());
   }
