@@ -59,7 +59,8 @@ if run 1; then
   [ -f "$realv1/recordings.tsv" ] || { echo "run.sh: no corpus at $realv1 (set SLID_REALV1)" >&2; exit 1; }
   rm -rf "$data"; mkdir -p "$data"
   perl local/make_data.pl "$realv1" "$merge_min_seconds" "$exclude_sources" "$data/all"
-  perl local/make_sets.pl "$data/all" "$test_speaker_percent" "$test_recording_percent" "$data"
+  perl local/make_sets.pl "$data/all" "$test_speaker_percent" "$test_recording_percent" "$max_train_minutes" \
+    "$max_test_utts" "$data"
   cat "$data/folds.txt" "$data/sets.txt"
 fi
 if run 2; then

@@ -1,7 +1,11 @@
 #!/usr/bin/perl
 # Builds the evaluation protocol's data directories from the all-utterance directory of make_data.pl.
-#   make_sets.pl <all-dir> <test-speaker-percent> <test-recording-percent> <out-dir>
+#   make_sets.pl <all-dir> <test-speaker-percent> <test-recording-percent> <max-train-minutes>
+#                <max-test-utts> <out-dir>
 # Every random choice is an MD5 of a name, so a rerun gives the same sets.
+# Caps (0 = none), applied last, per (language, source) in every set: training sets keep at most
+# <max-train-minutes> of audio, test sets at most <max-test-utts> utterances; both take utterances in
+# MD5 order, one speaker after another in turn, so every speaker keeps a share.
 #
 # Within-source model (every language, every source):
 #   train       every (source, lang) minus its held-out speakers and held-out recordings
@@ -19,8 +23,9 @@
 use strict;
 use warnings;
 use Digest::MD5 qw(md5);
-die "usage: make_sets.pl <all-dir> <test-speaker-percent> <test-recording-percent> <out-dir>\n" unless @ARGV == 4;
-my ($all, $spk_pct, $rec_pct, $out) = @ARGV;
+die "usage: make_sets.pl <all-dir> <test-speaker-percent> <test-recording-percent> <max-train-minutes> <max-test-utts> <out-dir>\n" unless @ARGV == 6;
+my ($all, $spk_pct, $rec_pct, $max_train_min, $max_test_utts, $out) = @ARGV;
+for ($max_train_min, $max_test_utts) { die "make_sets.pl: caps must be numbers >= 0\n" unless /^\d+(\.\d+)?$/; }
 for ($spk_pct, $rec_pct) { die "make_sets.pl: percentages must be in 1..99\n" unless /^\d+$/ && $_ >= 1 && $_ <= 99; }
 sub Hash { return unpack('N', md5($_[0])) % 100; }
 sub ReadMap {
@@ -108,6 +113,31 @@ for my $set ('train', map { 'xs' . $_ . '_train' } 1 .. @folds) {
     $keep{$best} = 1;
   }
   $sets{"${set}_1spk"} = [grep { $keep{$m{utt2spk}{$_}} } @{$sets{$set}}];
+}
+
+# --- caps
+sub Cap {
+  my ($utts, $limit, $by_secs) = @_;
+  my (%groups, @out);
+  for my $u (sort { Hash("c$a") <=> Hash("c$b") || $a cmp $b } @$utts) {
+    push @{$groups{"$m{utt2lang}{$u} $m{utt2source}{$u}"}{$m{utt2spk}{$u}}}, $u;
+  }
+  for my $g (sort keys %groups) {
+    my @spks = sort keys %{$groups{$g}};
+    my ($used, $i) = (0, 0);
+    while ($used < $limit) {
+      my @left = grep { @{$groups{$g}{$_}} } @spks;
+      last unless @left;
+      my $u = shift @{$groups{$g}{$left[$i++ % @left]}};
+      push @out, $u;
+      $used += $by_secs ? $m{utt2dur}{$u} / 60 : 1;
+    }
+  }
+  return [sort @out];
+}
+for my $set (keys %sets) {
+  if ($set =~ /train/ && $max_train_min > 0) { $sets{$set} = Cap($sets{$set}, $max_train_min, 1); }
+  if ($set =~ /test/ && $max_test_utts > 0) { $sets{$set} = Cap($sets{$set}, $max_test_utts, 0); }
 }
 
 # --- write
