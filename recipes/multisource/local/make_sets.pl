@@ -10,7 +10,7 @@
 # Within-source model (every language, every source):
 #   train       every (source, lang) minus its held-out speakers and held-out recordings
 #   test_spk    (a) held-out speakers: in every (source, lang) with >= 2 speakers, the speakers whose
-#               MD5(speaker id) mod 100 < <test-speaker-percent> (at least one, never all)
+#               MD5(speaker id) mod 100 < <test-speaker-percent> (at least one, never all; none if 0)
 #   test_rec    (c) held-out recordings of training speakers: MD5(recording id) mod 100 < <test-recording-percent>
 #               (same speakers, recordings never heard; the plain within-source condition)
 # Cross-source (b), on the closed set L of languages with >= 2 sources: sources are grouped into folds
@@ -26,7 +26,7 @@ use Digest::MD5 qw(md5);
 die "usage: make_sets.pl <all-dir> <test-speaker-percent> <test-recording-percent> <max-train-minutes> <max-test-utts> <out-dir>\n" unless @ARGV == 6;
 my ($all, $spk_pct, $rec_pct, $max_train_min, $max_test_utts, $out) = @ARGV;
 for ($max_train_min, $max_test_utts) { die "make_sets.pl: caps must be numbers >= 0\n" unless /^\d+(\.\d+)?$/; }
-for ($spk_pct, $rec_pct) { die "make_sets.pl: percentages must be in 1..99\n" unless /^\d+$/ && $_ >= 1 && $_ <= 99; }
+for ($spk_pct, $rec_pct) { die "make_sets.pl: percentages must be in 0..99\n" unless /^\d+$/ && $_ <= 99; }
 sub Hash { return unpack('N', md5($_[0])) % 100; }
 sub ReadMap {
   my ($path) = @_;
@@ -59,7 +59,7 @@ for my $u (@utts) {
 my %test_spk;
 for my $key (sort keys %src_lang_spks) {
   my @s = sort keys %{$src_lang_spks{$key}};
-  next if @s < 2;
+  next if @s < 2 || $spk_pct == 0;
   my @held = grep { Hash($_) < $spk_pct } @s;
   @held = ((sort { Hash($a) <=> Hash($b) || $a cmp $b } @s)[0]) unless @held;   # at least one
   @held = @held[0 .. $#s - 1] if @held == @s;                                       # never all
@@ -70,6 +70,7 @@ for my $u (@utts) {
   if ($test_spk{$m{utt2spk}{$u}}) { push @{$sets{test_spk}}, $u; next; }
   push @{$sets{Hash($m{utt2rec}{$u}) < $rec_pct ? 'test_rec' : 'train'}}, $u;
 }
+for my $s ('train', 'test_spk', 'test_rec') { $sets{$s} //= []; }
 
 # --- cross-source folds
 my (%lang_srcs);
