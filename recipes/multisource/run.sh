@@ -59,7 +59,8 @@ if run 1; then
   [ -f "$realv1/recordings.tsv" ] || { echo "run.sh: no corpus at $realv1 (set SLID_REALV1)" >&2; exit 1; }
   rm -rf "$data"; mkdir -p "$data"
   perl local/make_data.pl "$realv1" "$merge_min_seconds" "$exclude_sources" "$data/all"
-  perl local/make_sets.pl "$data/all" "$test_speaker_percent" "$test_recording_percent" "$data"
+  perl local/make_sets.pl "$data/all" "$test_speaker_percent" "$test_recording_percent" "$max_train_minutes" \
+    "$max_test_utts" "$data"
   cat "$data/folds.txt" "$data/sets.txt"
 fi
 if run 2; then
@@ -109,10 +110,13 @@ if run 7; then
 fi
 if run 8; then
   log "stage 8: shipped model: every utterance of every source except '$ship_exclude_sources'"
-  perl local/make_data.pl "$realv1" "$merge_min_seconds" "$ship_exclude_sources" "$data/ship"
-  ship_dir=$data/ship
+  rm -rf "$data/ship"; mkdir -p "$data/ship"
+  perl local/make_data.pl "$realv1" "$merge_min_seconds" "$ship_exclude_sources" "$data/ship/all"
+  # nothing held out (0 %): ship/train = every utterance, capped per (language, source) as the protocol's
+  perl local/make_sets.pl "$data/ship/all" 0 0 "$ship_max_train_minutes" 0 "$data/ship"
+  ship_dir=$data/ship/train
   if [ "$segs" = false ]; then
-    /usr/bin/python3 local/materialise.py "$data/ship" "$data/wav" "$data/wav_sets/ship"; ship_dir=$data/wav_sets/ship
+    /usr/bin/python3 local/materialise.py "$ship_dir" "$data/wav" "$data/wav_sets/ship"; ship_dir=$data/wav_sets/ship
   fi
   # shellcheck disable=SC2086
   "$slid" train -q --config conf/mfcc.conf --num-gauss "$num_gauss" --iters "$max_iters" --threads "$threads" \

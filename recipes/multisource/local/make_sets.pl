@@ -1,12 +1,16 @@
 #!/usr/bin/perl
 # Builds the evaluation protocol's data directories from the all-utterance directory of make_data.pl.
-#   make_sets.pl <all-dir> <test-speaker-percent> <test-recording-percent> <out-dir>
+#   make_sets.pl <all-dir> <test-speaker-percent> <test-recording-percent> <max-train-minutes>
+#                <max-test-utts> <out-dir>
 # Every random choice is an MD5 of a name, so a rerun gives the same sets.
+# Caps (0 = none), applied last, per (language, source) in every set: training sets keep at most
+# <max-train-minutes> of audio, test sets at most <max-test-utts> utterances; both take utterances in
+# MD5 order, one speaker after another in turn, so every speaker keeps a share.
 #
 # Within-source model (every language, every source):
 #   train       every (source, lang) minus its held-out speakers and held-out recordings
 #   test_spk    (a) held-out speakers: in every (source, lang) with >= 2 speakers, the speakers whose
-#               MD5(speaker id) mod 100 < <test-speaker-percent> (at least one, never all)
+#               MD5(speaker id) mod 100 < <test-speaker-percent> (at least one, never all; none if 0)
 #   test_rec    (c) held-out recordings of training speakers: MD5(recording id) mod 100 < <test-recording-percent>
 #               (same speakers, recordings never heard; the plain within-source condition)
 # Cross-source (b), on the closed set L of languages with >= 2 sources: sources are grouped into folds
@@ -19,9 +23,10 @@
 use strict;
 use warnings;
 use Digest::MD5 qw(md5);
-die "usage: make_sets.pl <all-dir> <test-speaker-percent> <test-recording-percent> <out-dir>\n" unless @ARGV == 4;
-my ($all, $spk_pct, $rec_pct, $out) = @ARGV;
-for ($spk_pct, $rec_pct) { die "make_sets.pl: percentages must be in 1..99\n" unless /^\d+$/ && $_ >= 1 && $_ <= 99; }
+die "usage: make_sets.pl <all-dir> <test-speaker-percent> <test-recording-percent> <max-train-minutes> <max-test-utts> <out-dir>\n" unless @ARGV == 6;
+my ($all, $spk_pct, $rec_pct, $max_train_min, $max_test_utts, $out) = @ARGV;
+for ($max_train_min, $max_test_utts) { die "make_sets.pl: caps must be numbers >= 0\n" unless /^\d+(\.\d+)?$/; }
+for ($spk_pct, $rec_pct) { die "make_sets.pl: percentages must be in 0..99\n" unless /^\d+$/ && $_ <= 99; }
 sub Hash { return unpack('N', md5($_[0])) % 100; }
 sub ReadMap {
   my ($path) = @_;
@@ -54,7 +59,7 @@ for my $u (@utts) {
 my %test_spk;
 for my $key (sort keys %src_lang_spks) {
   my @s = sort keys %{$src_lang_spks{$key}};
-  next if @s < 2;
+  next if @s < 2 || $spk_pct == 0;
   my @held = grep { Hash($_) < $spk_pct } @s;
   @held = ((sort { Hash($a) <=> Hash($b) || $a cmp $b } @s)[0]) unless @held;   # at least one
   @held = @held[0 .. $#s - 1] if @held == @s;                                       # never all
@@ -65,6 +70,7 @@ for my $u (@utts) {
   if ($test_spk{$m{utt2spk}{$u}}) { push @{$sets{test_spk}}, $u; next; }
   push @{$sets{Hash($m{utt2rec}{$u}) < $rec_pct ? 'test_rec' : 'train'}}, $u;
 }
+for my $s ('train', 'test_spk', 'test_rec') { $sets{$s} //= []; }
 
 # --- cross-source folds
 my (%lang_srcs);
@@ -108,6 +114,31 @@ for my $set ('train', map { 'xs' . $_ . '_train' } 1 .. @folds) {
     $keep{$best} = 1;
   }
   $sets{"${set}_1spk"} = [grep { $keep{$m{utt2spk}{$_}} } @{$sets{$set}}];
+}
+
+# --- caps
+sub Cap {
+  my ($utts, $limit, $by_secs) = @_;
+  my (%groups, @out);
+  for my $u (sort { Hash("c$a") <=> Hash("c$b") || $a cmp $b } @$utts) {
+    push @{$groups{"$m{utt2lang}{$u} $m{utt2source}{$u}"}{$m{utt2spk}{$u}}}, $u;
+  }
+  for my $g (sort keys %groups) {
+    my @spks = sort keys %{$groups{$g}};
+    my ($used, $i) = (0, 0);
+    while ($used < $limit) {
+      my @left = grep { @{$groups{$g}{$_}} } @spks;
+      last unless @left;
+      my $u = shift @{$groups{$g}{$left[$i++ % @left]}};
+      push @out, $u;
+      $used += $by_secs ? $m{utt2dur}{$u} / 60 : 1;
+    }
+  }
+  return [sort @out];
+}
+for my $set (keys %sets) {
+  if ($set =~ /train/ && $max_train_min > 0) { $sets{$set} = Cap($sets{$set}, $max_train_min, 1); }
+  if ($set =~ /test/ && $max_test_utts > 0) { $sets{$set} = Cap($sets{$set}, $max_test_utts, 0); }
 }
 
 # --- write
