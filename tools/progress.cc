@@ -213,7 +213,7 @@ void Progress::DrawLocked(bool force_line, bool final_line) {
   if (final_line) {
     text += " in " + FormatDuration(elapsed);
   } else if (total_ > 0 && done_ > 0 && done_ < total_) {
-    text += ", ~" + FormatDuration(elapsed / done_ * (total_ - done_)) + " left in phase";
+    text += ", phase: ~" + FormatDuration(elapsed / done_ * (total_ - done_)) + " left";
   }
   if (!detail_.empty()) text += ", " + detail_;
   if (tty_) {

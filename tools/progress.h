@@ -1,5 +1,5 @@
 // Terminal progress for the long-running subcommands (train, eval, identify): a counted phase
-// ("features 120/800 files, 41 s left in phase, 3.2 h of audio"), free-form status and permanent lines.
+// ("features 120/800 files, phase: ~41 s left, 3.2 h of audio"), free-form status and permanent lines.
 //  - On a terminal (stderr is a TTY) the status line is redrawn in place, at most 10 times a second,
 //    cut to the terminal's width (TIOCGWINSZ, else $COLUMNS, else 80) so that it never wraps: a
 //    wrapped line left a stale row at every redraw. Each phase ends in one permanent line (so EM
