@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "progress.h"
 #include "slid/error.h"
 #include "slid/io.h"
 
@@ -135,7 +136,8 @@ class WrappingFormatter : public CLI::Formatter {
 extern "C" void OnStopSignal(int sig) {
   slid::RemoveRegisteredTempFiles();
   static const char kMsg[] = "slid: interrupted, unfinished outputs removed\n";
-  ssize_t ignored = ::write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
+  // Progress may have fd 2 routed through a pipe it reads: write to the terminal itself.
+  ssize_t ignored = ::write(slid::tool::g_terminal_fd.load(), kMsg, sizeof(kMsg) - 1);
   (void)ignored;
   ::_exit(128 + sig);
 }

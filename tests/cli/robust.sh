@@ -10,6 +10,7 @@
 # Usage: bash robust.sh <slid-binary> <tests/data dir>
 set -euo pipefail
 SLID=$(realpath "$1")
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 for tool in sox timeout mkfifo; do command -v $tool >/dev/null || { echo "robust: $tool not installed"; exit 1; }; done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/slid-robust.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -126,5 +127,21 @@ for sub in "" features train identify eval info version; do
   wide=$(awk 'length($0) > 80' last.out)
   [[ -z $wide ]] || fail "slid $sub --help has $(wc -l <<<"$wide") line(s) wider than 80 columns, e.g.: $(head -1 <<<"$wide")"
 done
+
+# ---- 9. the asterisk recipe's augmentation commands print no sox warnings ----------------------------------
+# (1,966 "sox WARN" lines in one run of the recipe: the WAV length of a pipe, and clipping by `speed`.)
+mkdir -p aug/in
+sox -n -r 8000 -b 16 aug/loud.wav synth 1 sine 300 gain 0 2>/dev/null  # full scale: speed 1.1 clips
+echo "u1 $WORK/aug/loud.wav" >aug/in/wav.scp; echo "u1 en" >aug/in/utt2lang
+echo "u1 s1" >aug/in/utt2spk; echo "u1 p1" >aug/in/utt2prompt; echo "u1 1.0" >aug/in/utt2dur
+bash "$ROOT/recipes/asterisk/local/augment_speed.sh" aug/in aug/sp 0.9 1.1
+bash "$ROOT/recipes/asterisk/local/augment_gsm.sh" aug/sp aug/gsm
+[[ $(wc -l <aug/gsm/wav.scp) == 6 ]] || fail "augmentation lists: $(cat aug/gsm/wav.scp)"
+while read -r utt cmd; do
+  [[ $cmd == *'|' ]] || continue
+  sh -c "${cmd%|}" >aug/out.wav 2>aug/err.txt || fail "augmentation command failed: $cmd"
+  [[ -s aug/out.wav ]] || fail "augmentation command wrote no audio: $cmd"
+  [[ ! -s aug/err.txt ]] || fail "augmentation command for $utt wrote to stderr: $(head -2 aug/err.txt)"
+done <aug/gsm/wav.scp
 
 note "all checks passed"
