@@ -8,10 +8,10 @@
 
 #include "command.h"
 #include "frontend_flags.h"
-#include "ordered_parallel.h"
 #include "report.h"
 #include "slid/dataset.h"
 #include "slid/error.h"
+#include "slid/evaluate.h"
 #include "slid/feature_io.h"
 #include "slid/io.h"
 #include "slid/model.h"
@@ -71,42 +71,19 @@ std::vector<std::string> SplitCommas(const std::string& s) {
   return out;
 }
 
-struct Outcome {
-  ScoreResult result;
-  std::string error;
-};
-
-// --feats: scores precomputed final features (what the model's frontend outputs: voiced frames of
-// model.Dim() columns), read one batch at a time so memory stays bounded.
-int RunFeats(const IdentifyArgs& args, const Scorer& scorer, int model_dim, int top) {
+// --feats: scores precomputed final features, one line per utterance id (bounded memory).
+int RunFeats(const IdentifyArgs& args, const Scorer& scorer, int top) {
   FeatureReader reader(args.feats);
   const std::vector<std::string>& langs = scorer.languages();
-  bool header = args.json;  // printed once the first batch has passed its checks
-  std::vector<std::pair<std::string, Matrix>> batch;
-  const size_t batch_size = 4 * static_cast<size_t>(std::max(1, args.threads));
-  for (bool more = true; more;) {
-    batch.clear();
-    std::string id;
-    Matrix m;
-    while (batch.size() < batch_size && (more = reader.Next(&id, &m))) {
-      if (m.rows() == 0) m.resize(0, model_dim);  // no frames: Kaldi writes 0 x 0; scored as too little speech
-      if (m.cols() != model_dim)
-        throw Error(reader.source() + ": utterance '" + id + "' has " + std::to_string(m.cols()) +
-                    "-dimensional features; the model expects " + std::to_string(model_dim) +
-                    " (--feats takes final features: what slid features writes with the model's frontend options)");
-      batch.emplace_back(id, std::move(m));
-    }
+  bool header = args.json;  // printed with the first line, once the first batch passed its checks
+  ScoreFeatureStream(scorer, reader, args.threads, [&](const std::string& id, const ScoreResult& r) {
     if (!header) std::fputs(IdentifyTsvHeader(langs, top).c_str(), stdout);
     header = true;
-    OrderedParallel<ScoreResult>(
-        batch.size(), args.threads, [&](size_t i) { return scorer.ScoreFeatures(batch[i].second); },
-        [&](size_t i, ScoreResult r) {
-          const std::string line = args.json ? IdentifyJsonLine(batch[i].first, langs, r, top)
-                                             : IdentifyTsvLine(batch[i].first, langs, r, top);
-          std::fputs(line.c_str(), stdout);
-          std::fflush(stdout);
-        });
-  }
+    const std::string line = args.json ? IdentifyJsonLine(id, langs, r, top) : IdentifyTsvLine(id, langs, r, top);
+    std::fputs(line.c_str(), stdout);
+    std::fflush(stdout);
+  });
+  if (!header) std::fputs(IdentifyTsvHeader(langs, top).c_str(), stdout);  // no utterances
   return kExitOk;
 }
 
@@ -128,7 +105,7 @@ int Run(IdentifyArgs& args) {
   }
   if (!args.feats.empty()) {
     const int top = args.top > 0 ? std::min<int>(args.top, static_cast<int>(scorer->languages().size())) : 0;
-    return RunFeats(args, *scorer, model.Dim(), top);
+    return RunFeats(args, *scorer, top);
   }
 
   std::vector<DataEntry> inputs;
@@ -153,35 +130,20 @@ int Run(IdentifyArgs& args) {
   const std::vector<std::string>& langs = scorer->languages();
   const int top = args.top > 0 ? std::min<int>(args.top, static_cast<int>(langs.size())) : 0;
   if (!args.json) std::fputs(IdentifyTsvHeader(langs, top).c_str(), stdout);
-  int failed = 0;
-  OrderedParallel<Outcome>(
-      inputs.size(), args.threads,
-      [&](size_t i) {
-        Outcome o;
-        const DataEntry& e = inputs[i];
-        try {
-          o.result = e.is_command ? scorer->ScoreWaveform(ReadEntryAudio(e, model.frontend.sample_rate_hz)) : scorer->ScoreFile(e.source);
-        } catch (const std::exception& ex) {
-          const std::string name = EntryName(e), what = ex.what();
-          o.error = what.rfind(name + ":", 0) == 0 ? what : name + ": " + what;
-        }
-        return o;
-      },
-      [&](size_t i, Outcome o) {
-        if (!o.error.empty()) {
-          ++failed;
-          std::fflush(stdout);
-          std::fprintf(stderr, "slid: %s\n", o.error.c_str());
-          return;
-        }
-        const std::string name = EntryName(inputs[i]);
-        const std::string line = args.json ? IdentifyJsonLine(name, langs, o.result, top)
-                                           : IdentifyTsvLine(name, langs, o.result, top);
-        std::fputs(line.c_str(), stdout);
-        std::fflush(stdout);
-      });
+  ScoreEntriesCallbacks cb;
+  cb.on_result = [&](size_t i, const ScoreResult& r) {
+    const std::string name = EntryName(inputs[i]);
+    const std::string line = args.json ? IdentifyJsonLine(name, langs, r, top) : IdentifyTsvLine(name, langs, r, top);
+    std::fputs(line.c_str(), stdout);
+    std::fflush(stdout);
+  };
+  cb.on_error = [&](size_t, const std::string& message) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "slid: %s\n", message.c_str());
+  };
+  const int64_t failed = ScoreEntries(*scorer, inputs, args.threads, cb);
   if (failed > 0) {
-    std::fprintf(stderr, "slid identify: %d of %zu file(s) failed (listed above)\n", failed, inputs.size());
+    std::fprintf(stderr, "slid identify: %lld of %zu file(s) failed (listed above)\n", static_cast<long long>(failed), inputs.size());
     return kExitSomeFailed;
   }
   return kExitOk;
