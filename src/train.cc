@@ -270,6 +270,8 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
   // Phase 2: the back-end.
   LanguageModelSet& model = result.model;
   model.frontend = opts.frontend;
+  model.languages = data.languages;
+  std::vector<DiagGmm> gmms;
   nlohmann::json per_lang = nlohmann::json::object();
   auto language_summary = [&](const std::string& l) {
     return nlohmann::json{{"files", tally[l].files_ok},
@@ -293,11 +295,11 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
       s["num_gauss"] = u.gmm.NumGauss();
       s["ubm_avg_loglik"] = st.TotalLogLikelihood() / std::max(1.0, st.NumFrames());
       per_lang[l] = s;
-      model.languages.push_back(l);
-      model.gmms.push_back(MapAdapt(u.gmm, st, opts.map));
+      gmms.push_back(MapAdapt(u.gmm, st, opts.map));
       Advance(cb, 1, l);
     }
     PhaseEnd(cb);
+    model.backend = std::make_shared<UbmMapBackend>(u.gmm, std::move(gmms), opts.ubm_scoring);
     ubm_summary = {{"num_gauss", u.gmm.NumGauss()},
                    {"iterations", u.history.size()},
                    {"converged", u.converged},
@@ -306,7 +308,8 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
                    {"map_relevance", opts.map.relevance},
                    {"map_means", opts.map.update_means},
                    {"map_weights", opts.map.update_weights},
-                   {"map_variances", opts.map.update_variances}};
+                   {"map_variances", opts.map.update_variances},
+                   {"top_c", opts.ubm_scoring.top_c}};
   } else {
     double em_seconds = 0, em_frame_iters = 0;  // for the overall time-left estimate
     for (int li = 0; li < num_lang; ++li) {
@@ -335,9 +338,9 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
       s["final_avg_loglik"] = FinalLoglik(r);
       s["warnings"] = r.warnings;
       per_lang[l] = s;
-      model.languages.push_back(l);
-      model.gmms.push_back(std::move(r.gmm));
+      gmms.push_back(std::move(r.gmm));
     }
+    model.backend = std::make_shared<GmmBackend>(std::move(gmms));
   }
 
   model.summary = {
