@@ -4,6 +4,7 @@
 // callbacks see every phase; UBM-MAP with a huge relevance factor leaves every language at the UBM.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -152,6 +153,14 @@ TEST_CASE("TrainLanguageModelSet ubm-map: relevance 1e9 keeps every language at 
   REQUIRE(Gmms(big.model).size() == 3);
   CHECK(big.model.summary.at("ubm").at("map_relevance") == 1e9);
   for (int l = 1; l < 3; ++l) CHECK((Gmms(big.model)[l].means() - Gmms(big.model)[0].means()).cwiseAbs().maxCoeff() < 1e-3);
+  // Balanced UBM: every language gave as many frames as the smallest one has.
+  int64_t smallest = big.frames;
+  for (const auto& [l, s] : big.model.summary.at("languages").items()) smallest = std::min<int64_t>(smallest, s.at("frames"));
+  CHECK(big.model.summary.at("ubm").at("frames") == 3 * smallest);
+  CHECK(smallest * 3 < big.frames);  // the sample languages differ in length, so this subsampled
+  o.ubm_balance_languages = false;
+  CHECK(slid::TrainLanguageModelSet(SampleData(), o).model.summary.at("ubm").at("frames") == big.frames);
+  o.ubm_balance_languages = true;
   o.map.relevance = 16;
   const slid::TrainResult r16 = slid::TrainLanguageModelSet(SampleData(), o);
   for (int l = 1; l < 3; ++l) CHECK((Gmms(r16.model)[l].means() - Gmms(r16.model)[0].means()).cwiseAbs().maxCoeff() > 1e-2);

@@ -37,7 +37,7 @@ int Run(TrainArgs& args) {
     return kExitUsage;
   }
   if (args.ubm) opts.backend = "ubm-map";
-  for (const char* o : {"--map-relevance", "--map-weights", "--top-c"})
+  for (const char* o : {"--map-relevance", "--map-weights", "--map-variances", "--top-c", "--ubm-unbalanced"})
     if (args.app->count(o) > 0 && opts.backend != "ubm-map") {
       std::fprintf(stderr, "slid: error: %s needs --backend ubm-map\n", o);
       return kExitUsage;
@@ -110,6 +110,9 @@ CommandRegistration reg(
           ->check(CLI::Range(0.0, 1e9))
           ->capture_default_str();
       app.add_flag("--map-weights", args->train.map.update_weights, "ubm-map: MAP-adapt the weights too");
+      app.add_flag("--map-variances", args->train.map.update_variances, "ubm-map: MAP-adapt the variances too");
+      app.add_flag("!--ubm-unbalanced", args->train.ubm_balance_languages,
+                   "ubm-map: train the UBM on all frames pooled (default: the same number of frames per language)");
       app.add_option("--top-c", args->train.ubm_scoring.top_c,
                      "ubm-map: UBM components scored per frame (0: all, i.e. full scoring)")
           ->check(CLI::Range(0, 1 << 16))
