@@ -59,11 +59,16 @@ ScoreResult Scorer::Finish(const UtteranceScorer& utt, double audio_seconds) con
     if (!cal.empty()) r.calibrated.push_back(cal[i]);
   }
   const std::vector<double>& c = cal.empty() ? r.avg_loglik : r.calibrated;
-  double m = -std::numeric_limits<double>::infinity();
-  for (double a : c) m = std::max(m, opts_.posterior_scale * a);
+  // Stable softmax: scale * (c_i - c_max) is <= 0 and exactly 0 for the best, whatever the scale
+  // (scale * c_i - scale * c_max overflowed, and under FMA contraction left a residue of ~1e26
+  // for the best language at scale 1e40: every posterior was NaN).
+  const double c_max = *std::max_element(c.begin(), c.end());
   double z = 0;
   r.posteriors.resize(n);
-  for (size_t i = 0; i < n; ++i) z += r.posteriors[i] = std::exp(opts_.posterior_scale * c[i] - m);
+  for (size_t i = 0; i < n; ++i) {
+    const double d = c[i] - c_max;
+    z += r.posteriors[i] = d == 0 ? 1.0 : std::exp(opts_.posterior_scale * d);
+  }
   for (double& p : r.posteriors) p /= z;
   if (!r.too_little_speech) {
     r.best = 0;

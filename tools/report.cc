@@ -82,7 +82,7 @@ int CheckFrontendFlagsMatchModel(const CLI::App& app, bool any_given, const Fron
 namespace {
 
 std::string Num(double v, int precision = 6) {
-  if (!std::isfinite(v)) return "nan";
+  if (!std::isfinite(v)) return "-";  // unscored values are "-", never "nan"
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*g", precision, v);
   return buf;
@@ -132,7 +132,7 @@ std::string IdentifyTsvLine(const std::string& path, const std::vector<std::stri
                             const ScoreResult& r, int top) {
   std::string s = TsvField(path);
   s += "\t" + (r.best >= 0 ? languages[r.best] : std::string("-"));
-  s += "\t" + (r.best >= 0 ? Num(r.avg_loglik[r.best]) : std::string("nan"));
+  s += "\t" + (r.best >= 0 ? Num(r.avg_loglik[r.best]) : std::string("-"));
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.2f", r.speech_seconds);
   s += std::string("\t") + Status(r) + "\t" + secs;
@@ -143,11 +143,11 @@ std::string IdentifyTsvLine(const std::string& path, const std::vector<std::stri
       if (have && i < static_cast<int>(rank.size()))
         s += "\t" + languages[rank[i]] + "\t" + Num(r.avg_loglik[rank[i]]) + "\t" + Num(r.posteriors[rank[i]], 4);
       else
-        s += "\t-\tnan\tnan";
+        s += "\t-\t-\t-";
     }
   } else {
-    for (size_t l = 0; l < languages.size(); ++l) s += "\t" + (have ? Num(r.avg_loglik[l]) : std::string("nan"));
-    for (size_t l = 0; l < languages.size(); ++l) s += "\t" + (have ? Num(r.posteriors[l], 4) : std::string("nan"));
+    for (size_t l = 0; l < languages.size(); ++l) s += "\t" + (have ? Num(r.avg_loglik[l]) : std::string("-"));
+    for (size_t l = 0; l < languages.size(); ++l) s += "\t" + (have ? Num(r.posteriors[l], 4) : std::string("-"));
   }
   return s + "\n";
 }
@@ -348,8 +348,13 @@ std::vector<std::string> DrawEvalPictures(const EvalReport& r, const std::string
   const bool have_det = !r.overall.det.empty();
   if (have_det) {
     WriteFileAtomically((dir / "det.dat").string(), [&](std::ostream& o) {
-      o << "# p_fa p_miss threshold (pooled detection LLRs)\n";
+      o << "# p_fa p_miss threshold; index 0: pooled detection LLRs, then one block per language\n";
       for (const DetPoint& p : r.overall.det) o << p.p_fa << " " << p.p_miss << " " << p.threshold << "\n";
+      for (size_t l = 0; l < r.det_per_language.size(); ++l) {
+        o << "\n\n# " << langs[l] << "\n";
+        for (const DetPoint& p : r.det_per_language[l]) o << p.p_fa << " " << p.p_miss << " " << p.threshold << "\n";
+        if (r.det_per_language[l].empty()) o << "nan nan nan\n";  // keeps the block numbering
+      }
     });
   }
   std::ostringstream gp;
@@ -374,17 +379,22 @@ std::vector<std::string> DrawEvalPictures(const EvalReport& r, const std::string
         "with labels font ',9'\n";
   if (have_det) {
     gp << "reset\nset output 'det." << ext << "'\n"
-       << "set title " << GnuplotString("DET curve, pooled over languages (EER " + Pct(r.overall.eer) + ")") << "\n"
-       << "lo = 0.001; hi = 0.6\nclip(p) = (p < lo ? lo : (p > hi ? hi : p))\n"
+       << "set title " << GnuplotString("DET curves: pooled over languages (EER " + Pct(r.overall.eer) + ") and per language") << "\n"
+       << "lo = 0.001; hi = 0.995\n"
+       << "# a point outside [lo, hi] (p = 0 or 1 included) is undefined and not drawn, never clipped onto the border\n"
+       << "det(p) = (p >= lo && p <= hi) ? invnorm(p) : 1/0\n"
        << "set xrange [invnorm(lo):invnorm(hi)]\nset yrange [invnorm(lo):invnorm(hi)]\nset size square\n"
-       << "set xlabel 'false alarm probability (%)'\nset ylabel 'miss probability (%)'\n"
-       << "set xtics ('0.1' invnorm(0.001), '0.5' invnorm(0.005), '1' invnorm(0.01), '2' invnorm(0.02), "
-          "'5' invnorm(0.05), '10' invnorm(0.1), '20' invnorm(0.2), '40' invnorm(0.4), '60' invnorm(0.6))\n"
-       << "set ytics ('0.1' invnorm(0.001), '0.5' invnorm(0.005), '1' invnorm(0.01), '2' invnorm(0.02), "
-          "'5' invnorm(0.05), '10' invnorm(0.1), '20' invnorm(0.2), '40' invnorm(0.4), '60' invnorm(0.6))\n"
-       << "set grid\nset key bottom left\n"
-       << "plot 'det.dat' using (invnorm(clip($1))):(invnorm(clip($2))) with lines lw 2 title 'pooled', "
-          "x with lines dt 2 lc 'gray' title 'p_miss = p_fa'\n";
+       << "set xlabel 'false alarm probability (%)'\nset ylabel 'miss probability (%)'\n";
+    const std::string tics =
+        "('0.1' invnorm(0.001), '0.5' invnorm(0.005), '2' invnorm(0.02), '5' invnorm(0.05), '10' invnorm(0.1), "
+        "'20' invnorm(0.2), '40' invnorm(0.4), '60' invnorm(0.6), '80' invnorm(0.8), '95' invnorm(0.95), "
+        "'99' invnorm(0.99), '99.5' invnorm(0.995))";
+    gp << "set xtics rotate by 45 right " << tics << "\nset ytics " << tics << "\n"
+       << "set grid\nset key outside right top\n"
+       << "plot 'det.dat' index 0 using (det($1)):(det($2)) with lines lw 3 lc 'black' title 'pooled'";
+    for (size_t l = 0; l < r.det_per_language.size(); ++l)
+      gp << ", '' index " << l + 1 << " using (det($1)):(det($2)) with lines lw 1 title " << GnuplotString(langs[l]);
+    gp << ", x with lines dt 2 lc 'gray' title 'p_miss = p_fa'\n";
   }
   WriteFileAtomically((dir / "plots.gp").string(), [&](std::ostream& o) { o << gp.str(); });
   const std::string cmd = "cd '" + out_dir + "' && gnuplot plots.gp > plots.log 2>&1";

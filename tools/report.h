@@ -17,7 +17,8 @@ namespace slid::tool {
 // ---- identify output --------------------------------------------------------------------------
 // TSV columns: path, language, score, status, speech_seconds, then either (top == 0) llk_<lang> and
 // post_<lang> for every language in model order, or (top N) lang_i, llk_i, post_i for the N best.
-// language is "-" and score "nan" when there is no decision (status too_little_speech).
+// language and score are "-" when there is no decision (status too_little_speech), and every value
+// that was not scored (no voiced frame at all) is "-" too: never "nan".
 std::string IdentifyTsvHeader(const std::vector<std::string>& languages, int top);
 std::string IdentifyTsvLine(const std::string& path, const std::vector<std::string>& languages,
                             const ScoreResult& r, int top);
@@ -38,6 +39,9 @@ struct EvalReport {
   std::vector<DurationBucket> buckets; // duration buckets
   std::vector<EvalSummary> by_bucket;  // one per bucket
   nlohmann::json extra = nlohmann::json::object();  // model summary, timing, ...
+  // One DET curve per language (that language's targets against the other languages' utterances),
+  // drawn beside the pooled one; empty: only the pooled curve. Indexed like `languages`.
+  std::vector<std::vector<DetPoint>> det_per_language;
 };
 
 nlohmann::json EvalReportJson(const EvalReport& r);     // report.json (DET points not included; see det.tsv)
@@ -45,7 +49,10 @@ std::string EvalReportMarkdown(const EvalReport& r, const std::vector<std::strin
 std::string EvalReportTable(const EvalReport& r);       // short human summary for standard output
 
 // Draws confusion.<fmt> and det.<fmt> in out_dir with gnuplot (fmt "png" or "svg"), via data files
-// and a script left beside them (confusion.dat, det.dat, plots.gp) so they can be redrawn.
+// and a script left beside them (confusion.dat, det.dat, plots.gp) so they can be redrawn. The DET
+// axes run from 0.1 % to 99.5 % on a normal-deviate scale; operating points outside that range
+// (and p = 0 or 1, which have no place on it) are left out, never drawn on the border. det.dat
+// holds the pooled curve (gnuplot index 0), then one block per language in det_per_language.
 // Returns the picture file names drawn. If gnuplot is not installed (or fails), returns none and sets
 // *message to why; never throws for that reason.
 std::vector<std::string> DrawEvalPictures(const EvalReport& r, const std::string& out_dir, const std::string& fmt,
