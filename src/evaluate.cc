@@ -92,7 +92,7 @@ EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, cons
     } else {
       Trial t;
       t.true_language = ee.true_language;
-      t.scores = res.avg_loglik;
+      t.scores = res.calibrated.empty() ? res.avg_loglik : res.calibrated;
       t.duration_seconds = res.audio_seconds;
       trials.push_back(std::move(t));
     }
@@ -137,6 +137,38 @@ int64_t ScoreFeatureStream(const Scorer& scorer, FeatureReader& reader, int thre
         });
   }
   return scored;
+}
+
+CalibrateResult CalibrateOnDataset(const LanguageModelSet& model, const Dataset& dev, const CalibrateOptions& opts,
+                                   const ProgressCallbacks& cb) {
+  LanguageModelSet raw = model;
+  raw.calibration = Calibration();
+  EvaluateOptions eo;
+  eo.scorer = opts.scorer;
+  eo.threads = opts.threads;
+  const EvaluateResult r = Evaluate(raw, dev, eo, cb);
+  CalibrateResult out;
+  out.num_failed = r.num_failed;
+  out.num_too_little_speech = r.num_too_little_speech;
+  std::vector<std::vector<double>> scores;
+  std::vector<int> labels;
+  std::vector<int64_t> count(r.languages.size(), 0);
+  for (const EvaluatedEntry& e : r.entries) {
+    if (e.result.too_little_speech) continue;
+    scores.push_back(e.result.avg_loglik);
+    labels.push_back(e.true_language);
+    ++count[e.true_language];
+  }
+  std::string missing;
+  for (size_t l = 0; l < count.size(); ++l)
+    if (count[l] == 0) missing += (missing.empty() ? "" : ",") + r.languages[l];
+  if (!missing.empty())
+    throw Error(dev.root + ": no usable development recording of the model language(s) " + missing +
+                " (calibration needs every language)");
+  out.num_used = static_cast<int64_t>(scores.size());
+  out.calibration = TrainCalibration(scores, labels, static_cast<int>(r.languages.size()), opts.calibration, &out.report);
+  out.calibration.info["data"] = dev.root;
+  return out;
 }
 
 }  // namespace slid

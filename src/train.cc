@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 
@@ -128,6 +129,36 @@ class ConcatFrameSource : public FrameSource {
  private:
   std::vector<const FrameSource*> parts_;
   int dim_;
+};
+
+// `keep` of the frames of `src`, evenly spread (row i is kept iff floor((i+1) keep / n) > floor(i keep / n)),
+// in order; for a UBM that sees every language equally. Blocks may be shorter than block_frames (the
+// consumer here, ConcatFrameSource, re-blocks).
+class EvenSubsampleSource : public FrameSource {
+ public:
+  EvenSubsampleSource(const FrameSource& src, int64_t keep) : src_(src), keep_(std::min(keep, src.NumFrames())) {}
+  int Dim() const override { return src_.Dim(); }
+  int64_t NumFrames() const override { return keep_; }
+  void ForEachBlock(int64_t block_frames, const std::function<void(const Matrix&)>& fn) const override {
+    const int64_t n = src_.NumFrames();
+    if (keep_ == n) return src_.ForEachBlock(block_frames, fn);
+    int64_t row = 0;
+    Matrix kept;
+    src_.ForEachBlock(block_frames, [&](const Matrix& b) {
+      kept.resize(b.rows(), b.cols());
+      int64_t m = 0;
+      for (int64_t i = 0; i < b.rows(); ++i, ++row)
+        if ((row + 1) * keep_ / n > row * keep_ / n) kept.row(m++) = b.row(i);
+      if (m > 0) {
+        const Matrix part = kept.topRows(m);
+        fn(part);
+      }
+    });
+  }
+
+ private:
+  const FrameSource& src_;
+  int64_t keep_;
 };
 
 // The cache folder: the one given (created if missing), or a fresh temporary one. Removed at the end
@@ -270,6 +301,8 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
   // Phase 2: the back-end.
   LanguageModelSet& model = result.model;
   model.frontend = opts.frontend;
+  model.languages = data.languages;
+  std::vector<DiagGmm> gmms;
   nlohmann::json per_lang = nlohmann::json::object();
   auto language_summary = [&](const std::string& l) {
     return nlohmann::json{{"files", tally[l].files_ok},
@@ -279,8 +312,16 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
   };
   nlohmann::json ubm_summary = nullptr;
   if (ubm) {
+    // Balanced: every language gives the UBM as many frames as the smallest one has.
+    int64_t per_lang_frames = std::numeric_limits<int64_t>::max();
+    for (const auto& l : data.languages) per_lang_frames = std::min(per_lang_frames, frames[l]->frames());
+    std::vector<std::unique_ptr<EvenSubsampleSource>> subsampled;
     std::vector<const FrameSource*> parts;
-    for (const auto& l : data.languages) parts.push_back(&frames[l]->Source());
+    for (const auto& l : data.languages) {
+      subsampled.push_back(std::make_unique<EvenSubsampleSource>(
+          frames[l]->Source(), opts.ubm_balance_languages ? per_lang_frames : frames[l]->frames()));
+      parts.push_back(subsampled.back().get());
+    }
     const ConcatFrameSource pooled(parts, dim);
     PhaseStart(cb, "EM UBM (all languages)", em.max_iters, "iterations");
     EmResult u = TrainDiagGmm(pooled, em, [&](const EmProgress& p) { Advance(cb, 1, EmDetail(p), true); });
@@ -293,11 +334,11 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
       s["num_gauss"] = u.gmm.NumGauss();
       s["ubm_avg_loglik"] = st.TotalLogLikelihood() / std::max(1.0, st.NumFrames());
       per_lang[l] = s;
-      model.languages.push_back(l);
-      model.gmms.push_back(MapAdapt(u.gmm, st, opts.map));
+      gmms.push_back(MapAdapt(u.gmm, st, opts.map));
       Advance(cb, 1, l);
     }
     PhaseEnd(cb);
+    model.backend = std::make_shared<UbmMapBackend>(u.gmm, std::move(gmms), opts.ubm_scoring);
     ubm_summary = {{"num_gauss", u.gmm.NumGauss()},
                    {"iterations", u.history.size()},
                    {"converged", u.converged},
@@ -306,7 +347,10 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
                    {"map_relevance", opts.map.relevance},
                    {"map_means", opts.map.update_means},
                    {"map_weights", opts.map.update_weights},
-                   {"map_variances", opts.map.update_variances}};
+                   {"map_variances", opts.map.update_variances},
+                   {"balanced_languages", opts.ubm_balance_languages},
+                   {"frames", pooled.NumFrames()},
+                   {"top_c", opts.ubm_scoring.top_c}};
   } else {
     double em_seconds = 0, em_frame_iters = 0;  // for the overall time-left estimate
     for (int li = 0; li < num_lang; ++li) {
@@ -335,9 +379,9 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
       s["final_avg_loglik"] = FinalLoglik(r);
       s["warnings"] = r.warnings;
       per_lang[l] = s;
-      model.languages.push_back(l);
-      model.gmms.push_back(std::move(r.gmm));
+      gmms.push_back(std::move(r.gmm));
     }
+    model.backend = std::make_shared<GmmBackend>(std::move(gmms));
   }
 
   model.summary = {

@@ -4,6 +4,7 @@
 // callbacks see every phase; UBM-MAP with a huge relevance factor leaves every language at the UBM.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -43,12 +44,19 @@ slid::TrainOptions SmallOptions() {
   return o;
 }
 
+// The per-language GMMs of a "gmm" or "ubm-map" model.
+const std::vector<slid::DiagGmm>& Gmms(const slid::LanguageModelSet& m) {
+  if (const auto* g = dynamic_cast<const slid::GmmBackend*>(m.backend.get())) return g->gmms();
+  return dynamic_cast<const slid::UbmMapBackend&>(*m.backend).adapted();
+}
+
 void CheckSameModel(const slid::LanguageModelSet& a, const slid::LanguageModelSet& b) {
   REQUIRE(a.languages == b.languages);
-  for (size_t l = 0; l < a.gmms.size(); ++l) {
-    CHECK(a.gmms[l].weights() == b.gmms[l].weights());
-    CHECK(a.gmms[l].means() == b.gmms[l].means());
-    CHECK(a.gmms[l].variances() == b.gmms[l].variances());
+  REQUIRE(a.backend->Kind() == b.backend->Kind());
+  for (size_t l = 0; l < Gmms(a).size(); ++l) {
+    CHECK(Gmms(a)[l].weights() == Gmms(b)[l].weights());
+    CHECK(Gmms(a)[l].means() == Gmms(b)[l].means());
+    CHECK(Gmms(a)[l].variances() == Gmms(b)[l].variances());
   }
 }
 
@@ -62,7 +70,7 @@ TEST_CASE("TrainLanguageModelSet: same model from memory, from the disk cache, a
   CHECK(mem.frames > 0);
   CHECK(mem.audio_seconds > 15);
   REQUIRE(mem.model.languages == data.languages);
-  CHECK(mem.model.gmms[0].NumGauss() == 4);
+  CHECK(Gmms(mem.model)[0].NumGauss() == 4);
   CHECK(mem.model.summary.at("backend") == "gmm");
   CHECK(mem.model.summary.at("files") == 6);
   mem.model.Validate();
@@ -141,10 +149,19 @@ TEST_CASE("TrainLanguageModelSet ubm-map: relevance 1e9 keeps every language at 
   o.backend = "ubm-map";
   o.map.relevance = 1e9;
   const slid::TrainResult big = slid::TrainLanguageModelSet(SampleData(), o);
-  REQUIRE(big.model.gmms.size() == 3);
+  REQUIRE(big.model.backend->Kind() == "ubm-map");
+  REQUIRE(Gmms(big.model).size() == 3);
   CHECK(big.model.summary.at("ubm").at("map_relevance") == 1e9);
-  for (int l = 1; l < 3; ++l) CHECK((big.model.gmms[l].means() - big.model.gmms[0].means()).cwiseAbs().maxCoeff() < 1e-3);
+  for (int l = 1; l < 3; ++l) CHECK((Gmms(big.model)[l].means() - Gmms(big.model)[0].means()).cwiseAbs().maxCoeff() < 1e-3);
+  // Balanced UBM: every language gave as many frames as the smallest one has.
+  int64_t smallest = big.frames;
+  for (const auto& [l, s] : big.model.summary.at("languages").items()) smallest = std::min<int64_t>(smallest, s.at("frames"));
+  CHECK(big.model.summary.at("ubm").at("frames") == 3 * smallest);
+  CHECK(smallest * 3 < big.frames);  // the sample languages differ in length, so this subsampled
+  o.ubm_balance_languages = false;
+  CHECK(slid::TrainLanguageModelSet(SampleData(), o).model.summary.at("ubm").at("frames") == big.frames);
+  o.ubm_balance_languages = true;
   o.map.relevance = 16;
   const slid::TrainResult r16 = slid::TrainLanguageModelSet(SampleData(), o);
-  for (int l = 1; l < 3; ++l) CHECK((r16.model.gmms[l].means() - r16.model.gmms[0].means()).cwiseAbs().maxCoeff() > 1e-2);
+  for (int l = 1; l < 3; ++l) CHECK((Gmms(r16.model)[l].means() - Gmms(r16.model)[0].means()).cwiseAbs().maxCoeff() > 1e-2);
 }

@@ -25,6 +25,7 @@ struct TrainArgs {
   bool ubm = false;  // --ubm: alias of --backend ubm-map
   bool quiet = false;
   FrontendFlags frontend;
+  CLI::App* app = nullptr;
 };
 
 int Run(TrainArgs& args) {
@@ -36,6 +37,11 @@ int Run(TrainArgs& args) {
     return kExitUsage;
   }
   if (args.ubm) opts.backend = "ubm-map";
+  for (const char* o : {"--map-relevance", "--map-weights", "--map-variances", "--top-c", "--ubm-unbalanced"})
+    if (args.app->count(o) > 0 && opts.backend != "ubm-map") {
+      std::fprintf(stderr, "slid: error: %s needs --backend ubm-map\n", o);
+      return kExitUsage;
+    }
   opts.em.init = args.init == "split" ? GmmInit::kBinarySplit : GmmInit::kKMeansPlusPlus;
   opts.em.var_floor_rel = static_cast<float>(args.var_floor_rel);
   CheckOutputWritable(args.output);  // fail now, not after hours of training
@@ -65,6 +71,7 @@ CommandRegistration reg(
     "without usable audio is an error.",
     [](CLI::App& app) -> Runner {
       auto args = std::make_shared<TrainArgs>();
+      args->app = &app;
       app.add_option("data", args->data, "Training data: folder of <lang>/ folders, Kaldi data dir, or TSV list")
           ->required()
           ->type_name("DATA");
@@ -92,14 +99,24 @@ CommandRegistration reg(
                      "Features kept in memory (all languages); beyond it they are streamed from the disk cache")
           ->check(CLI::PositiveNumber)
           ->capture_default_str();
-      CLI::Option* ubm = app.add_flag("--ubm", args->ubm,
-                   "GMM-UBM: train one GMM (the UBM) on all languages' frames with EM, then MAP-adapt it to each\n"
-                   "language (means; Reynolds et al. 2000) instead of training each language separately");
-      app.add_option("--map-relevance", args->train.map.relevance, "With --ubm: MAP relevance factor r (>= 0)")
+      app.add_option("--backend", args->train.backend,
+                     "gmm: one GMM per language, each trained with EM on its own frames;\n"
+                     "ubm-map: one GMM (the UBM) trained on all languages' frames, MAP-adapted to each language\n"
+                     "(means; Reynolds et al. 2000), scored with the top-C UBM components per frame")
+          ->check(CLI::IsMember({"gmm", "ubm-map"}))
+          ->capture_default_str();
+      app.add_flag("--ubm", args->ubm, "Same as --backend ubm-map");
+      app.add_option("--map-relevance", args->train.map.relevance, "ubm-map: MAP relevance factor r (>= 0)")
           ->check(CLI::Range(0.0, 1e9))
-          ->capture_default_str()
-          ->needs(ubm);
-      app.add_flag("--map-weights", args->train.map.update_weights, "With --ubm: MAP-adapt the weights too")->needs(ubm);
+          ->capture_default_str();
+      app.add_flag("--map-weights", args->train.map.update_weights, "ubm-map: MAP-adapt the weights too");
+      app.add_flag("--map-variances", args->train.map.update_variances, "ubm-map: MAP-adapt the variances too");
+      app.add_flag("!--ubm-unbalanced", args->train.ubm_balance_languages,
+                   "ubm-map: train the UBM on all frames pooled (default: the same number of frames per language)");
+      app.add_option("--top-c", args->train.ubm_scoring.top_c,
+                     "ubm-map: UBM components scored per frame (0: all, i.e. full scoring)")
+          ->check(CLI::Range(0, 1 << 16))
+          ->capture_default_str();
       app.add_flag("-q,--quiet", args->quiet, "No progress output");
       args->frontend.Register(app);
       return [args]() { return Run(*args); };

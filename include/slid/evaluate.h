@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "slid/calibration.h"
 #include "slid/callbacks.h"
 #include "slid/dataset.h"
 #include "slid/metrics.h"
@@ -81,5 +82,25 @@ void SummariseTrials(const std::vector<Trial>& trials, int num_languages, const 
 // reported through callbacks.entry_error and skipped. Progress: one phase "scoring" over the entries.
 EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, const EvaluateOptions& opts,
                         const ProgressCallbacks& callbacks = {});
+
+struct CalibrateOptions {
+  CalibrationOptions calibration;  // how the calibration is trained
+  ScorerOptions scorer;            // min_speech_seconds etc. (languages must stay empty)
+  int threads = 1;                 // entries scored in parallel (>= 1)
+};
+
+struct CalibrateResult {
+  Calibration calibration;          // to store in the model (LanguageModelSet::calibration)
+  CalibrationReport report;         // cross-entropy before/after, scale
+  int64_t num_used = 0;             // development recordings trained on
+  int64_t num_failed = 0;           // unreadable (reported through entry_error)
+  int64_t num_too_little_speech = 0;  // left out
+};
+
+// Scores the labelled development data `dev` with `model`'s back-end (ignoring any calibration the
+// model already has) and trains a calibration on those scores (TrainCalibration). Throws slid::Error if
+// a language of `dev` is not in the model, or a model language has no usable development recording.
+CalibrateResult CalibrateOnDataset(const LanguageModelSet& model, const Dataset& dev, const CalibrateOptions& opts,
+                                   const ProgressCallbacks& callbacks = {});
 
 }  // namespace slid

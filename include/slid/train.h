@@ -7,9 +7,10 @@
 //    reported through entry_error and skipped; a file without voiced frames gives a warning.
 // 2. The back-end:
 //    - "gmm": one diagonal GMM per language, EM on that language's frames (slid/em.h);
-//    - "ubm-map": one GMM (the UBM) trained with EM on the frames of all languages, then each
+//    - "ubm-map": one GMM (the UBM) trained with EM on the frames of all languages (balanced: each
+//      language contributes the same number of frames, see ubm_balance_languages), then each
 //      language's GMM is its MAP adaptation (slid/map.h; Reynolds et al. 2000) from one E-step of that
-//      language's frames against the UBM.
+//      language's frames against the UBM; scored with the top-C UBM components (slid/backend.h).
 // Errors (slid::Error): bad options, an unusable cache folder, a language left without any voiced frame
 // (naming it and how many of its files were read / failed / silent). The cache folder, when created
 // here, and every cache file are removed on return, error or not (and registered with
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "slid/backend.h"
 #include "slid/callbacks.h"
 #include "slid/dataset.h"
 #include "slid/em.h"
@@ -34,6 +36,9 @@ struct TrainOptions {
   EmOptions em;                  // EM of each language's GMM (gmm) or of the UBM (ubm-map); em.threads is
                                  // replaced by `threads`
   MapOptions map;                // MAP adaptation (ubm-map only)
+  UbmMapScoringOptions ubm_scoring;  // how the ubm-map back-end scores (top-C components per frame)
+  bool ubm_balance_languages = true; // ubm-map: every language gives the UBM as many frames as the smallest
+                                     // (evenly spread over its frames); false: all frames pooled
   int threads = 1;               // threads for feature extraction (over files) and the EM E-step (>= 1)
   std::string cache_dir;         // folder for feature cache files; "" = a temporary folder, removed at the end
   double max_memory_mb = 1024;   // features of all languages kept in memory before spilling to disk (> 0)

@@ -131,8 +131,8 @@ struct PyResult {
   std::vector<std::string> languages;
 };
 
-// Frames accumulated per call of Scorer::AccumulateLogLikelihoods when scoring a NumPy matrix in
-// place: a multiple of the scorer's internal block (128 frames), so the sums are bit-identical to
+// Frames fed per call of UtteranceScorer::Add when scoring a NumPy matrix in place: a multiple of
+// the gmm back-end's internal block (128 frames), so the sums are bit-identical to
 // Scorer::ScoreFeatures on the whole matrix.
 constexpr int64_t kScoreChunkFrames = 128 * 64;
 
@@ -156,16 +156,16 @@ class PyScorer {
   PyResult FromFeatures(const py::handle& features) const {
     const FloatView v = ViewFloat32(features, "features", 2);
     py::gil_scoped_release release;
-    std::vector<double> sums(languages().size(), 0.0);
+    const std::unique_ptr<UtteranceScorer> u = scorer_->NewUtterance();
     Matrix block;
     for (int64_t begin = 0; begin < v.rows; begin += kScoreChunkFrames) {
       CopyRows(v, begin, std::min(kScoreChunkFrames, v.rows - begin), &block);
-      scorer_->AccumulateLogLikelihoods(block, &sums);
+      u->Add(block);
     }
-    if (v.rows == 0 && v.cols != scorer_->frontend().Dim())  // AccumulateLogLikelihoods skips 0 rows
+    if (v.rows == 0 && v.cols != scorer_->frontend().Dim())  // no block was added
       throw Error("scorer: features have " + std::to_string(v.cols) + " dims, the model " +
                   std::to_string(scorer_->frontend().Dim()));
-    return Wrap(scorer_->Finish(sums, v.rows, 0));
+    return Wrap(scorer_->Finish(*u, 0));
   }
   PyResult Any(const py::object& x, int rate_hz) const {
     if (IsPathLike(x)) return FromFile(PathOf(x));
@@ -234,6 +234,7 @@ LanguageModelSet TrainArrays(const py::dict& data, const FrontendOptions& fronte
   if (data.size() == 0) throw Error("train_arrays: no languages given");
   const int dim = Frontend(frontend).Dim();
   LanguageModelSet model;
+  std::vector<DiagGmm> gmms;
   model.frontend = frontend;
   nlohmann::json per_lang = nlohmann::json::object();
   for (const auto& item : data) {
@@ -270,8 +271,9 @@ LanguageModelSet TrainArrays(const py::dict& data, const FrontendOptions& fronte
     if (!r.history.empty()) s["avg_loglik"] = r.history.back().avg_loglik;
     per_lang[lang] = s;
     model.languages.push_back(lang);
-    model.gmms.push_back(std::move(r.gmm));
+    gmms.push_back(std::move(r.gmm));
   }
+  model.backend = std::make_shared<GmmBackend>(std::move(gmms));
   model.summary = {{"trainer", "slid.train_arrays (Python)"}, {"version", Version()}, {"languages", per_lang}};
   model.Validate();
   return model;
@@ -413,7 +415,9 @@ PYBIND11_MODULE(_slid, m) {
       .def("gmm", [](const LanguageModelSet& s, const std::string& lang) {
             const int i = s.LanguageIndex(lang);
             if (i < 0) throw Error("model has no language '" + lang + "'");
-            return s.gmms[i];
+            if (const auto* g = dynamic_cast<const GmmBackend*>(s.backend.get())) return g->gmms()[i];
+            if (const auto* u = dynamic_cast<const UbmMapBackend*>(s.backend.get())) return u->adapted()[i];
+            throw Error("the model's " + s.backend->Kind() + " back-end has no per-language GMMs");
           }, py::arg("language"))
       .def("scorer", [](const LanguageModelSet& s, const py::object& options, const py::kwargs& kw) {
             ScorerOptions o = options.is_none() ? ScorerOptions{} : options.cast<ScorerOptions>();
