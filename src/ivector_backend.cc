@@ -1,5 +1,6 @@
 #include "slid/ivector_backend.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -64,6 +65,38 @@ int GetInt(const nlohmann::json& h, const char* key, int min_value) {
 }
 
 }  // namespace
+
+void ForEachUtterance(const FrameSource& source, const std::vector<int64_t>& lengths,
+                      const std::function<void(const Matrix&)>& fn) {
+  int64_t total = 0;
+  for (int64_t n : lengths) {
+    if (n < 0) throw Error("ForEachUtterance: negative utterance length");
+    total += n;
+  }
+  if (total != source.NumFrames()) {
+    throw Error("ForEachUtterance: utterance lengths sum to " + std::to_string(total) + " frames, the source has " +
+                std::to_string(source.NumFrames()));
+  }
+  size_t u = 0;
+  while (u < lengths.size() && lengths[u] == 0) ++u;
+  Matrix cur(u < lengths.size() ? lengths[u] : 0, source.Dim());
+  int64_t filled = 0;
+  source.ForEachBlock(4096, [&](const Matrix& b) {
+    for (int64_t i = 0; i < b.rows();) {
+      const int64_t n = std::min<int64_t>(b.rows() - i, cur.rows() - filled);
+      cur.middleRows(filled, n) = b.middleRows(i, n);
+      filled += n;
+      i += n;
+      if (filled == cur.rows()) {
+        fn(cur);
+        filled = 0;
+        ++u;
+        while (u < lengths.size() && lengths[u] == 0) ++u;
+        if (u < lengths.size()) cur.resize(lengths[u], source.Dim());
+      }
+    }
+  });
+}
 
 void AddUtteranceStats(const UtteranceStats& b, UtteranceStats* a) {
   if (a->zeroth.size() == 0) {

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "slid/feature_cache.h"
 #include "slid/gmm.h"
 #include "slid/ivector.h"
 #include "slid/lda.h"
@@ -89,6 +90,11 @@ class IvectorModel {
 IvectorModel TrainIvectorModel(const DiagGmm& ubm, int num_languages, const LabelledUtteranceSource& source,
                                const IvectorBackendOptions& opts = {},
                                const std::function<void(const IvectorTrainReport&)>& progress = {});
+
+// Cuts the frames of `source` (in order) into utterances of the given lengths (0-length entries are
+// skipped) and calls fn on each. slid::Error if the lengths do not sum to source.NumFrames().
+void ForEachUtterance(const FrameSource& source, const std::vector<int64_t>& lengths,
+                      const std::function<void(const Matrix&)>& fn);
 
 // Adds b's statistics into *a (same shapes, else slid::Error); an empty *a takes b.
 void AddUtteranceStats(const UtteranceStats& b, UtteranceStats* a);
