@@ -59,11 +59,12 @@ struct Timing {
 
 // Per-frame scalar evaluation: sum over frames of log sum_k w_k N(x | mu_k, var_k), per language.
 std::vector<double> ScalarSums(const slid::LanguageModelSet& m, const slid::Matrix& x) {
-  std::vector<double> sums(m.gmms.size(), 0.0);
+  const std::vector<slid::DiagGmm>& gmms = dynamic_cast<const slid::GmmBackend&>(*m.backend).gmms();
+  std::vector<double> sums(gmms.size(), 0.0);
   const int d = m.Dim();
   std::vector<double> comp;
-  for (size_t l = 0; l < m.gmms.size(); ++l) {
-    const slid::DiagGmm& g = m.gmms[l];
+  for (size_t l = 0; l < gmms.size(); ++l) {
+    const slid::DiagGmm& g = gmms[l];
     const int k = g.NumGauss();
     comp.resize(k);
     for (int64_t t = 0; t < x.rows(); ++t) {
@@ -155,6 +156,7 @@ int main(int argc, char** argv) {
     std::uniform_int_distribution<int64_t> pick(0, voiced - 1);
     std::uniform_real_distribution<float> scale(0.5f, 1.5f);
     const int num_lang = 10, k = 256;
+    std::vector<slid::DiagGmm> gmms;
     for (int l = 0; l < num_lang; ++l) {
       slid::Vector w = slid::Vector::Constant(k, 1.0f / k);
       slid::Matrix mu(k, d), v(k, d);
@@ -163,8 +165,9 @@ int main(int argc, char** argv) {
         for (int j = 0; j < d; ++j) v(c, j) = var[j] * scale(rng);
       }
       model.languages.push_back("lang" + std::to_string(l));
-      model.gmms.emplace_back(w, mu, v);
+      gmms.emplace_back(w, mu, v);
     }
+    model.backend = std::make_shared<slid::GmmBackend>(std::move(gmms));
     std::printf("model: %d languages x %d Gaussians x %d dims (random, from the audio's own frames; not trained)\n",
                 num_lang, k, d);
     std::printf("voiced frames: %lld (%.1f%% of %.0f s)\n", static_cast<long long>(voiced),
@@ -180,6 +183,7 @@ int main(int argc, char** argv) {
     slid::ScorerOptions so;
     so.min_speech_seconds = 0;
     const slid::Scorer scorer(model, so);
+    const auto& gmm_backend = dynamic_cast<const slid::GmmBackend&>(*model.backend);
     auto best_of = [&](auto&& fn) {
       Timing best;
       for (int r = 0; r < runs; ++r) {
@@ -203,7 +207,7 @@ int main(int argc, char** argv) {
     const Timing t_score = best_of([&] {
       for (const auto& f : feats) {
         std::vector<double> sums(num_lang, 0.0);
-        scorer.AccumulateLogLikelihoods(f, &sums);
+        gmm_backend.AccumulateLogLikelihoods(f, &sums);
         sink = sink + sums[0];
       }
     });
@@ -230,7 +234,7 @@ int main(int argc, char** argv) {
       for (int l = 0; l < num_lang; ++l) scalar[l] += s[l];
     }
     const Timing t_scalar{Now() - w0, ThreadCpu() - c0};
-    for (const auto* f : base_feats) scorer.AccumulateLogLikelihoods(*f, &fast);
+    for (const auto* f : base_feats) gmm_backend.AccumulateLogLikelihoods(*f, &fast);
     double max_rel = 0;
     for (int l = 0; l < num_lang; ++l)
       max_rel = std::max(max_rel, std::abs(fast[l] - scalar[l]) / std::abs(scalar[l]));

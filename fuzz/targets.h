@@ -177,11 +177,10 @@ inline int FuzzModel(const uint8_t* data, size_t size) {
   }
   m.Validate();  // must not throw for a loaded model
   const Matrix frames = Matrix::Ones(3, m.Dim());
-  for (const DiagGmm& g : m.gmms) {
-    const Vector ll = g.FrameLogLikelihoods(frames);
-    for (int i = 0; i < ll.size(); ++i)
-      if (std::isnan(ll[i])) PropertyFailed("NaN log-likelihood from a loaded model");
-  }
+  const std::unique_ptr<UtteranceScorer> u = m.backend->NewUtterance();
+  u->Add(frames);
+  for (double s : u->Scores())
+    if (std::isnan(s)) PropertyFailed("NaN score from a loaded model");
   return 0;
 }
 

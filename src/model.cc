@@ -32,10 +32,6 @@ T GetPod(const std::string& bytes, size_t offset) {
   return v;
 }
 
-void PutFloats(std::string* out, const float* data, size_t n) {
-  out->append(reinterpret_cast<const char*>(data), n * sizeof(float));
-}
-
 }  // namespace
 
 uint64_t Fnv1a64(const void* data, size_t size, uint64_t hash) {
@@ -47,7 +43,16 @@ uint64_t Fnv1a64(const void* data, size_t size, uint64_t hash) {
   return hash;
 }
 
-int LanguageModelSet::Dim() const { return gmms.empty() ? 0 : gmms.front().Dim(); }
+LanguageModelSet LanguageModelSet::FromGmms(FrontendOptions frontend, std::vector<std::string> languages,
+                                            std::vector<DiagGmm> gmms) {
+  LanguageModelSet m;
+  m.frontend = std::move(frontend);
+  m.languages = std::move(languages);
+  m.backend = std::make_shared<GmmBackend>(std::move(gmms));
+  return m;
+}
+
+int LanguageModelSet::Dim() const { return backend ? backend->Dim() : 0; }
 
 int LanguageModelSet::LanguageIndex(const std::string& language) const {
   for (size_t i = 0; i < languages.size(); ++i)
@@ -57,24 +62,24 @@ int LanguageModelSet::LanguageIndex(const std::string& language) const {
 
 void LanguageModelSet::Validate() const {
   if (languages.empty()) throw Error("model: no languages");
-  if (languages.size() != gmms.size())
-    throw Error("model: " + std::to_string(languages.size()) + " languages but " + std::to_string(gmms.size()) +
-                " GMMs");
+  if (!backend) throw Error("model: no back-end");
+  if (static_cast<int>(languages.size()) != backend->NumLanguages())
+    throw Error("model: " + std::to_string(languages.size()) + " languages but the " + backend->Kind() +
+                " back-end scores " + std::to_string(backend->NumLanguages()));
   std::set<std::string> seen;
-  for (size_t i = 0; i < languages.size(); ++i) {
-    const std::string& l = languages[i];
+  for (const std::string& l : languages) {
     if (l.empty() || l.find_first_of(" \t\r\n,") != std::string::npos)
       throw Error("model: language label '" + l + "' is empty or contains whitespace or a comma");
     if (!seen.insert(l).second) throw Error("model: duplicate language '" + l + "'");
-    if (gmms[i].NumGauss() == 0) throw Error("model: language '" + l + "' has an empty GMM");
-    if (gmms[i].Dim() != gmms[0].Dim())
-      throw Error("model: language '" + l + "' has dim " + std::to_string(gmms[i].Dim()) + ", '" + languages[0] +
-                  "' has " + std::to_string(gmms[0].Dim()));
   }
+  calibration.Validate();
+  if (!calibration.empty() && calibration.NumLanguages() != static_cast<int>(languages.size()))
+    throw Error("model: the calibration is for " + std::to_string(calibration.NumLanguages()) + " languages, the model has " +
+                std::to_string(languages.size()));
   frontend.Validate();
   const int fd = Frontend(frontend).Dim();
   if (fd != Dim())
-    throw Error("model: the frontend options give " + std::to_string(fd) + "-dim features but the GMMs are " +
+    throw Error("model: the frontend options give " + std::to_string(fd) + "-dim features but the back-end is " +
                 std::to_string(Dim()) + "-dim");
 }
 
@@ -84,15 +89,10 @@ nlohmann::json LanguageModelSet::Header() const {
   h["format_version"] = kModelFormatVersion;
   h["frontend"] = frontend.ToJson();
   h["feature_dim"] = Dim();
-  nlohmann::json langs = nlohmann::json::array();
-  uint64_t payload = 0;
-  for (size_t i = 0; i < languages.size(); ++i) {
-    const int k = gmms[i].NumGauss(), d = gmms[i].Dim();
-    langs.push_back({{"name", languages[i]}, {"num_gauss", k}, {"dim", d}});
-    payload += static_cast<uint64_t>(k) * (1 + 2 * static_cast<uint64_t>(d)) * sizeof(float);
-  }
-  h["languages"] = langs;
-  h["payload_bytes"] = payload;
+  h["languages"] = languages;
+  h["backend"] = backend ? backend->Header() : nlohmann::json(nullptr);
+  h["calibration"] = calibration.ToJson();
+  h["payload_bytes"] = backend ? backend->PayloadBytes() : 0;
   h["summary"] = summary.is_null() ? nlohmann::json::object() : summary;
   return h;
 }
@@ -110,11 +110,11 @@ void LanguageModelSet::Save(const std::string& path) const {
   PutPod<uint32_t>(&out, 0);
   PutPod<uint64_t>(&out, header.size());
   out += header;
-  for (const DiagGmm& g : gmms) {
-    PutFloats(&out, g.weights().data(), g.weights().size());
-    PutFloats(&out, g.means().data(), g.means().size());
-    PutFloats(&out, g.variances().data(), g.variances().size());
-  }
+  const size_t before = out.size();
+  backend->AppendPayload(&out);
+  if (out.size() - before != backend->PayloadBytes())
+    ThrowFileError(path, "internal error: the " + backend->Kind() + " back-end wrote " + std::to_string(out.size() - before) +
+                             " payload bytes, announced " + std::to_string(backend->PayloadBytes()));
   PutPod<uint64_t>(&out, Fnv1a64(out.data(), out.size()));
   WriteFileAtomically(path, [&](std::ostream& o) { o.write(out.data(), static_cast<std::streamsize>(out.size())); });
 }
@@ -128,9 +128,9 @@ LanguageModelSet LanguageModelSet::FromBytes(const std::string& bytes, const std
     ThrowFileError(name, "not a slid model (bad magic bytes)");
   if (bytes.size() < kPrefixBytes) ThrowFileError(name, "truncated model file (" + std::to_string(bytes.size()) + " bytes)");
   const uint32_t version = GetPod<uint32_t>(bytes, 8);
-  if (version != kModelFormatVersion)
-    ThrowFileError(name, "model format version " + std::to_string(version) + ", this slid reads version " +
-                             std::to_string(kModelFormatVersion));
+  if (version < kOldestModelFormatVersion || version > kModelFormatVersion)
+    ThrowFileError(name, "model format version " + std::to_string(version) + ", this slid reads versions " +
+                             std::to_string(kOldestModelFormatVersion) + " to " + std::to_string(kModelFormatVersion));
   const uint64_t header_bytes = GetPod<uint64_t>(bytes, 16);
   if (header_bytes > bytes.size() - kPrefixBytes)
     ThrowFileError(name, "truncated model file (header of " + std::to_string(header_bytes) + " bytes, file has " +
@@ -142,20 +142,38 @@ LanguageModelSet LanguageModelSet::FromBytes(const std::string& bytes, const std
     ThrowFileError(name, std::string("damaged model header (not JSON): ") + e.what());
   }
   LanguageModelSet m;
-  std::vector<std::pair<int, int>> shapes;
+  m.file_format_version = version;
+  nlohmann::json backend_header;
   uint64_t payload = 0;
   try {
     if (h.at("format").get<std::string>() != "slid-model") ThrowFileError(name, "header format is not 'slid-model'");
-    for (const auto& l : h.at("languages")) {
-      m.languages.push_back(l.at("name").get<std::string>());
-      const int k = l.at("num_gauss").get<int>(), d = l.at("dim").get<int>();
-      if (k < 1 || d < 1 || k > (1 << 20) || d > (1 << 16))
-        ThrowFileError(name, "implausible GMM shape " + std::to_string(k) + " x " + std::to_string(d));
-      shapes.emplace_back(k, d);
-      payload += static_cast<uint64_t>(k) * (1 + 2 * static_cast<uint64_t>(d)) * sizeof(float);
+    if (version == 1) {
+      // Version 1: per-language shapes in "languages"; the payload is the "gmm" back-end's.
+      std::vector<int> ks;
+      int dim = -1;
+      for (const auto& l : h.at("languages")) {
+        m.languages.push_back(l.at("name").get<std::string>());
+        const int k = l.at("num_gauss").get<int>(), d = l.at("dim").get<int>();
+        if (k < 1 || d < 1 || k > (1 << 20) || d > (1 << 16))
+          ThrowFileError(name, "implausible GMM shape " + std::to_string(k) + " x " + std::to_string(d));
+        if (dim >= 0 && d != dim)
+          ThrowFileError(name, "language '" + m.languages.back() + "' has dim " + std::to_string(d) + ", '" +
+                                   m.languages.front() + "' has " + std::to_string(dim));
+        dim = d;
+        ks.push_back(k);
+        payload += static_cast<uint64_t>(k) * (1 + 2 * static_cast<uint64_t>(d)) * sizeof(float);
+      }
+      if (ks.empty()) ThrowFileError(name, "model: no languages");
+      backend_header = {{"kind", "gmm"}, {"num_gauss", ks}, {"dim", dim}};
+      if (h.at("payload_bytes").get<uint64_t>() != payload)
+        ThrowFileError(name, "damaged header: payload_bytes disagrees with the GMM shapes");
+    } else {
+      m.languages = h.at("languages").get<std::vector<std::string>>();
+      backend_header = h.at("backend");
+      if (!backend_header.is_object()) ThrowFileError(name, "damaged model header: 'backend' is not an object");
+      payload = h.at("payload_bytes").get<uint64_t>();
+      m.calibration = Calibration::FromJson(h.value("calibration", nlohmann::json(nullptr)));
     }
-    if (h.at("payload_bytes").get<uint64_t>() != payload)
-      ThrowFileError(name, "damaged header: payload_bytes disagrees with the GMM shapes");
     m.summary = h.value("summary", nlohmann::json::object());
     m.frontend = FrontendOptions::FromJson(h.at("frontend"));
   } catch (const nlohmann::json::exception& e) {
@@ -164,6 +182,9 @@ LanguageModelSet LanguageModelSet::FromBytes(const std::string& bytes, const std
     if (std::string(e.what()).rfind(name + ":", 0) == 0) throw;
     ThrowFileError(name, std::string("model header: ") + e.what());
   }
+  if (payload > bytes.size())
+    ThrowFileError(name, "truncated model file (" + std::to_string(bytes.size()) + " bytes, the header announces a payload of " +
+                             std::to_string(payload) + ")");
   const uint64_t expect = kPrefixBytes + header_bytes + payload + kChecksumBytes;
   if (bytes.size() < expect)
     ThrowFileError(name, "truncated model file (" + std::to_string(bytes.size()) + " bytes, expected " +
@@ -173,24 +194,20 @@ LanguageModelSet LanguageModelSet::FromBytes(const std::string& bytes, const std
   const uint64_t stored = GetPod<uint64_t>(bytes, expect - kChecksumBytes);
   if (Fnv1a64(bytes.data(), expect - kChecksumBytes) != stored)
     ThrowFileError(name, "damaged model file (checksum mismatch)");
-  size_t off = kPrefixBytes + header_bytes;
-  auto take = [&](float* dst, size_t n) {
-    std::memcpy(dst, bytes.data() + off, n * sizeof(float));
-    off += n * sizeof(float);
-  };
   try {
-    for (size_t i = 0; i < shapes.size(); ++i) {
-      const auto [k, d] = shapes[i];
-      Vector w(k);
-      Matrix mu(k, d), var(k, d);
-      take(w.data(), k);
-      take(mu.data(), static_cast<size_t>(k) * d);
-      take(var.data(), static_cast<size_t>(k) * d);
-      try {
-        m.gmms.emplace_back(std::move(w), std::move(mu), std::move(var));
-      } catch (const Error& e) {
-        throw Error("language '" + m.languages[i] + "': " + e.what());
+    try {
+      m.backend = ReadBackend(backend_header, bytes.data() + kPrefixBytes + header_bytes, payload);
+    } catch (const Error& e) {
+      // Name the language when the back-end names it by index.
+      std::string what = e.what();
+      const std::string prefix = "language ";
+      const size_t colon = what.find(':');
+      if (what.rfind(prefix, 0) == 0 && colon != std::string::npos && colon > prefix.size() &&
+          what.find_first_not_of("0123456789", prefix.size()) == colon) {
+        const size_t idx = std::stoul(what.substr(prefix.size(), colon - prefix.size()));
+        if (idx < m.languages.size()) what = "language '" + m.languages[idx] + "'" + what.substr(colon);
       }
+      throw Error(what);
     }
     m.Validate();
   } catch (const Error& e) {

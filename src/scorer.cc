@@ -1,6 +1,5 @@
-// Scoring: all candidate GMMs are stacked into one 2D x (sum K) parameter matrix so that a block of
-// frames costs one GEMM ([x, x^2] times the stack, as DiagGmm does per model) followed by a
-// log-sum-exp over each language's column range.
+// Scoring: the back-end gives one score per model language; the calibration (over all of them) and
+// the candidate restriction come after. See slid/scorer.h.
 #include "slid/scorer.h"
 
 #include <algorithm>
@@ -10,10 +9,6 @@
 #include "slid/error.h"
 
 namespace slid {
-namespace {
-// Frames per GEMM block: 128 x (10 x 256) floats of log-densities (1.3 MB) stays near the L2 cache.
-constexpr int kScoreBlockFrames = 128;
-}  // namespace
 
 Scorer::Scorer(const LanguageModelSet& model, const ScorerOptions& opts) : opts_(opts) {
   if (!(opts.min_speech_seconds >= 0)) throw Error("scorer: min_speech_seconds must be >= 0");
@@ -35,21 +30,11 @@ Scorer::Scorer(const LanguageModelSet& model, const ScorerOptions& opts) : opts_
     std::sort(picked.begin(), picked.end());
   }
   if (picked.empty()) throw Error("scorer: no candidate languages");
-  dim_ = model.Dim();
-  int total_k = 0;
-  offsets_.push_back(0);
-  for (int i : picked) {
-    languages_.push_back(model.languages[i]);
-    total_k += model.gmms[i].NumGauss();
-    offsets_.push_back(total_k);
-  }
-  packed_.resize(2 * dim_, total_k);
-  gconsts_.resize(total_k);
-  for (size_t c = 0; c < picked.size(); ++c) {
-    const DiagGmm& g = model.gmms[picked[c]];
-    packed_.middleCols(offsets_[c], g.NumGauss()) = g.packed_params();
-    gconsts_.segment(offsets_[c], g.NumGauss()) = g.gconsts();
-  }
+  if (!model.backend) throw Error("scorer: the model has no back-end");
+  picked_ = picked;
+  for (int i : picked) languages_.push_back(model.languages[i]);
+  backend_ = model.backend;
+  calibration_ = model.calibration;
   frontend_ = std::make_unique<Frontend>(model.frontend);
   frame_shift_seconds_ = model.frontend.mfcc.frame_shift_ms * 1e-3;
 }
@@ -57,66 +42,41 @@ Scorer::Scorer(const LanguageModelSet& model, const ScorerOptions& opts) : opts_
 Scorer::~Scorer() = default;
 Scorer::Scorer(Scorer&&) noexcept = default;
 
-void Scorer::AccumulateLogLikelihoods(const Matrix& features, std::vector<double>* sums) const {
-  if (features.rows() == 0) return;
-  if (features.cols() != dim_)
-    throw Error("scorer: features have " + std::to_string(features.cols()) + " dims, the model " +
-                std::to_string(dim_));
-  const int num_lang = static_cast<int>(languages_.size());
-  if (static_cast<int>(sums->size()) != num_lang) sums->assign(num_lang, 0.0);
-  Matrix xx(kScoreBlockFrames, 2 * dim_);
-  Matrix ll(kScoreBlockFrames, packed_.cols());
-  const int64_t n_frames = features.rows();
-  for (int64_t begin = 0; begin < n_frames; begin += kScoreBlockFrames) {
-    const int n = static_cast<int>(std::min<int64_t>(kScoreBlockFrames, n_frames - begin));
-    auto x = features.middleRows(begin, n);
-    xx.topLeftCorner(n, dim_) = x;
-    xx.block(0, dim_, n, dim_) = x.array().square();
-    auto out = ll.topRows(n);
-    out.noalias() = xx.topRows(n) * packed_;
-    out.rowwise() += gconsts_.transpose();
-    for (int c = 0; c < num_lang; ++c) {
-      const int k0 = offsets_[c], k = offsets_[c + 1] - offsets_[c];
-      double acc = 0;
-      for (int r = 0; r < n; ++r) {
-        auto seg = out.row(r).segment(k0, k).array();
-        const float m = seg.maxCoeff();
-        acc += m + std::log(static_cast<double>((seg - m).exp().sum()));
-      }
-      (*sums)[c] += acc;
-    }
-  }
-}
+std::unique_ptr<UtteranceScorer> Scorer::NewUtterance() const { return backend_->NewUtterance(); }
 
-ScoreResult Scorer::Finish(const std::vector<double>& sums, int64_t num_frames, double audio_seconds) const {
+ScoreResult Scorer::Finish(const UtteranceScorer& utt, double audio_seconds) const {
   ScoreResult r;
-  r.num_frames = num_frames;
+  r.num_frames = utt.NumFrames();
   r.audio_seconds = audio_seconds;
-  r.speech_seconds = static_cast<double>(num_frames) * frame_shift_seconds_;
-  r.too_little_speech = num_frames == 0 || r.speech_seconds < opts_.min_speech_seconds;
-  if (num_frames > 0) {
-    const size_t n = languages_.size();
-    r.avg_loglik.resize(n);
-    for (size_t c = 0; c < n; ++c) r.avg_loglik[c] = sums[c] / static_cast<double>(num_frames);
-    double m = -std::numeric_limits<double>::infinity();
-    for (double a : r.avg_loglik) m = std::max(m, opts_.posterior_scale * a);
-    double z = 0;
-    r.posteriors.resize(n);
-    for (size_t c = 0; c < n; ++c) z += r.posteriors[c] = std::exp(opts_.posterior_scale * r.avg_loglik[c] - m);
-    for (double& p : r.posteriors) p /= z;
-    if (!r.too_little_speech) {
-      r.best = 0;
-      for (size_t c = 1; c < n; ++c)
-        if (r.avg_loglik[c] > r.avg_loglik[r.best]) r.best = static_cast<int>(c);
-    }
+  r.speech_seconds = static_cast<double>(r.num_frames) * frame_shift_seconds_;
+  r.too_little_speech = r.num_frames == 0 || r.speech_seconds < opts_.min_speech_seconds;
+  if (r.num_frames == 0) return r;
+  const std::vector<double> all = utt.Scores();
+  const std::vector<double> cal = calibration_.empty() ? std::vector<double>() : calibration_.Apply(all);
+  const size_t n = languages_.size();
+  for (int i : picked_) {
+    r.avg_loglik.push_back(all[i]);
+    if (!cal.empty()) r.calibrated.push_back(cal[i]);
+  }
+  const std::vector<double>& c = cal.empty() ? r.avg_loglik : r.calibrated;
+  double m = -std::numeric_limits<double>::infinity();
+  for (double a : c) m = std::max(m, opts_.posterior_scale * a);
+  double z = 0;
+  r.posteriors.resize(n);
+  for (size_t i = 0; i < n; ++i) z += r.posteriors[i] = std::exp(opts_.posterior_scale * c[i] - m);
+  for (double& p : r.posteriors) p /= z;
+  if (!r.too_little_speech) {
+    r.best = 0;
+    for (size_t i = 1; i < n; ++i)
+      if (c[i] > c[r.best]) r.best = static_cast<int>(i);
   }
   return r;
 }
 
 ScoreResult Scorer::ScoreFeatures(const Matrix& features, double audio_seconds) const {
-  std::vector<double> sums(languages_.size(), 0.0);
-  AccumulateLogLikelihoods(features, &sums);
-  return Finish(sums, features.rows(), audio_seconds);
+  const std::unique_ptr<UtteranceScorer> u = NewUtterance();
+  u->Add(features);
+  return Finish(*u, audio_seconds);
 }
 
 ScoreResult Scorer::ScoreWaveform(const Waveform& wav) const {
@@ -127,8 +87,7 @@ ScoreResult Scorer::ScoreWaveform(const Waveform& wav) const {
 
 ScoreResult Scorer::ScoreFile(const std::string& path) const {
   AudioReader reader(path, frontend_->options().sample_rate_hz);
-  std::vector<double> sums(languages_.size(), 0.0);
-  int64_t frames = 0;
+  const std::unique_ptr<UtteranceScorer> u = NewUtterance();
   double seconds = 0;
   Waveform chunk;
   while (reader.Read(opts_.segment_seconds, &chunk)) {
@@ -139,10 +98,9 @@ ScoreResult Scorer::ScoreFile(const std::string& path) const {
     } catch (const Error& e) {
       ThrowFileError(path, e.what());
     }
-    AccumulateLogLikelihoods(f, &sums);
-    frames += f.rows();
+    u->Add(f);
   }
-  return Finish(sums, frames, seconds);
+  return Finish(*u, seconds);
 }
 
 }  // namespace slid

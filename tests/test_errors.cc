@@ -59,17 +59,18 @@ int TempFilesIn(const std::string& dir) {
 
 // A tiny two-language model of the default frontend's dimension.
 slid::LanguageModelSet TinyModel() {
-  slid::LanguageModelSet m;
-  const int dim = slid::Frontend(m.frontend).Dim();
+  std::vector<std::string> langs;
+  std::vector<slid::DiagGmm> gmms;
+  const int dim = slid::Frontend(slid::FrontendOptions()).Dim();
   for (const char* lang : {"en", "fr"}) {
     slid::Vector w(2);
     w << 0.25f, 0.75f;
     slid::Matrix mu = slid::Matrix::Constant(2, dim, lang[0] == 'e' ? 0.5f : -0.5f);
     slid::Matrix var = slid::Matrix::Constant(2, dim, 1.5f);
-    m.languages.push_back(lang);
-    m.gmms.emplace_back(w, mu, var);
+    langs.push_back(lang);
+    gmms.emplace_back(w, mu, var);
   }
-  return m;
+  return slid::LanguageModelSet::FromGmms({}, langs, gmms);
 }
 
 // A 64 KiB tmpfs, mounted if this process may (root); unmounted at destruction.
@@ -242,9 +243,9 @@ TEST_CASE("damaged, truncated and other-version model files are refused with the
   CHECK(refused == static_cast<int>(bytes.size()));
   // Trailing garbage, another format version, not a model at all.
   CHECK(Contains(ErrorOf([&] { slid::LanguageModelSet::FromBytes(bytes + "junk", "t.slid"); }), "trailing"));
-  std::string v2 = bytes;
-  v2[8] = 2;
-  CHECK(Contains(ErrorOf([&] { slid::LanguageModelSet::FromBytes(v2, "v2.slid"); }), "version 2"));
+  std::string v3 = bytes;
+  v3[8] = 3;
+  CHECK(Contains(ErrorOf([&] { slid::LanguageModelSet::FromBytes(v3, "v3.slid"); }), "version 3"));
   CHECK(Contains(ErrorOf([&] { slid::LanguageModelSet::FromBytes("RIFF....WAVEfmt ", "a.wav"); }), "not a slid model"));
   CHECK(StartsWith(ErrorOf([&] { slid::LanguageModelSet::Load(Tmp()("missing.slid")); }), Tmp()("missing.slid") + ": "));
   CHECK(Contains(ErrorOf([&] { slid::LanguageModelSet::Load(Tmp().dir.string()); }), "directory"));

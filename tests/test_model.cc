@@ -37,12 +37,14 @@ slid::DiagGmm RandomGmm(int k, int d, std::mt19937* rng) {
 
 slid::LanguageModelSet RandomModel(int num_lang, int k) {
   std::mt19937 rng(7);
-  slid::LanguageModelSet m;
-  const int d = slid::Frontend(m.frontend).Dim();
+  std::vector<std::string> langs;
+  std::vector<slid::DiagGmm> gmms;
+  const int d = slid::Frontend(slid::FrontendOptions()).Dim();
   for (int l = 0; l < num_lang; ++l) {
-    m.languages.push_back("l" + std::to_string(l));
-    m.gmms.push_back(RandomGmm(k, d, &rng));
+    langs.push_back("l" + std::to_string(l));
+    gmms.push_back(RandomGmm(k, d, &rng));
   }
+  slid::LanguageModelSet m = slid::LanguageModelSet::FromGmms({}, langs, gmms);
   m.summary = {{"note", "random test model"}};
   return m;
 }
@@ -77,10 +79,13 @@ TEST_CASE("Save -> Load keeps every parameter and gives identical scores") {
   REQUIRE(r.languages == m.languages);
   CHECK(r.frontend == m.frontend);
   CHECK(r.summary == m.summary);
-  for (size_t i = 0; i < m.gmms.size(); ++i) {
-    CHECK(r.gmms[i].weights() == m.gmms[i].weights());
-    CHECK(r.gmms[i].means() == m.gmms[i].means());
-    CHECK(r.gmms[i].variances() == m.gmms[i].variances());
+  const auto& mg = dynamic_cast<const slid::GmmBackend&>(*m.backend).gmms();
+  const auto* rb = dynamic_cast<const slid::GmmBackend*>(r.backend.get());
+  REQUIRE(rb != nullptr);
+  for (size_t i = 0; i < mg.size(); ++i) {
+    CHECK(rb->gmms()[i].weights() == mg[i].weights());
+    CHECK(rb->gmms()[i].means() == mg[i].means());
+    CHECK(rb->gmms()[i].variances() == mg[i].variances());
   }
   std::mt19937 rng(3);
   std::normal_distribution<float> n(0.f, 1.f);
@@ -117,11 +122,14 @@ TEST_CASE("Damaged, truncated, foreign and other-version files are clear errors"
 
   // Another format version.
   bad = good;
-  const uint32_t v2 = slid::kModelFormatVersion + 1;
-  std::memcpy(&bad[8], &v2, 4);
+  const uint32_t v3 = slid::kModelFormatVersion + 1;
+  std::memcpy(&bad[8], &v3, 4);
   const std::string ev = ErrorOf(bad);
-  CHECK(ev.find("format version 2") != std::string::npos);
-  CHECK(ev.find("reads version 1") != std::string::npos);
+  CHECK(ev.find("format version 3") != std::string::npos);
+  CHECK(ev.find("reads versions 1 to 2") != std::string::npos);
+  const uint32_t v0 = 0;
+  std::memcpy(&bad[8], &v0, 4);
+  CHECK(ErrorOf(bad).find("format version 0") != std::string::npos);
 
   // Not a model at all.
   CHECK(ErrorOf("RIFF....WAVEfmt ").find("not a slid model") != std::string::npos);
@@ -150,7 +158,7 @@ TEST_CASE("Inconsistent models refuse to save") {
   m.frontend.sdc.n = 3;  // changes the feature dimension away from the GMMs'
   CHECK_THROWS_AS(m.Validate(), slid::Error);
   m = RandomModel(2, 4);
-  m.gmms.pop_back();
+  m.languages.pop_back();
   CHECK_THROWS_AS(m.Validate(), slid::Error);
   CHECK_FALSE(fs::exists(t.path / "dup.slid"));
 }
@@ -161,4 +169,114 @@ TEST_CASE("FNV-1a 64 reference values") {
   CHECK(slid::Fnv1a64("", 0) == 0xcbf29ce484222325ULL);
   CHECK(slid::Fnv1a64("a", 1) == 0xaf63dc4c8601ec8cULL);
   CHECK(slid::Fnv1a64("foobar", 6) == 0x85944171f73967e8ULL);
+}
+
+namespace {
+// Re-writes the JSON header of a saved model (keeping the payload) with a fresh checksum.
+std::string WithHeader(const std::string& file, const nlohmann::json& h) {
+  uint64_t hb;
+  std::memcpy(&hb, file.data() + 16, 8);
+  const std::string header = h.dump();
+  std::string out = file.substr(0, 16);
+  const uint64_t n = header.size();
+  out.append(reinterpret_cast<const char*>(&n), 8);
+  out += header;
+  out += file.substr(24 + hb, file.size() - 24 - hb - 8);
+  const uint64_t sum = slid::Fnv1a64(out.data(), out.size());
+  out.append(reinterpret_cast<const char*>(&sum), 8);
+  return out;
+}
+nlohmann::json HeaderOf(const std::string& file) {
+  uint64_t hb;
+  std::memcpy(&hb, file.data() + 16, 8);
+  return nlohmann::json::parse(file.substr(24, hb));
+}
+}  // namespace
+
+TEST_CASE("Format version 1 (the shipped model) loads as the gmm back-end; saving writes version 2") {
+  const std::string v1_path = std::string(SLID_SOURCE_DIR) + "/models/default.slid";
+  const std::string v1 = slid::ReadFileToString(v1_path);
+  REQUIRE(v1[8] == 1);
+  const slid::LanguageModelSet m = slid::LanguageModelSet::Load(v1_path);
+  CHECK(m.file_format_version == 1);
+  CHECK(m.backend->Kind() == "gmm");
+  CHECK(m.calibration.empty());
+  CHECK(m.backend->NumLanguages() == static_cast<int>(m.languages.size()));
+  // The v1 payload is exactly the gmm back-end's v2 payload: same bytes after the header.
+  const nlohmann::json h1 = HeaderOf(v1);
+  std::string payload;
+  m.backend->AppendPayload(&payload);
+  CHECK(payload.size() == h1.at("payload_bytes").get<uint64_t>());
+  CHECK(payload == v1.substr(v1.size() - 8 - payload.size(), payload.size()));
+
+  TempDir t;
+  const std::string path = (t.path / "v2.slid").string();
+  m.Save(path);
+  const std::string v2 = slid::ReadFileToString(path);
+  uint32_t version;
+  std::memcpy(&version, v2.data() + 8, 4);
+  CHECK(version == 2);  // slid builds that read only version 1 refuse it (they check this field)
+  const nlohmann::json h2 = HeaderOf(v2);
+  CHECK(h2.at("backend").at("kind") == "gmm");
+  CHECK(h2.at("calibration").is_null());
+  const slid::LanguageModelSet r = slid::LanguageModelSet::Load(path);
+  CHECK(r.file_format_version == 2);
+  CHECK(r.languages == m.languages);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> n(0.f, 1.f);
+  slid::Matrix x(300, m.Dim());
+  for (int i = 0; i < x.size(); ++i) x.data()[i] = n(rng);
+  CHECK(slid::Scorer(m, {}).ScoreFeatures(x).avg_loglik == slid::Scorer(r, {}).ScoreFeatures(x).avg_loglik);
+}
+
+TEST_CASE("ubm-map back-end and a calibration survive save and load; bad ones are refused") {
+  std::mt19937 rng(11);
+  const int d = slid::Frontend(slid::FrontendOptions()).Dim();
+  const slid::DiagGmm ubm = RandomGmm(8, d, &rng);
+  std::vector<slid::DiagGmm> adapted;
+  for (int l = 0; l < 3; ++l) adapted.push_back(RandomGmm(8, d, &rng));
+  slid::LanguageModelSet m;
+  m.languages = {"a", "b", "c"};
+  slid::UbmMapScoringOptions so;
+  so.top_c = 3;
+  m.backend = std::make_shared<slid::UbmMapBackend>(ubm, adapted, so);
+  m.calibration.weights = slid::MatrixD::Identity(3, 3) * 0.5;
+  m.calibration.weights(0, 1) = 0.1;
+  m.calibration.bias = slid::VectorD::LinSpaced(3, -1.0 / 3, 0.7);
+  m.calibration.info = {{"method", "test"}};
+  TempDir t;
+  const std::string path = (t.path / "u.slid").string();
+  m.Save(path);
+  const slid::LanguageModelSet r = slid::LanguageModelSet::Load(path);
+  const auto* rb = dynamic_cast<const slid::UbmMapBackend*>(r.backend.get());
+  REQUIRE(rb != nullptr);
+  CHECK(rb->options().top_c == 3);
+  CHECK(rb->ubm().means() == ubm.means());
+  CHECK(rb->adapted()[2].variances() == adapted[2].variances());
+  CHECK(r.calibration.weights == m.calibration.weights);  // exact: doubles round-trip through JSON
+  CHECK(r.calibration.bias == m.calibration.bias);
+  CHECK(r.calibration.info == m.calibration.info);
+  slid::Matrix x(50, d);
+  std::normal_distribution<float> n(0.f, 1.f);
+  for (int i = 0; i < x.size(); ++i) x.data()[i] = n(rng);
+  const slid::ScoreResult a = slid::Scorer(m, {}).ScoreFeatures(x), b = slid::Scorer(r, {}).ScoreFeatures(x);
+  CHECK(a.avg_loglik == b.avg_loglik);
+  CHECK(a.calibrated == b.calibrated);
+
+  const std::string good = slid::ReadFileToString(path);
+  nlohmann::json h = HeaderOf(good);
+  h["backend"]["kind"] = "ivector-from-the-future";
+  CHECK(ErrorOf(WithHeader(good, h)).find("unknown back-end kind 'ivector-from-the-future'") != std::string::npos);
+  h = HeaderOf(good);
+  h["backend"]["num_languages"] = 2;
+  CHECK(ErrorOf(WithHeader(good, h)).find("payload bytes") != std::string::npos);
+  h = HeaderOf(good);
+  h["calibration"]["bias"] = {1.0, 2.0};
+  CHECK(ErrorOf(WithHeader(good, h)).find("calibration") != std::string::npos);
+  h = HeaderOf(good);
+  h["languages"] = {"a", "b"};
+  CHECK(ErrorOf(WithHeader(good, h)).find("2 languages but the ubm-map back-end scores 3") != std::string::npos);
+  CHECK(ErrorOf(WithHeader(good, HeaderOf(good))).empty());  // the helper itself keeps a good file good
+  m.calibration.bias = slid::VectorD::Zero(2);
+  CHECK_THROWS_AS(m.Save((t.path / "bad.slid").string()), slid::Error);
 }

@@ -22,8 +22,9 @@ slid::LanguageModelSet RandomModel(int num_lang, int k, int seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> n(0.f, 1.f);
   std::uniform_real_distribution<float> u(0.3f, 3.0f);
-  slid::LanguageModelSet m;
-  const int d = slid::Frontend(m.frontend).Dim();
+  std::vector<std::string> langs;
+  std::vector<slid::DiagGmm> gmms;
+  const int d = slid::Frontend(slid::FrontendOptions()).Dim();
   for (int l = 0; l < num_lang; ++l) {
     slid::Vector w(k);
     slid::Matrix mu(k, d), var(k, d);
@@ -35,10 +36,10 @@ slid::LanguageModelSet RandomModel(int num_lang, int k, int seed) {
       }
     }
     w /= w.sum();
-    m.languages.push_back("l" + std::to_string(l));
-    m.gmms.emplace_back(w, mu, var);
+    langs.push_back("l" + std::to_string(l));
+    gmms.emplace_back(w, mu, var);
   }
-  return m;
+  return slid::LanguageModelSet::FromGmms({}, langs, gmms);
 }
 
 slid::Matrix RandomFrames(int rows, int d, float shift, int seed) {
@@ -59,7 +60,7 @@ TEST_CASE("Scores equal each GMM's average log-likelihood; posteriors are the so
   REQUIRE(r.avg_loglik.size() == 4);
   for (int l = 0; l < 4; ++l) {
     // Reference: DiagGmm::AverageLogLikelihood (per-model blocked path).
-    const double ref = m.gmms[l].AverageLogLikelihood(x);
+    const double ref = dynamic_cast<const slid::GmmBackend&>(*m.backend).gmms()[l].AverageLogLikelihood(x);
     CHECK(r.avg_loglik[l] == doctest::Approx(ref).epsilon(1e-5));
   }
   double z = 0;

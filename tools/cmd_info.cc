@@ -23,7 +23,9 @@ int Run(const InfoArgs& args) {
     return kExitOk;
   }
   std::printf("model:          %s\n", args.model.c_str());
-  std::printf("format version: %u\n", kModelFormatVersion);
+  std::printf("format version: %u\n", m.file_format_version);
+  std::printf("back-end:       %s\n", m.backend->Describe().c_str());
+  std::printf("calibration:    %s\n", m.calibration.empty() ? "none" : m.calibration.info.value("method", std::string("affine")).c_str());
   std::printf("feature dim:    %d\n", m.Dim());
   std::printf("languages:      %zu\n", m.languages.size());
   const nlohmann::json& s = m.summary;
@@ -40,7 +42,7 @@ int Run(const InfoArgs& args) {
         std::snprintf(buf, sizeof buf, "-");
       return std::string(buf);
     };
-    std::printf("  %-12s %8d %12s %10s %6s %14s\n", l.c_str(), m.gmms[i].NumGauss(), num("frames", "%.0f").c_str(),
+    std::printf("  %-12s %8d %12s %10s %6s %14s\n", l.c_str(), m.backend->NumGauss(i), num("frames", "%.0f").c_str(),
                 num("audio_hours", "%.3f").c_str(), num("iterations", "%.0f").c_str(),
                 num("final_avg_loglik", "%.4f").c_str());
   }
@@ -49,6 +51,7 @@ int Run(const InfoArgs& args) {
                           "slid_version", "command_line"})
     if (s.contains(key)) std::printf("  %-14s %s\n", key, Text(s[key]).c_str());
   if (s.contains("em")) std::printf("  %-14s %s\n", "em", s["em"].dump().c_str());
+  if (s.contains("ubm") && !s["ubm"].is_null()) std::printf("  %-14s %s\n", "ubm", s["ubm"].dump().c_str());
   std::printf("\nfrontend options:\n");
   for (const auto& [k, v] : h["frontend"].items()) std::printf("  --%s=%s\n", k.c_str(), Text(v).c_str());
   return kExitOk;

@@ -1,25 +1,33 @@
-// A trained language-ID model: the frontend options its features were computed with and one diagonal
-// GMM per language, stored in a self-describing file.
+// A trained language-ID model: the frontend options its features were computed with, a back-end that
+// scores each language (slid/backend.h) and an optional score calibration (slid/calibration.h), stored
+// in a self-describing file.
 //
-// File format (format version 1; all integers little-endian):
+// File format, version 2 (written; all integers little-endian):
 //   bytes 0..7    magic "SLIDMDL\0"
-//   bytes 8..11   uint32 format version (kModelFormatVersion)
+//   bytes 8..11   uint32 format version (2)
 //   bytes 12..15  uint32 zero (reserved)
 //   bytes 16..23  uint64 H = length of the JSON header in bytes
 //   then H bytes  UTF-8 JSON header:
-//                   {"format": "slid-model", "format_version": 1,
+//                   {"format": "slid-model", "format_version": 2,
 //                    "frontend": FrontendOptions::ToJson(), "feature_dim": D,
-//                    "languages": [{"name": "en", "num_gauss": K, "dim": D}, ...],
+//                    "languages": ["en", "fr", ...],             (the back-end's score order)
+//                    "backend": Backend::Header(),              ({"kind": "gmm", ...})
+//                    "calibration": Calibration::ToJson(),       (null: none)
 //                    "payload_bytes": P, "summary": {... training summary ...}}
-//   then P bytes  float32 parameters, language after language in header order:
-//                   weights (K), means (K x D, row-major), variances (K x D, row-major)
+//   then P bytes  the back-end's float32 parameters (Backend::AppendPayload)
 //   last 8 bytes  uint64 FNV-1a (64-bit) checksum of every byte before it (magic to end of payload)
+// Slid versions that read only format 1 refuse these files ("format version 2, this slid reads version 1").
+//
+// Format version 1 (still read, as the "gmm" back-end without calibration): the same layout with
+//   "languages": [{"name": "en", "num_gauss": K, "dim": D}, ...] and no "backend"/"calibration"; the payload
+//   is, language after language, weights (K), means (K x D, row-major), variances (K x D, row-major).
 //
 // Load() checks, in this order, and throws slid::Error("<path>: <problem>") for: a missing/unreadable
-// file, wrong magic ("not a slid model"), another format version ("format version N, this slid reads
-// version 1"), a header that is not valid JSON or lacks fields, a file of the wrong size ("truncated"
-// / "trailing bytes"), a checksum mismatch ("damaged"), invalid GMM parameters, frontend options that
-// do not validate or whose feature dimension differs from the GMMs'.
+// file, wrong magic ("not a slid model"), a format version other than 1 or 2 ("format version N, this
+// slid reads versions 1 and 2"), a header that is not valid JSON or lacks fields, a file of the wrong
+// size ("truncated" / "trailing bytes"), a checksum mismatch ("damaged"), an unknown back-end kind,
+// invalid parameters, frontend options that do not validate or whose feature dimension differs from the
+// back-end's, a calibration of the wrong size.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -27,26 +35,38 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
+
+#include "slid/backend.h"
+#include "slid/calibration.h"
 #include "slid/frontend.h"
 #include "slid/gmm.h"
 
 namespace slid {
 
-constexpr uint32_t kModelFormatVersion = 1;  // the version Save() writes and Load() reads
+constexpr uint32_t kModelFormatVersion = 2;        // the version Save() writes
+constexpr uint32_t kOldestModelFormatVersion = 1;  // the oldest version Load() reads
 
 struct LanguageModelSet {
-  FrontendOptions frontend;             // options the training features were computed with
-  std::vector<std::string> languages;   // language labels, in the order of `gmms`; unique, non-empty
-  std::vector<DiagGmm> gmms;            // one per language, all of the same Dim()
+  FrontendOptions frontend;                // options the training features were computed with
+  std::vector<std::string> languages;      // language labels in the back-end's score order; unique, non-empty
+  std::shared_ptr<const Backend> backend;  // scores one recording per language (immutable, shared by copies)
+  Calibration calibration;                 // calibrated = W s + b before posteriors; empty: none
   nlohmann::json summary = nlohmann::json::object();  // training summary (free-form object; see `slid train`)
+  uint32_t file_format_version = kModelFormatVersion;  // the version Load() read (Save() always writes the current one)
 
-  int Dim() const;                      // feature dimension (0 if there are no GMMs)
+  // A model with the "gmm" back-end (one GMM per language, in the order of `languages`).
+  static LanguageModelSet FromGmms(FrontendOptions frontend, std::vector<std::string> languages,
+                                   std::vector<DiagGmm> gmms);
+
+  int Dim() const;                      // feature dimension (0 if there is no back-end)
   // Index of `language` in `languages`, or -1.
   int LanguageIndex(const std::string& language) const;
-  // Throws slid::Error on inconsistencies: no languages, size mismatch between languages and gmms,
-  // empty/duplicate/whitespace-containing labels, GMMs of different dims or empty, frontend Dim() != Dim().
+  // Throws slid::Error on inconsistencies: no languages or back-end, languages and back-end disagreeing
+  // in number, empty/duplicate/whitespace-containing labels, frontend Dim() != Dim(), a calibration
+  // whose size is not the number of languages.
   void Validate() const;
-  // The JSON header Save() writes (without payload_bytes filled if `with_payload_size` is false).
+  // The JSON header Save() writes.
   nlohmann::json Header() const;
   // Validates, then writes the file atomically (slid::WriteFileAtomically).
   void Save(const std::string& path) const;

@@ -1,18 +1,21 @@
-// Scoring audio against a LanguageModelSet: per-language average frame log-likelihoods, the decision
-// and posteriors.
+// Scoring audio against a LanguageModelSet: per-language scores from the model's back-end
+// (slid/backend.h), the model's calibration if it has one, the decision and posteriors.
 //
-//  - avg_loglik[l] = (1/T) sum_t log p(x_t | GMM_l) over the T voiced feature frames (natural log).
-//  - decision = argmax_l avg_loglik[l] (lowest index on ties).
-//  - posteriors assume equal priors: posterior[l] = softmax_l(posterior_scale * avg_loglik[l]).
-//    With posterior_scale = 1 this treats the *average* log-likelihood as if it were the evidence of a
-//    single frame, which keeps posteriors away from 0/1; posterior_scale = T would be the exact Bayes
-//    posterior under frame independence (always near 0/1 for seconds of audio).
+//  - avg_loglik[l]: the back-end's score (for "gmm" and "ubm-map" the average frame log-likelihood
+//    (1/T) sum_t log p(x_t | language l) over the T voiced feature frames, natural log).
+//  - calibrated[l]: (W s + b)_l with the model's calibration over ALL the model's languages' scores s,
+//    then restricted to the candidates; empty when the model has no calibration.
+//  - decision = argmax_l of calibrated (if present) else avg_loglik (lowest index on ties).
+//  - posteriors assume equal priors over the candidates: posterior[l] = softmax_l(posterior_scale * c_l)
+//    with c = calibrated if present, else avg_loglik. With calibration and posterior_scale = 1 these are
+//    the calibrated posteriors. Without it, posterior_scale = 1 treats the *average* log-likelihood as if
+//    it were the evidence of a single frame, which keeps posteriors away from 0/1 but is no probability.
 //  - Fewer than min_speech_seconds of voiced frames (frames x frame shift): too_little_speech is set,
 //    best is -1, and the scores (if any frame) are still filled in but no decision is made.
 //  - Long files (ScoreFile) are read with AudioReader in segments of segment_seconds; each segment is
 //    featurised on its own (so CMVN windows and SDC context restart at segment edges; with the default
-//    600 s segments this touches a negligible fraction of frames) and per-language log-likelihood sums
-//    are accumulated, so memory stays bounded whatever the file length.
+//    600 s segments this touches a negligible fraction of frames) and fed to the back-end's
+//    per-recording state, so memory stays bounded whatever the file length.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -35,9 +38,10 @@ struct ScorerOptions {
 
 // The outcome for one recording. Vectors are indexed like Scorer::languages().
 struct ScoreResult {
-  std::vector<double> avg_loglik;   // average frame log-likelihood per candidate language (empty if 0 frames)
+  std::vector<double> avg_loglik;   // back-end score per candidate language (empty if 0 frames)
+  std::vector<double> calibrated;   // calibrated score per candidate (empty if 0 frames or no calibration)
   std::vector<double> posteriors;   // softmax as above (empty if 0 frames)
-  int best = -1;                    // argmax of avg_loglik; -1 if too_little_speech
+  int best = -1;                    // the decision; -1 if too_little_speech
   int64_t num_frames = 0;           // voiced frames scored
   double speech_seconds = 0;        // num_frames x frame shift
   double audio_seconds = 0;         // length of the audio scored
@@ -47,7 +51,7 @@ struct ScoreResult {
 class Scorer {
  public:
   // Throws slid::Error if a requested language is not in the model, or options are out of range.
-  // Keeps a copy of what it needs from `model` (the model may be destroyed afterwards).
+  // Shares the model's back-end (the model object may be destroyed afterwards).
   Scorer(const LanguageModelSet& model, const ScorerOptions& opts);
   ~Scorer();
   Scorer(Scorer&&) noexcept;
@@ -55,11 +59,12 @@ class Scorer {
   const std::vector<std::string>& languages() const { return languages_; }  // candidates, model order
   const Frontend& frontend() const { return *frontend_; }
   const ScorerOptions& options() const { return opts_; }
+  const Backend& backend() const { return *backend_; }
 
-  // Sums of frame log-likelihoods per candidate language for `features` (frames x Dim()), computed as
-  // one GEMM per block against all candidates' stacked parameters. Adds into *sums (size = number of
-  // candidates). Error on a dim mismatch. Thread-safe (const).
-  void AccumulateLogLikelihoods(const Matrix& features, std::vector<double>* sums) const;
+  // A fresh per-recording state of the back-end: Add() blocks of voiced frames, then Finish().
+  std::unique_ptr<UtteranceScorer> NewUtterance() const;
+  // Makes the result from a recording's state. audio_seconds is only recorded. Thread-safe (const).
+  ScoreResult Finish(const UtteranceScorer& utterance, double audio_seconds) const;
 
   // Scores features (already voiced frames). audio_seconds is only recorded.
   ScoreResult ScoreFeatures(const Matrix& features, double audio_seconds = 0) const;
@@ -67,17 +72,14 @@ class Scorer {
   ScoreResult ScoreWaveform(const Waveform& wav) const;
   // Streams a file from disk in segments (bounded memory). Errors name the path.
   ScoreResult ScoreFile(const std::string& path) const;
-  // Makes the result from sums accumulated over num_frames frames.
-  ScoreResult Finish(const std::vector<double>& sums, int64_t num_frames, double audio_seconds) const;
 
  private:
   ScorerOptions opts_;
   std::vector<std::string> languages_;
+  std::vector<int> picked_;                 // model index of each candidate
+  std::shared_ptr<const Backend> backend_;
+  Calibration calibration_;
   std::unique_ptr<Frontend> frontend_;
-  int dim_ = 0;
-  std::vector<int> offsets_;  // start column of each candidate in the stacked parameters; size L+1
-  Matrix packed_;             // 2D x sum K: [mu/var; -0.5/var] of every candidate side by side
-  Vector gconsts_;            // sum K
   double frame_shift_seconds_ = 0.01;
 };
 

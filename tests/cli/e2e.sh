@@ -63,7 +63,7 @@ expect_exit 0 "$SLID" info m.slid
 grep -q "^languages: *3" last.out || fail "info: languages"
 grep -q "num-ceps" last.out || fail "info: frontend options"
 expect_exit 0 "$SLID" info m.slid --json
-grep -q '"format_version": 1' last.out || fail "info --json: format_version"
+grep -q '"format_version": 2' last.out || fail "info --json: format_version"
 grep -q '"audio_hours"' last.out || fail "info --json: summary"
 
 # ---- identify ---------------------------------------------------------------------------------------

@@ -240,10 +240,10 @@ cp m.slid flipped.slid
 printf '\xff' | dd of=flipped.slid bs=1 seek=$((size - 100)) conv=notrunc status=none
 head -c $((size / 2)) m.slid >half.slid
 head -c 10 m.slid >stub.slid
-cp m.slid v2.slid
-printf '\x02' | dd of=v2.slid bs=1 seek=8 conv=notrunc status=none
+cp m.slid v9.slid
+printf '\x09' | dd of=v9.slid bs=1 seek=8 conv=notrunc status=none
 cp $GOOD notmodel.slid
-for f in flipped.slid half.slid stub.slid v2.slid notmodel.slid; do
+for f in flipped.slid half.slid stub.slid v9.slid notmodel.slid; do
   run 1 "$SLID" identify --model $f $GOOD
   said $f
   run 1 "$SLID" info $f
@@ -251,7 +251,7 @@ for f in flipped.slid half.slid stub.slid v2.slid notmodel.slid; do
 done
 run 1 "$SLID" info flipped.slid; said_both flipped.slid damaged
 run 1 "$SLID" info half.slid; said_both half.slid truncated
-run 1 "$SLID" info v2.slid; said_both v2.slid "version 2"
+run 1 "$SLID" info v9.slid; said_both v9.slid "version 9"
 run 1 "$SLID" info notmodel.slid; said_both notmodel.slid "not a slid model"
 
 # ---- a model trained with another frontend than the one requested ----------------------------------------------------------------
