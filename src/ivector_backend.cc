@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "slid/error.h"
@@ -241,6 +242,34 @@ std::string IvectorModel::Describe() const {
   return "ivector: " + std::to_string(NumLanguages()) + " languages, UBM " + std::to_string(ubm_.NumGauss()) +
          " Gaussians, i-vector dim " + std::to_string(extractor_.IvectorDim()) + ", LDA dim " +
          std::to_string(lda_.A.rows()) + ", " + classifier_ + " classifier";
+}
+
+namespace {
+
+class IvectorUtteranceScorer : public UtteranceScorer {
+ public:
+  explicit IvectorUtteranceScorer(const IvectorModel& m) : model_(m), computer_(m.ubm(), m.stats_options()) {}
+  void Add(const Matrix& frames) override {
+    if (frames.cols() != model_.Dim()) {
+      throw Error("ivector back-end: frames have " + std::to_string(frames.cols()) + " dims, the model " +
+                  std::to_string(model_.Dim()));
+    }
+    if (frames.rows() == 0) return;
+    AddUtteranceStats(computer_.Compute(frames), &stats_);
+  }
+  int64_t NumFrames() const override { return static_cast<int64_t>(stats_.num_frames); }
+  std::vector<double> Scores() const override { return model_.Scores(stats_); }
+
+ private:
+  const IvectorModel& model_;
+  UtteranceStatsComputer computer_;
+  UtteranceStats stats_;
+};
+
+}  // namespace
+
+std::unique_ptr<UtteranceScorer> IvectorBackend::NewUtterance() const {
+  return std::make_unique<IvectorUtteranceScorer>(model_);
 }
 
 IvectorModel TrainIvectorModel(const DiagGmm& ubm, int num_languages, const LabelledUtteranceSource& source,

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "slid/backend.h"
 #include "slid/feature_cache.h"
 #include "slid/gmm.h"
 #include "slid/ivector.h"
@@ -81,6 +82,26 @@ class IvectorModel {
   Eigen::VectorXd bias_;            // logreg: L; others empty
   GaussianBackend gaussian_;        // cached for "gaussian"
   LogRegModel logreg_;              // cached for "logreg"
+};
+
+// The adapter to slid/backend.h: kind "ivector". Each recording's UtteranceScorer accumulates its
+// statistics block by block (memory K x D whatever the length); Scores() extracts one i-vector.
+class IvectorBackend : public Backend {
+ public:
+  explicit IvectorBackend(IvectorModel model) : model_(std::move(model)) {}
+  std::string Kind() const override { return "ivector"; }
+  int NumLanguages() const override { return model_.NumLanguages(); }
+  int Dim() const override { return model_.Dim(); }
+  std::unique_ptr<UtteranceScorer> NewUtterance() const override;
+  nlohmann::json Header() const override { return model_.Header(); }  // see IvectorModel::Header
+  uint64_t PayloadBytes() const override { return model_.PayloadBytes(); }
+  void AppendPayload(std::string* out) const override { model_.AppendPayload(out); }
+  std::string Describe() const override { return model_.Describe(); }
+  int NumGauss(int) const override { return model_.ubm().NumGauss(); }
+  const IvectorModel& model() const { return model_; }
+
+ private:
+  IvectorModel model_;
 };
 
 // Trains everything after the UBM: T on the utterances' statistics (streamed: memory does not grow

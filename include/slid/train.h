@@ -10,6 +10,8 @@
 //    - "ubm-map": one GMM (the UBM) trained with EM on the frames of all languages, then each
 //      language's GMM is its MAP adaptation (slid/map.h; Reynolds et al. 2000) from one E-step of that
 //      language's frames against the UBM; scored with the top-C UBM components (slid/backend.h).
+//    - "ivector": the same UBM, then total-variability i-vectors per training file (utterance
+//      boundaries kept), LDA, WCCN and a classifier (slid/ivector_backend.h).
 // Errors (slid::Error): bad options, an unusable cache folder, a language left without any voiced frame
 // (naming it and how many of its files were read / failed / silent). The cache folder, when created
 // here, and every cache file are removed on return, error or not (and registered with
@@ -24,6 +26,7 @@
 #include "slid/dataset.h"
 #include "slid/em.h"
 #include "slid/frontend.h"
+#include "slid/ivector_backend.h"
 #include "slid/map.h"
 #include "slid/model.h"
 
@@ -36,6 +39,7 @@ struct TrainOptions {
                                  // replaced by `threads`
   MapOptions map;                // MAP adaptation (ubm-map only)
   UbmMapScoringOptions ubm_scoring;  // how the ubm-map back-end scores (top-C components per frame)
+  IvectorBackendOptions ivector;     // the ivector back-end (i-vector dim, T iterations, classifier)
   int threads = 1;               // threads for feature extraction (over files) and the EM E-step (>= 1)
   std::string cache_dir;         // folder for feature cache files; "" = a temporary folder, removed at the end
   double max_memory_mb = 1024;   // features of all languages kept in memory before spilling to disk (> 0)
