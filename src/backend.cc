@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "slid/error.h"
+#include "slid/ivector_backend.h"
 
 namespace slid {
 namespace {
@@ -302,7 +303,9 @@ std::shared_ptr<const Backend> ReadBackend(const nlohmann::json& h, const char* 
       }
       return std::make_shared<UbmMapBackend>(std::move(ubm), std::move(adapted), o);
     }
-    throw Error("unknown back-end kind '" + kind + "' (this slid knows: gmm, ubm-map)");
+    if (kind == "ivector")  // slid/ivector_backend.h checks the header and consumes the payload
+      return std::make_shared<IvectorBackend>(IvectorModel::Read(h, payload, payload_bytes));
+    throw Error("unknown back-end kind '" + kind + "' (this slid knows: gmm, ubm-map, ivector)");
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("back-end header: ") + e.what());
   }

@@ -1,7 +1,9 @@
 #include "slid/ivector_backend.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "slid/error.h"
@@ -64,6 +66,38 @@ int GetInt(const nlohmann::json& h, const char* key, int min_value) {
 }
 
 }  // namespace
+
+void ForEachUtterance(const FrameSource& source, const std::vector<int64_t>& lengths,
+                      const std::function<void(const Matrix&)>& fn) {
+  int64_t total = 0;
+  for (int64_t n : lengths) {
+    if (n < 0) throw Error("ForEachUtterance: negative utterance length");
+    total += n;
+  }
+  if (total != source.NumFrames()) {
+    throw Error("ForEachUtterance: utterance lengths sum to " + std::to_string(total) + " frames, the source has " +
+                std::to_string(source.NumFrames()));
+  }
+  size_t u = 0;
+  while (u < lengths.size() && lengths[u] == 0) ++u;
+  Matrix cur(u < lengths.size() ? lengths[u] : 0, source.Dim());
+  int64_t filled = 0;
+  source.ForEachBlock(4096, [&](const Matrix& b) {
+    for (int64_t i = 0; i < b.rows();) {
+      const int64_t n = std::min<int64_t>(b.rows() - i, cur.rows() - filled);
+      cur.middleRows(filled, n) = b.middleRows(i, n);
+      filled += n;
+      i += n;
+      if (filled == cur.rows()) {
+        fn(cur);
+        filled = 0;
+        ++u;
+        while (u < lengths.size() && lengths[u] == 0) ++u;
+        if (u < lengths.size()) cur.resize(lengths[u], source.Dim());
+      }
+    }
+  });
+}
 
 void AddUtteranceStats(const UtteranceStats& b, UtteranceStats* a) {
   if (a->zeroth.size() == 0) {
@@ -208,6 +242,34 @@ std::string IvectorModel::Describe() const {
   return "ivector: " + std::to_string(NumLanguages()) + " languages, UBM " + std::to_string(ubm_.NumGauss()) +
          " Gaussians, i-vector dim " + std::to_string(extractor_.IvectorDim()) + ", LDA dim " +
          std::to_string(lda_.A.rows()) + ", " + classifier_ + " classifier";
+}
+
+namespace {
+
+class IvectorUtteranceScorer : public UtteranceScorer {
+ public:
+  explicit IvectorUtteranceScorer(const IvectorModel& m) : model_(m), computer_(m.ubm(), m.stats_options()) {}
+  void Add(const Matrix& frames) override {
+    if (frames.cols() != model_.Dim()) {
+      throw Error("ivector back-end: frames have " + std::to_string(frames.cols()) + " dims, the model " +
+                  std::to_string(model_.Dim()));
+    }
+    if (frames.rows() == 0) return;
+    AddUtteranceStats(computer_.Compute(frames), &stats_);
+  }
+  int64_t NumFrames() const override { return static_cast<int64_t>(stats_.num_frames); }
+  std::vector<double> Scores() const override { return model_.Scores(stats_); }
+
+ private:
+  const IvectorModel& model_;
+  UtteranceStatsComputer computer_;
+  UtteranceStats stats_;
+};
+
+}  // namespace
+
+std::unique_ptr<UtteranceScorer> IvectorBackend::NewUtterance() const {
+  return std::make_unique<IvectorUtteranceScorer>(model_);
 }
 
 IvectorModel TrainIvectorModel(const DiagGmm& ubm, int num_languages, const LabelledUtteranceSource& source,

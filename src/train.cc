@@ -16,6 +16,7 @@
 #include "slid/error.h"
 #include "slid/feature_cache.h"
 #include "slid/io.h"
+#include "slid/ivector_backend.h"
 #include "slid/version.h"
 
 namespace slid {
@@ -42,6 +43,7 @@ class LanguageFrames {
   void Append(const Matrix& m) {
     if (m.rows() == 0) return;
     frames_ += m.rows();
+    lengths_.push_back(m.rows());  // utterance boundaries (the ivector back-end needs them)
     if (!writer_ && frames_ > max_frames_) {
       // Spill: from now on every block goes to disk; memory stays at one file's features.
       RegisterTempFile(cache_path_);  // removed by a signal handler too
@@ -57,6 +59,7 @@ class LanguageFrames {
       blocks_.push_back(m);
   }
   int64_t frames() const { return frames_; }
+  const std::vector<int64_t>& lengths() const { return lengths_; }  // frames of each appended file, in order
   bool on_disk() const { return on_disk_; }
   // Ends appending; returns the frames as a source (streaming from disk if spilled), valid while
   // this object lives. Calling it again returns the same source.
@@ -85,6 +88,7 @@ class LanguageFrames {
   int dim_;
   int64_t max_frames_;
   int64_t frames_ = 0;
+  std::vector<int64_t> lengths_;
   bool on_disk_ = false;
   std::vector<Matrix> blocks_;
   std::unique_ptr<FeatureCacheWriter> writer_;
@@ -224,8 +228,8 @@ nlohmann::json FinalLoglik(const EmResult& r) {
 std::string GmmInitName(GmmInit init) { return init == GmmInit::kBinarySplit ? "split" : "kmeans"; }
 
 TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts, const ProgressCallbacks& cb) {
-  if (opts.backend != "gmm" && opts.backend != "ubm-map")
-    throw Error("train: unknown back-end '" + opts.backend + "' (known: gmm, ubm-map)");
+  if (opts.backend != "gmm" && opts.backend != "ubm-map" && opts.backend != "ivector")
+    throw Error("train: unknown back-end '" + opts.backend + "' (known: gmm, ubm-map, ivector)");
   if (opts.threads < 1) throw Error("train: threads must be >= 1");
   if (!(opts.max_memory_mb > 0)) throw Error("train: max_memory_mb must be > 0");
   if (!(opts.map.relevance >= 0)) throw Error("train: MAP relevance factor must be >= 0");
@@ -234,7 +238,7 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
   const Frontend frontend(opts.frontend);
   const int dim = frontend.Dim();
   const int num_lang = static_cast<int>(data.languages.size());
-  const bool ubm = opts.backend == "ubm-map";
+  const bool ubm = opts.backend == "ubm-map" || opts.backend == "ivector";  // both start from a UBM
   EmOptions em = opts.em;
   em.threads = opts.threads;
   Info(cb, std::to_string(data.entries.size()) + " files in " + std::to_string(num_lang) + " languages (" +
@@ -327,30 +331,74 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
     EmResult u = TrainDiagGmm(pooled, em, [&](const EmProgress& p) { Advance(cb, 1, EmDetail(p), true); });
     for (const std::string& w : u.warnings) Warning(cb, "UBM: " + w);
     PhaseEnd(cb, std::to_string(pooled.NumFrames()) + " frames" + (u.converged ? ", converged" : ""));
-    PhaseStart(cb, "MAP adaptation", num_lang, "languages");
-    for (const std::string& l : data.languages) {
-      const GmmStats st = AccumulateStats(u.gmm, frames[l]->Source(), opts.threads, em.block_frames);
-      nlohmann::json s = language_summary(l);
-      s["num_gauss"] = u.gmm.NumGauss();
-      s["ubm_avg_loglik"] = st.TotalLogLikelihood() / std::max(1.0, st.NumFrames());
-      per_lang[l] = s;
-      gmms.push_back(MapAdapt(u.gmm, st, opts.map));
-      Advance(cb, 1, l);
+    if (opts.backend == "ivector") {
+      // Utterance by utterance (files in data order), from memory or the disk cache; see slid/ivector_backend.h.
+      int64_t num_utts = 0;
+      for (const auto& l : data.languages) num_utts += static_cast<int64_t>(frames[l]->lengths().size());
+      const LabelledUtteranceSource utterances = [&](const std::function<void(const Matrix&, int)>& visit) {
+        for (int li = 0; li < num_lang; ++li) {
+          LanguageFrames& lf = *frames[data.languages[li]];
+          ForEachUtterance(lf.Source(), lf.lengths(), [&](const Matrix& m) { visit(m, li); });
+        }
+      };
+      std::string phase;
+      int64_t done = 0;
+      IvectorModel im = TrainIvectorModel(u.gmm, num_lang, utterances, opts.ivector, [&](const IvectorTrainReport& r) {
+        if (r.phase != phase) {
+          if (!phase.empty()) PhaseEnd(cb);
+          phase = r.phase;
+          if (phase == "extractor")
+            PhaseStart(cb, "i-vector extractor (T) on " + std::to_string(num_utts) + " utterances",
+                       opts.ivector.extractor.num_iters, "iterations");
+          else if (phase == "ivectors") PhaseStart(cb, "training i-vectors", num_utts, "utterances");
+          else PhaseStart(cb, "LDA, WCCN, " + opts.ivector.classifier + " classifier", 1, "steps");
+        }
+        if (phase == "extractor") {
+          char detail[96];
+          std::snprintf(detail, sizeof detail, "log-likelihood %.4f per frame", r.em.log_likelihood_per_frame);
+          Advance(cb, 1, detail, true);
+        } else if (phase == "ivectors") {
+          Advance(cb, r.utterances_done - done, "");
+          done = r.utterances_done;
+        }
+      });
+      PhaseEnd(cb);
+      for (const std::string& l : data.languages) per_lang[l] = language_summary(l);
+      ubm_summary = {{"num_gauss", u.gmm.NumGauss()},
+                     {"iterations", u.history.size()},
+                     {"converged", u.converged},
+                     {"final_avg_loglik", FinalLoglik(u)},
+                     {"warnings", u.warnings},
+                     {"ivector_dim", opts.ivector.extractor.ivector_dim},
+                     {"ivector_iters", opts.ivector.extractor.num_iters},
+                     {"ivector_classifier", opts.ivector.classifier},
+                     {"ivector_top_c", opts.ivector.stats.top_c},
+                     {"ivector_utterances", num_utts}};
+      model.backend = std::make_shared<IvectorBackend>(std::move(im));
+    } else {
+      PhaseStart(cb, "MAP adaptation", num_lang, "languages");
+      for (const std::string& l : data.languages) {
+        const GmmStats st = AccumulateStats(u.gmm, frames[l]->Source(), opts.threads, em.block_frames);
+        nlohmann::json s = language_summary(l);
+        s["num_gauss"] = u.gmm.NumGauss();
+        s["ubm_avg_loglik"] = st.TotalLogLikelihood() / std::max(1.0, st.NumFrames());
+        per_lang[l] = s;
+        gmms.push_back(MapAdapt(u.gmm, st, opts.map));
+        Advance(cb, 1, l);
+      }
+      PhaseEnd(cb);
+      model.backend = std::make_shared<UbmMapBackend>(u.gmm, std::move(gmms), opts.ubm_scoring);
+      ubm_summary = {{"num_gauss", u.gmm.NumGauss()},
+                     {"iterations", u.history.size()},
+                     {"converged", u.converged},
+                     {"final_avg_loglik", FinalLoglik(u)},
+                     {"warnings", u.warnings},
+                     {"map_relevance", opts.map.relevance},
+                     {"map_means", opts.map.update_means},
+                     {"map_weights", opts.map.update_weights},
+                     {"map_variances", opts.map.update_variances},
+                     {"top_c", opts.ubm_scoring.top_c}};
     }
-    PhaseEnd(cb);
-    model.backend = std::make_shared<UbmMapBackend>(u.gmm, std::move(gmms), opts.ubm_scoring);
-    ubm_summary = {{"num_gauss", u.gmm.NumGauss()},
-                   {"iterations", u.history.size()},
-                   {"converged", u.converged},
-                   {"final_avg_loglik", FinalLoglik(u)},
-                   {"warnings", u.warnings},
-                   {"map_relevance", opts.map.relevance},
-                   {"map_means", opts.map.update_means},
-                   {"map_weights", opts.map.update_weights},
-                   {"map_variances", opts.map.update_variances},
-                   {"balanced_languages", opts.ubm_balance_languages},
-                   {"frames", pooled.NumFrames()},
-                   {"top_c", opts.ubm_scoring.top_c}};
   } else {
     double em_seconds = 0, em_frame_iters = 0;  // for the overall time-left estimate
     for (int li = 0; li < num_lang; ++li) {

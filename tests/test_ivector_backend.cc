@@ -117,3 +117,20 @@ TEST_CASE("ivector back-end: trains, classifies held-out synthetic languages, ro
   }
   CHECK_THROWS_AS(TrainIvectorModel(ubm, 1, [](const std::function<void(const Matrix&, int)>&) {}), Error);
 }
+
+TEST_CASE("ForEachUtterance cuts a frame stream at the utterance boundaries") {
+  Matrix all(9000, 2);
+  for (int i = 0; i < all.rows(); ++i) all(i, 0) = all(i, 1) = static_cast<float>(i);
+  const std::vector<int64_t> lengths = {3, 0, 5000, 1, 3996};
+  std::vector<int64_t> seen_len, seen_first;
+  bool contiguous = true;
+  ForEachUtterance(MatrixFrameSource(all), lengths, [&](const Matrix& m) {
+    seen_len.push_back(m.rows());
+    seen_first.push_back(static_cast<int64_t>(m(0, 0)));
+    for (int i = 1; i < m.rows(); ++i) contiguous = contiguous && m(i, 0) == m(0, 0) + i;
+  });
+  CHECK(contiguous);
+  CHECK(seen_len == std::vector<int64_t>{3, 5000, 1, 3996});
+  CHECK(seen_first == std::vector<int64_t>{0, 3, 5003, 5004});
+  CHECK_THROWS_AS(ForEachUtterance(MatrixFrameSource(all), {3, 4}, [](const Matrix&) {}), Error);
+}

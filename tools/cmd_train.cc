@@ -42,6 +42,11 @@ int Run(TrainArgs& args) {
       std::fprintf(stderr, "slid: error: %s needs --backend ubm-map\n", o);
       return kExitUsage;
     }
+  for (const char* o : {"--ivector-dim", "--ivector-iters", "--ivector-classifier"})
+    if (args.app->count(o) > 0 && opts.backend != "ivector") {
+      std::fprintf(stderr, "slid: error: %s needs --backend ivector\n", o);
+      return kExitUsage;
+    }
   opts.em.init = args.init == "split" ? GmmInit::kBinarySplit : GmmInit::kKMeansPlusPlus;
   opts.em.var_floor_rel = static_cast<float>(args.var_floor_rel);
   CheckOutputWritable(args.output);  // fail now, not after hours of training
@@ -102,8 +107,9 @@ CommandRegistration reg(
       app.add_option("--backend", args->train.backend,
                      "gmm: one GMM per language, each trained with EM on its own frames;\n"
                      "ubm-map: one GMM (the UBM) trained on all languages' frames, MAP-adapted to each language\n"
-                     "(means; Reynolds et al. 2000), scored with the top-C UBM components per frame")
-          ->check(CLI::IsMember({"gmm", "ubm-map"}))
+                     "(means; Reynolds et al. 2000), scored with the top-C UBM components per frame;\n"
+                     "ivector: the same UBM, total-variability i-vectors per file, LDA, WCCN and a classifier")
+          ->check(CLI::IsMember({"gmm", "ubm-map", "ivector"}))
           ->capture_default_str();
       app.add_flag("--ubm", args->ubm, "Same as --backend ubm-map");
       app.add_option("--map-relevance", args->train.map.relevance, "ubm-map: MAP relevance factor r (>= 0)")
@@ -116,6 +122,17 @@ CommandRegistration reg(
       app.add_option("--top-c", args->train.ubm_scoring.top_c,
                      "ubm-map: UBM components scored per frame (0: all, i.e. full scoring)")
           ->check(CLI::Range(0, 1 << 16))
+          ->capture_default_str();
+      app.add_option("--ivector-dim", args->train.ivector.extractor.ivector_dim, "ivector: i-vector dimension")
+          ->check(CLI::Range(1, 4096))
+          ->capture_default_str();
+      app.add_option("--ivector-iters", args->train.ivector.extractor.num_iters,
+                     "ivector: EM iterations of the total-variability matrix")
+          ->check(CLI::Range(0, 1000))
+          ->capture_default_str();
+      app.add_option("--ivector-classifier", args->train.ivector.classifier,
+                     "ivector: gaussian (shared-covariance Gaussian back-end), cosine, or logreg")
+          ->check(CLI::IsMember({"gaussian", "cosine", "logreg"}))
           ->capture_default_str();
       app.add_flag("-q,--quiet", args->quiet, "No progress output");
       args->frontend.Register(app);

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "slid/backend.h"
+#include "slid/feature_cache.h"
 #include "slid/gmm.h"
 #include "slid/ivector.h"
 #include "slid/lda.h"
@@ -82,6 +84,26 @@ class IvectorModel {
   LogRegModel logreg_;              // cached for "logreg"
 };
 
+// The adapter to slid/backend.h: kind "ivector". Each recording's UtteranceScorer accumulates its
+// statistics block by block (memory K x D whatever the length); Scores() extracts one i-vector.
+class IvectorBackend : public Backend {
+ public:
+  explicit IvectorBackend(IvectorModel model) : model_(std::move(model)) {}
+  std::string Kind() const override { return "ivector"; }
+  int NumLanguages() const override { return model_.NumLanguages(); }
+  int Dim() const override { return model_.Dim(); }
+  std::unique_ptr<UtteranceScorer> NewUtterance() const override;
+  nlohmann::json Header() const override { return model_.Header(); }  // see IvectorModel::Header
+  uint64_t PayloadBytes() const override { return model_.PayloadBytes(); }
+  void AppendPayload(std::string* out) const override { model_.AppendPayload(out); }
+  std::string Describe() const override { return model_.Describe(); }
+  int NumGauss(int) const override { return model_.ubm().NumGauss(); }
+  const IvectorModel& model() const { return model_; }
+
+ private:
+  IvectorModel model_;
+};
+
 // Trains everything after the UBM: T on the utterances' statistics (streamed: memory does not grow
 // with the number of utterances), then i-vectors of every training utterance, mean, length norm, LDA,
 // WCCN and the classifier. Needs at least 2 languages, each with at least one utterance, and more
@@ -89,6 +111,11 @@ class IvectorModel {
 IvectorModel TrainIvectorModel(const DiagGmm& ubm, int num_languages, const LabelledUtteranceSource& source,
                                const IvectorBackendOptions& opts = {},
                                const std::function<void(const IvectorTrainReport&)>& progress = {});
+
+// Cuts the frames of `source` (in order) into utterances of the given lengths (0-length entries are
+// skipped) and calls fn on each. slid::Error if the lengths do not sum to source.NumFrames().
+void ForEachUtterance(const FrameSource& source, const std::vector<int64_t>& lengths,
+                      const std::function<void(const Matrix&)>& fn);
 
 // Adds b's statistics into *a (same shapes, else slid::Error); an empty *a takes b.
 void AddUtteranceStats(const UtteranceStats& b, UtteranceStats* a);

@@ -11,6 +11,8 @@
 //      language contributes the same number of frames, see ubm_balance_languages), then each
 //      language's GMM is its MAP adaptation (slid/map.h; Reynolds et al. 2000) from one E-step of that
 //      language's frames against the UBM; scored with the top-C UBM components (slid/backend.h).
+//    - "ivector": the same UBM, then total-variability i-vectors per training file (utterance
+//      boundaries kept), LDA, WCCN and a classifier (slid/ivector_backend.h).
 // Errors (slid::Error): bad options, an unusable cache folder, a language left without any voiced frame
 // (naming it and how many of its files were read / failed / silent). The cache folder, when created
 // here, and every cache file are removed on return, error or not (and registered with
@@ -25,6 +27,7 @@
 #include "slid/dataset.h"
 #include "slid/em.h"
 #include "slid/frontend.h"
+#include "slid/ivector_backend.h"
 #include "slid/map.h"
 #include "slid/model.h"
 
@@ -39,6 +42,7 @@ struct TrainOptions {
   UbmMapScoringOptions ubm_scoring;  // how the ubm-map back-end scores (top-C components per frame)
   bool ubm_balance_languages = true; // ubm-map: every language gives the UBM as many frames as the smallest
                                      // (evenly spread over its frames); false: all frames pooled
+  IvectorBackendOptions ivector;     // the ivector back-end (i-vector dim, T iterations, classifier)
   int threads = 1;               // threads for feature extraction (over files) and the EM E-step (>= 1)
   std::string cache_dir;         // folder for feature cache files; "" = a temporary folder, removed at the end
   double max_memory_mb = 1024;   // features of all languages kept in memory before spilling to disk (> 0)
