@@ -397,6 +397,8 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
                      {"map_means", opts.map.update_means},
                      {"map_weights", opts.map.update_weights},
                      {"map_variances", opts.map.update_variances},
+                     {"balanced_languages", opts.ubm_balance_languages},
+                     {"frames", pooled.NumFrames()},
                      {"top_c", opts.ubm_scoring.top_c}};
     }
   } else {
