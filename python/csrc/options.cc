@@ -1,5 +1,7 @@
 // Options structs as Python classes: keyword-argument constructors starting from the C++ defaults,
 // read/write attributes, __repr__ and to_dict().
+#include <charconv>
+#include <cstdlib>
 #include <sstream>
 
 #include <pybind11/stl.h>
@@ -77,6 +79,14 @@ std::string ReprFromDict(const char* name, const py::object& self) {
   return out.str();
 }
 
+// A float field as the Python float of its shortest decimal form (1e-3f shows as 0.001, not
+// 0.0010000000474974513), for to_dict() and __repr__.
+double ShortFloat(float v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::strtod(std::string(buf, r.ptr).c_str(), nullptr);
+}
+
 // Spelled as `slid train --init` (slid::GmmInitName): "kmeans" (k-means++) or "split".
 GmmInit ParseGmmInit(const std::string& s) {
   if (s == "kmeans" || s == "kmeans++") return GmmInit::kKMeansPlusPlus;
@@ -133,10 +143,10 @@ void BindOptions(py::module_& m) {
       .def("to_dict", [](const EmOptions& o) {
         py::dict d;
         d["num_gauss"] = o.num_gauss; d["max_iters"] = o.max_iters; d["tol"] = o.tol;
-        d["var_floor_rel"] = o.var_floor_rel; d["min_weight"] = o.min_weight; d["seed"] = o.seed;
+        d["var_floor_rel"] = ShortFloat(o.var_floor_rel); d["min_weight"] = ShortFloat(o.min_weight); d["seed"] = o.seed;
         d["threads"] = o.threads; d["init"] = GmmInitName(o.init); d["init_max_frames"] = o.init_max_frames;
         d["kmeans_iters"] = o.kmeans_iters; d["split_em_iters"] = o.split_em_iters;
-        d["block_frames"] = o.block_frames; d["min_posterior"] = o.min_posterior;
+        d["block_frames"] = o.block_frames; d["min_posterior"] = ShortFloat(o.min_posterior);
         return d;
       })
       .def("__repr__", [](const py::object& self) { return ReprFromDict("EmOptions", self); });
@@ -151,7 +161,7 @@ void BindOptions(py::module_& m) {
       .def("to_dict", [](const MapOptions& o) {
         py::dict d;
         d["relevance"] = o.relevance; d["update_means"] = o.update_means; d["update_weights"] = o.update_weights;
-        d["update_variances"] = o.update_variances; d["var_floor"] = o.var_floor;
+        d["update_variances"] = o.update_variances; d["var_floor"] = ShortFloat(o.var_floor);
         return d;
       })
       .def("__repr__", [](const py::object& self) { return ReprFromDict("MapOptions", self); });

@@ -121,7 +121,7 @@ def test_options_defaults_and_repr():
     em = slid.EmOptions()
     assert (em.num_gauss, em.max_iters, em.tol, em.seed, em.init) == (256, 20, 1e-4, 0, "kmeans")
     assert slid.EmOptions(num_gauss=8, init="split").to_dict()["init"] == "split"
-    assert "num_gauss=256" in repr(em)
+    assert "num_gauss=256" in repr(em) and "var_floor_rel=0.001," in repr(em)
     so = slid.ScorerOptions(min_speech_seconds=1.0)
     assert so.min_speech_seconds == 1.0 and so.posterior_scale == 1.0 and so.languages == []
     with pytest.raises(TypeError):
