@@ -8,6 +8,7 @@ namespace slid::python {
 namespace py = pybind11;
 
 py::object JsonToPython(const nlohmann::json& j);
-void BindOptions(py::module_& m);  // options.cc: FrontendOptions, EmOptions, ScorerOptions
+void BindOptions(py::module_& m);  // options.cc: FrontendOptions, EmOptions, MapOptions, ScorerOptions
+void BindDrivers(py::module_& m);  // drivers.cc: train, evaluate (data-set drivers)
 
 }  // namespace slid::python

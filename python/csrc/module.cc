@@ -300,6 +300,7 @@ PYBIND11_MODULE(_slid, m) {
   py::register_exception<Error>(m, "Error", PyExc_RuntimeError);
 
   BindOptions(m);
+  BindDrivers(m);
 
   m.def("_float32_view", [](const py::object& a) {
         const FloatView v = ViewFloat32(a, "array", 0);

@@ -1,5 +1,7 @@
 // Options structs as Python classes: keyword-argument constructors starting from the C++ defaults,
 // read/write attributes, __repr__ and to_dict().
+#include <charconv>
+#include <cstdlib>
 #include <sstream>
 
 #include <pybind11/stl.h>
@@ -8,7 +10,9 @@
 #include "slid/em.h"
 #include "slid/error.h"
 #include "slid/frontend.h"
+#include "slid/map.h"
 #include "slid/scorer.h"
+#include "slid/train.h"
 
 namespace slid::python {
 
@@ -75,11 +79,19 @@ std::string ReprFromDict(const char* name, const py::object& self) {
   return out.str();
 }
 
-std::string GmmInitName(GmmInit init) { return init == GmmInit::kBinarySplit ? "split" : "kmeans++"; }
+// A float field as the Python float of its shortest decimal form (1e-3f shows as 0.001, not
+// 0.0010000000474974513), for to_dict() and __repr__.
+double ShortFloat(float v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::strtod(std::string(buf, r.ptr).c_str(), nullptr);
+}
+
+// Spelled as `slid train --init` (slid::GmmInitName): "kmeans" (k-means++) or "split".
 GmmInit ParseGmmInit(const std::string& s) {
-  if (s == "kmeans++") return GmmInit::kKMeansPlusPlus;
+  if (s == "kmeans" || s == "kmeans++") return GmmInit::kKMeansPlusPlus;
   if (s == "split") return GmmInit::kBinarySplit;
-  throw Error("init: unknown value '" + s + "' (kmeans++ or split)");
+  throw Error("init: unknown value '" + s + "' (kmeans or split)");
 }
 
 }  // namespace
@@ -122,7 +134,7 @@ void BindOptions(py::module_& m) {
       .def_readwrite("threads", &EmOptions::threads, "E-step threads (the model does not depend on it)")
       .def_property(
           "init", [](const EmOptions& o) { return GmmInitName(o.init); },
-          [](EmOptions& o, const std::string& s) { o.init = ParseGmmInit(s); }, "'kmeans++' or 'split'")
+          [](EmOptions& o, const std::string& s) { o.init = ParseGmmInit(s); }, "'kmeans' (k-means++) or 'split'")
       .def_readwrite("init_max_frames", &EmOptions::init_max_frames, "k-means++ subsample size")
       .def_readwrite("kmeans_iters", &EmOptions::kmeans_iters, "Lloyd iterations after seeding")
       .def_readwrite("split_em_iters", &EmOptions::split_em_iters, "binary split: EM iterations after each split")
@@ -131,13 +143,28 @@ void BindOptions(py::module_& m) {
       .def("to_dict", [](const EmOptions& o) {
         py::dict d;
         d["num_gauss"] = o.num_gauss; d["max_iters"] = o.max_iters; d["tol"] = o.tol;
-        d["var_floor_rel"] = o.var_floor_rel; d["min_weight"] = o.min_weight; d["seed"] = o.seed;
+        d["var_floor_rel"] = ShortFloat(o.var_floor_rel); d["min_weight"] = ShortFloat(o.min_weight); d["seed"] = o.seed;
         d["threads"] = o.threads; d["init"] = GmmInitName(o.init); d["init_max_frames"] = o.init_max_frames;
         d["kmeans_iters"] = o.kmeans_iters; d["split_em_iters"] = o.split_em_iters;
-        d["block_frames"] = o.block_frames; d["min_posterior"] = o.min_posterior;
+        d["block_frames"] = o.block_frames; d["min_posterior"] = ShortFloat(o.min_posterior);
         return d;
       })
       .def("__repr__", [](const py::object& self) { return ReprFromDict("EmOptions", self); });
+
+  py::class_<MapOptions> mo(m, "MapOptions", "MAP adaptation options for the ubm-map back-end (include/slid/map.h).");
+  mo.def(py::init([](const py::kwargs& kw) { return FromKwargs<MapOptions>(kw); }))
+      .def_readwrite("relevance", &MapOptions::relevance, "relevance factor r (>= 0)")
+      .def_readwrite("update_means", &MapOptions::update_means, "adapt the means")
+      .def_readwrite("update_weights", &MapOptions::update_weights, "adapt the weights too")
+      .def_readwrite("update_variances", &MapOptions::update_variances, "adapt the variances too")
+      .def_readwrite("var_floor", &MapOptions::var_floor, "absolute floor of adapted variances")
+      .def("to_dict", [](const MapOptions& o) {
+        py::dict d;
+        d["relevance"] = o.relevance; d["update_means"] = o.update_means; d["update_weights"] = o.update_weights;
+        d["update_variances"] = o.update_variances; d["var_floor"] = ShortFloat(o.var_floor);
+        return d;
+      })
+      .def("__repr__", [](const py::object& self) { return ReprFromDict("MapOptions", self); });
 
   py::class_<ScorerOptions> so(m, "ScorerOptions", "Scoring options (include/slid/scorer.h); defaults as in C++.");
   so.def(py::init([](const py::kwargs& kw) { return FromKwargs<ScorerOptions>(kw); }))

@@ -15,18 +15,23 @@ from ._slid import (  # noqa: F401
     Error,
     Frontend,
     FrontendOptions,
+    MapOptions,
     Model,
     Result,
     Scorer,
     ScorerOptions,
+    TrainResult,
     __version__,
     compute_features,
+    evaluate,
     read_audio,
+    train,
     train_arrays,
     train_gmm,
 )
 
 __all__ = [
-    "DiagGmm", "EmOptions", "Error", "Frontend", "FrontendOptions", "Model", "Result", "Scorer",
-    "ScorerOptions", "compute_features", "read_audio", "train_arrays", "train_gmm",
+    "DiagGmm", "EmOptions", "Error", "Frontend", "FrontendOptions", "MapOptions", "Model", "Result",
+    "Scorer", "ScorerOptions", "TrainResult", "compute_features", "evaluate", "read_audio", "train",
+    "train_arrays", "train_gmm",
 ]

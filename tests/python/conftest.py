@@ -5,7 +5,7 @@ import pathlib
 
 import pytest
 
-SOURCE_DIR = pathlib.Path(os.environ.get("SLID_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
+SOURCE_DIR = pathlib.Path(os.environ.get("SLID_SOURCE_DIR", pathlib.Path(__file__).parents[2])).resolve()
 MODEL = SOURCE_DIR / "models" / "default.slid"
 SAMPLES = sorted((SOURCE_DIR / "models" / "samples").glob("*.wav"))
 

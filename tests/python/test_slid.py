@@ -119,9 +119,9 @@ def test_options_defaults_and_repr():
     assert fo2.num_ceps == 13 and fo2.use_energy is True
     assert "num_ceps=13" in repr(fo2) and repr(fo).startswith("FrontendOptions(")
     em = slid.EmOptions()
-    assert (em.num_gauss, em.max_iters, em.tol, em.seed, em.init) == (256, 20, 1e-4, 0, "kmeans++")
+    assert (em.num_gauss, em.max_iters, em.tol, em.seed, em.init) == (256, 20, 1e-4, 0, "kmeans")
     assert slid.EmOptions(num_gauss=8, init="split").to_dict()["init"] == "split"
-    assert "num_gauss=256" in repr(em)
+    assert "num_gauss=256" in repr(em) and "var_floor_rel=0.001," in repr(em)
     so = slid.ScorerOptions(min_speech_seconds=1.0)
     assert so.min_speech_seconds == 1.0 and so.posterior_scale == 1.0 and so.languages == []
     with pytest.raises(TypeError):
@@ -202,3 +202,48 @@ def test_train_gmm_matches_its_own_average_loglik():
     mu, var = x.mean(0), x.var(0)
     single = float(np.mean(-0.5 * (np.log(2 * np.pi * var) + (x - mu) ** 2 / var).sum(1)))
     assert gmm.average_log_likelihood(x) >= single - 1e-3
+
+
+# --- The data-set drivers (slid/train.h, slid/evaluate.h) against the program that wraps them.
+
+@pytest.fixture(scope="module")
+def sample_list(tmp_path_factory):
+    """The shipped samples as a TSV list, labelled by their file-name prefix (es-co -> es, ...)."""
+    path = tmp_path_factory.mktemp("data") / "samples.tsv"
+    path.write_text("".join(f"{p}\t{p.name.split('-')[0]}\n" for p in SAMPLES))
+    return path
+
+
+def test_train_equals_cli(tmp_path, slid_binary, sample_list):
+    out = tmp_path / "cli.slid"
+    subprocess.run([slid_binary, "train", str(sample_list), "-o", str(out), "--num-gauss", "4", "--iters", "2",
+                    "--seed", "5", "-q"], check=True)
+    events = []
+    res = slid.train(str(sample_list), em=slid.EmOptions(num_gauss=4, max_iters=2, seed=5),
+                     progress=lambda kind, text: events.append(kind))
+    assert isinstance(res, slid.TrainResult) and res.files_used == len(SAMPLES) and not res.skipped
+    assert "phase_start" in events and "milestone" in events
+    cli = slid.Model.load(out)
+    assert res.model.languages == cli.languages == ["en", "es", "fr", "it", "ru"]
+    for lang in cli.languages:
+        for field in ("weights", "means", "variances"):
+            np.testing.assert_array_equal(getattr(res.model.gmm(lang), field), getattr(cli.gmm(lang), field))
+    with pytest.raises(slid.Error, match="nowhere"):
+        slid.train(str(tmp_path / "nowhere"))
+
+
+def test_evaluate_equals_cli(tmp_path, slid_binary, model, sample_list):
+    subprocess.run([slid_binary, "eval", "--model", str(MODEL), str(sample_list), "--out-dir", str(tmp_path), "-q"],
+                   check=True)
+    report = json.loads((tmp_path / "report.json").read_text())
+    got = slid.evaluate(model, str(sample_list))
+    assert got["languages"] == report["languages"]
+    assert got["num_utterances"] == report["num_utterances"] == len(SAMPLES)
+    for key in ("num_trials", "accuracy", "eer", "cavg", "confusion"):
+        assert got["overall"][key] == report["overall"][key], key
+    assert set(got["by_duration"]) == set(report["by_duration"])
+    by_id = {e["id"]: e for e in got["entries"]}
+    assert len(by_id) == len(SAMPLES)
+    first = model.identify(str(SAMPLES[0]))
+    entry = next(e for e in got["entries"] if e["id"].endswith(SAMPLES[0].name))
+    assert entry["decision"] == first.decision and entry["scores"] == list(first.scores)
