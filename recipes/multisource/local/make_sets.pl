@@ -150,7 +150,7 @@ for my $set (sort keys %sets) {
   for my $f (qw(wav.scp segments utt2lang utt2spk utt2source utt2dur utt2clips utt2rec spk2utt)) {
     open($fh{$f}, '>:encoding(UTF-8)', "$dir/$f") or die "$dir/$f: cannot write: $!\n";
   }
-  my (%recs, %s2u, %langs, $secs);
+  my (%recs, %s2u, %langs); my $secs = 0;
   for my $u (@{$sets{$set}}) {
     print { $fh{$_} } "$u $m{$_}{$u}\n" for qw(segments utt2lang utt2spk utt2source utt2dur utt2clips utt2rec);
     $recs{(split / /, $m{segments}{$u})[0]} = 1;
