@@ -340,6 +340,27 @@ Waveform ReadAudioFromMemory(const std::string& bytes, const std::string& name, 
   return impl.ReadAll();
 }
 
+bool LooksLikeAudio(const std::string& head) {
+  auto starts = [&](const char* magic, size_t at = 0) {
+    const size_t n = std::strlen(magic);
+    return head.size() >= at + n && head.compare(at, n, magic) == 0;
+  };
+  auto byte = [&](size_t i) { return i < head.size() ? static_cast<unsigned char>(head[i]) : 0u; };
+  if ((starts("RIFF") || starts("RF64") || starts("BW64")) && starts("WAVE", 8)) return true;
+  if (starts("fLaC") && head.size() >= 5 && (byte(4) & 0x7F) == 0) return true;  // then STREAMINFO
+  if (starts("OggS") && head.size() >= 5 && byte(4) == 0) return true;
+  if (starts("ID3") && head.size() >= 5 && byte(3) >= 2 && byte(3) <= 4 && byte(4) != 0xFF) return true;
+  if (byte(0) == 0xFF && head.size() >= 2 && (byte(1) & 0xE0) == 0xE0 && (byte(1) & 0x06) != 0) return true;
+  if (starts(".snd") && head.size() >= 8) {
+    const uint32_t offset = (byte(4) << 24) | (byte(5) << 16) | (byte(6) << 8) | byte(7);
+    if (offset >= 24 && offset < (1u << 24)) return true;
+  }
+  if (starts("FORM") && (starts("AIFF", 8) || starts("AIFC", 8))) return true;
+  if (starts("NIST_1A\n ")) return true;  // then the header size, "   1024"
+  if (starts("caff") && byte(4) == 0 && byte(5) == 1) return true;
+  return false;
+}
+
 Waveform Resample(const Waveform& in, int target_rate_hz) {
   if (in.rate_hz <= 0) throw Error("Resample: input rate must be positive, got " + std::to_string(in.rate_hz));
   if (target_rate_hz < 0) throw Error("Resample: negative target rate " + std::to_string(target_rate_hz));

@@ -101,6 +101,8 @@ std::map<std::string, std::pair<std::string, int>> ReadKaldiTable(const std::str
   return table;
 }
 
+std::string LineRef(const std::string& path, int line) { return path + ":" + std::to_string(line); }
+
 Dataset LoadKaldi(const std::string& root) {
   Dataset d;
   d.root = root;
@@ -108,34 +110,22 @@ Dataset LoadKaldi(const std::string& root) {
   const std::string scp_path = (fs::path(root) / "wav.scp").string();
   const std::string u2l_path = (fs::path(root) / "utt2lang").string();
   if (!fs::exists(u2l_path)) ThrowFileError(u2l_path, "missing (a Kaldi data directory needs wav.scp and utt2lang)");
-  const auto scp = ReadKaldiTable(scp_path);
+  std::vector<DataEntry> scp = ReadWavScp(scp_path);
   const auto u2l = ReadKaldiTable(u2l_path);
-  for (const auto& [utt, value] : scp) {
-    auto it = u2l.find(utt);
-    if (it == u2l.end())
-      ThrowFileError(scp_path + ":" + std::to_string(value.second), "utterance '" + utt + "' has no entry in " + u2l_path);
+  std::set<std::string> in_scp;
+  for (DataEntry& e : scp) {
+    in_scp.insert(e.id);
+    auto it = u2l.find(e.id);
+    if (it == u2l.end()) ThrowFileError(scp_path, "utterance '" + e.id + "' has no entry in " + u2l_path);
     const std::string& lang = it->second.first;
     if (lang.find_first_of(" \t") != std::string::npos)
-      ThrowFileError(u2l_path + ":" + std::to_string(it->second.second), "language label contains a space");
-    DataEntry e;
-    e.id = utt;
+      ThrowFileError(LineRef(u2l_path, it->second.second), "language label contains a space");
     e.language = lang;
-    std::string v = value.first;
-    if (!v.empty() && v.back() == '|') {
-      e.is_command = true;
-      e.source = Trim(v.substr(0, v.size() - 1));
-      if (e.source.empty())
-        ThrowFileError(scp_path + ":" + std::to_string(value.second), "empty command for '" + utt + "'");
-    } else {
-      fs::path p(v);
-      if (p.is_relative() && !fs::exists(p)) p = fs::path(root) / p;  // Kaldi paths are usually absolute
-      e.source = p.string();
-    }
     d.entries.push_back(std::move(e));
   }
   for (const auto& [utt, value] : u2l)
-    if (!scp.count(utt))
-      ThrowFileError(u2l_path + ":" + std::to_string(value.second), "utterance '" + utt + "' has no entry in " + scp_path);
+    if (!in_scp.count(utt))
+      ThrowFileError(LineRef(u2l_path, value.second), "utterance '" + utt + "' has no entry in " + scp_path);
   Finish(&d);
   return d;
 }
@@ -192,10 +182,102 @@ Dataset LoadDataset(const std::string& path) {
   return LoadTsv(path);
 }
 
-std::string EntryName(const DataEntry& entry) { return entry.is_command ? entry.source + " |" : entry.source; }
+std::vector<DataEntry> ReadPathList(const std::string& text, const std::string& list_name) {
+  (void)list_name;
+  std::vector<DataEntry> out;
+  size_t pos = 0;
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) pos = 3;  // UTF-8 byte-order mark
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    DataEntry e;
+    e.id = line;
+    e.source = std::move(line);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<DataEntry> ReadWavScp(const std::string& path) {
+  std::istringstream in(ReadFileToString(path));
+  const fs::path base = fs::path(path).parent_path();
+  std::vector<DataEntry> out;
+  std::set<std::string> ids;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    const std::string t = Trim(n == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0 ? line.substr(3) : line);
+    if (t.empty() || t[0] == '#') continue;
+    const size_t sp = t.find_first_of(" \t");
+    if (sp == std::string::npos)
+      ThrowFileError(LineRef(path, n), "expected '<utt-id> <path>' or '<utt-id> <command> |', got '" + t + "'");
+    DataEntry e;
+    e.id = t.substr(0, sp);
+    std::string v = Trim(t.substr(sp + 1));
+    if (!ids.insert(e.id).second) ThrowFileError(LineRef(path, n), "duplicate utterance id '" + e.id + "'");
+    if (v.back() == '|') {
+      e.is_command = true;
+      e.source = Trim(v.substr(0, v.size() - 1));
+      if (e.source.empty()) ThrowFileError(LineRef(path, n), "empty command for '" + e.id + "'");
+    } else {
+      fs::path p(v);
+      if (p.is_relative() && !fs::exists(p) && !base.empty()) p = base / p;  // Kaldi paths are usually absolute
+      e.source = p.string();
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<DataEntry> ReadStandardInput(std::istream& in) {
+  std::string head(16, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+  if (in.bad()) ThrowFileError("<stdin>", "read failed");
+  if (LooksLikeAudio(head)) {
+    auto tmp = std::make_shared<const TempFile>("slid-stdin-");
+    CopyStreamToFile(in, head, "<stdin>", tmp->path());
+    DataEntry e;
+    e.id = "<stdin>";
+    e.source = tmp->path();
+    e.temp_file = std::move(tmp);
+    return {e};
+  }
+  std::string text = head;
+  std::ostringstream rest;
+  if (in) rest << in.rdbuf();
+  if (in.bad()) ThrowFileError("<stdin>", "read failed");
+  text += rest.str();
+  return ReadPathList(text, "<stdin>");
+}
+
+std::string EntryName(const DataEntry& entry) {
+  if (entry.is_command) return entry.source + " |";
+  if (entry.temp_file) return entry.id;
+  return entry.source;
+}
+
+std::string EntryError(const DataEntry& entry, const std::string& what) {
+  const std::string name = EntryName(entry);
+  for (const std::string& prefix : {name + ": ", entry.source + ": "})
+    if (what.rfind(prefix, 0) == 0) return name + ": " + what.substr(prefix.size());
+  return name + ": " + what;
+}
 
 Waveform ReadEntryAudio(const DataEntry& entry, int target_rate_hz) {
-  if (!entry.is_command) return ReadAudio(entry.source, target_rate_hz);
+  if (!entry.is_command) {
+    if (!entry.temp_file) return ReadAudio(entry.source, target_rate_hz);
+    try {
+      return ReadAudio(entry.source, target_rate_hz);
+    } catch (const Error& e) {
+      throw Error(EntryError(entry, e.what()));
+    }
+  }
   const std::string name = EntryName(entry);
   std::FILE* pipe = ::popen(entry.source.c_str(), "r");
   if (!pipe) ThrowFileError(name, "cannot run command");

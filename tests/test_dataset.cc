@@ -116,7 +116,11 @@ TEST_CASE("Kaldi data directory with a piped entry") {
   CHECK(w.samples.size() == 1600);
 
   // A failing command is an error naming the command.
-  slid::DataEntry bad{"x", "false", true, "en"};
+  slid::DataEntry bad;
+  bad.id = "x";
+  bad.source = "false";
+  bad.is_command = true;
+  bad.language = "en";
   try {
     slid::ReadEntryAudio(bad, 0);
     FAIL("expected an error");

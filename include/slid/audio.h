@@ -40,6 +40,14 @@ Waveform ReadAudio(const std::string& path, int target_rate_hz);
 // wav.scp command) through libsndfile's virtual I/O. `name` stands for the path in error messages.
 Waveform ReadAudioFromMemory(const std::string& bytes, const std::string& name, int target_rate_hz);
 
+// True if `head` (the first bytes of a stream; 12 are enough) starts like an audio file slid can
+// read: RIFF/RF64/BW64 ... WAVE, fLaC + STREAMINFO, OggS (version 0), ID3 (v2.2-2.4), an MPEG audio
+// frame sync (0xFF then three set bits, layer bits not 00), ".snd" (Sun/NeXT, header offset 24 to
+// 2^24), FORM ... AIFF/AIFC, "NIST_1A\n " (SPHERE), caff (version 1). Checked strictly (signature plus a following field)
+// so that a text list of paths beginning with, say, "RIFF" is not mistaken for audio. Used to tell
+// audio piped into standard input from a list of paths.
+bool LooksLikeAudio(const std::string& head);
+
 // Resamples `in` to `target_rate_hz` with libsoxr (high quality). The output has
 // round(in.samples.size() * target / in.rate_hz) samples; a waveform already at the target rate
 // (or target 0) is returned unchanged; an empty waveform gives an empty one at the target rate.

@@ -14,11 +14,19 @@
 // Entries are returned sorted by (language, id) so results do not depend on directory order.
 // Errors throw slid::Error naming the path (and line for list files): missing path, an empty folder,
 // a language folder without audio, malformed lines, duplicate ids.
+//
+// Commands (a wav.scp value "<command> |") are run through /bin/sh, as Kaldi does, ONLY for lines of
+// a Kaldi wav.scp read as such: DATA/wav.scp of a data directory, or a file given to ReadWavScp
+// (`--scp FILE` in the tools). A plain path list (ReadPathList, standard input, `--list`), a TSV list
+// and a file name are never run: a path that ends in '|' is just a path.
 #pragma once
+#include <istream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "slid/audio.h"
+#include "slid/io.h"
 
 namespace slid {
 
@@ -27,7 +35,10 @@ struct DataEntry {
   std::string id;        // utterance id: Kaldi utt-id, or the path relative to the data root / as listed
   std::string source;    // a file path, or (if is_command) a shell command without its trailing '|'
   bool is_command = false;  // true for a piped wav.scp entry
-  std::string language;  // language label
+  std::string language;  // language label ("" where the input carries none: path lists, a bare wav.scp)
+  // Set when `source` is a temporary copy of a stream (standard input); keeps the copy alive as long
+  // as any copy of the entry exists. `id` then names the stream ("<stdin>").
+  std::shared_ptr<const TempFile> temp_file;
 };
 
 // A loaded collection.
@@ -42,12 +53,36 @@ struct Dataset {
 // any other folder a folder of language folders, a regular file a TSV list. Throws if it has no entries.
 Dataset LoadDataset(const std::string& path);
 
+// A plain list of paths: every line is one path, exactly as written (any character but newline;
+// spaces, tabs, '#' and a trailing '|' are part of the path, and no command is ever run). Empty lines
+// are skipped; a trailing '\r' (CRLF files) is removed, and so is a UTF-8 byte-order mark at the start.
+// id = source = the path. `list_name` is only recorded for errors. Never throws.
+std::vector<DataEntry> ReadPathList(const std::string& text, const std::string& list_name);
+
+// A Kaldi wav.scp file read as such: "<utt-id> <path>" or "<utt-id> <command> |" per line (the id ends
+// at the first space or tab; the rest, trimmed, is the value). Values ending in '|' become commands
+// (is_command). Blank lines and lines starting with '#' are skipped. A relative path that does not
+// exist from the working directory is taken relative to the file's folder. Entries keep file order.
+// Throws Error("<file>:<line>: ...") for a line without a value, an empty command, a duplicate id.
+std::vector<DataEntry> ReadWavScp(const std::string& path);
+
+// Standard input as `slid identify -` reads it. If it begins with audio (LooksLikeAudio), the whole
+// stream is copied to a temporary file (memory stays bounded; only disk space limits its length) and
+// returned as one entry with id "<stdin>". Otherwise it is a plain path list (ReadPathList). Empty
+// input gives no entries. Throws Error if the stream cannot be read or the copy cannot be written.
+std::vector<DataEntry> ReadStandardInput(std::istream& in);
+
+// The one-line message for an error `what` met while processing `entry`: "<name>: <problem>", with
+// <name> = EntryName(entry) written once (a message that already starts with the entry's path, or
+// with the path of its temporary copy, is not prefixed twice).
+std::string EntryError(const DataEntry& entry, const std::string& what);
+
 // Reads one entry's audio at `target_rate_hz` (0: native). Files go through ReadAudio; commands are run
 // with popen, their whole output read and decoded with ReadAudioFromMemory. Throws Error naming the entry
 // (path or command) if the command fails (non-zero exit) or the audio is unreadable.
 Waveform ReadEntryAudio(const DataEntry& entry, int target_rate_hz);
 
-// The text a user should see for an entry: its path, or "<command> |".
+// The text a user should see for an entry: its path, "<command> |", or "<stdin>".
 std::string EntryName(const DataEntry& entry);
 
 // True if `path`'s extension (case-insensitive) is one slid treats as audio when scanning folders.
