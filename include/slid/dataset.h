@@ -4,9 +4,15 @@
 //     The language is the name of the top-level sub-folder; files are found recursively; files whose
 //     extension is not a known audio extension are ignored; hidden files/folders (".*") are skipped.
 //  2. A Kaldi data directory: DATA/wav.scp ("<utt-id> <path>" or "<utt-id> <command> |") and
-//     DATA/utt2lang ("<utt-id> <lang>"). A wav.scp value ending in '|' is a shell command whose
-//     standard output is a whole audio file (e.g. "sox in.flac -t wav - |"). Utterances missing from
-//     utt2lang (or vice versa) are an error naming the first such id.
+//     DATA/utt2lang ("<utt-id> <lang>"), optionally DATA/utt2spk ("<utt-id> <speaker>") and
+//     DATA/segments ("<utt-id> <recording-id> <start-seconds> <end-seconds>", end -1 = to the end of
+//     the recording). With segments, wav.scp is keyed by recording id and every utterance is a time
+//     range of a recording; without it, an utterance is a whole wav.scp entry. A wav.scp value ending
+//     in '|' is a shell command whose standard output is a whole audio file (e.g. "sox in.flac -t wav
+//     - |"). An utterance missing from utt2lang (or utt2spk, if present), or vice versa, is an error
+//     naming the file and the id; a segments line that is malformed, names an unknown recording or
+//     has start >= end is an error naming file and line when loading; one that lies outside its
+//     recording, when reading it (ReadEntryAudio), also naming the segments file and line.
 //  3. A TSV list file: one "<path>\t<lang>" per line; relative paths are relative to the list file's
 //     folder; blank lines, lines starting with '#' and a first line "path\tlang" (or
 //     "path\tlanguage") are skipped.
@@ -36,6 +42,13 @@ struct DataEntry {
   std::string source;    // a file path, or (if is_command) a shell command without its trailing '|'
   bool is_command = false;  // true for a piped wav.scp entry
   std::string language;  // language label ("" where the input carries none: path lists, a bare wav.scp)
+  std::string speaker;   // utt2spk label; "" if the data directory has no utt2spk (or another form)
+  // Kaldi segments: the utterance is [start_seconds, end_seconds) of recording `recording` (its wav.scp
+  // id), whose audio is `source`. recording is "" and the range [0, -1) for whole-file entries.
+  std::string recording;
+  double start_seconds = 0;   // start of the utterance in the recording, seconds
+  double end_seconds = -1;    // end, seconds; -1: to the end of the recording
+  std::string origin;         // where the entry was defined, "<file>:<line>" (segments, wav.scp), or ""
   // Set when `source` is a temporary copy of a stream (standard input); keeps the copy alive as long
   // as any copy of the entry exists. `id` then names the stream ("<stdin>").
   std::shared_ptr<const TempFile> temp_file;
@@ -77,9 +90,18 @@ std::vector<DataEntry> ReadStandardInput(std::istream& in);
 // with the path of its temporary copy, is not prefixed twice).
 std::string EntryError(const DataEntry& entry, const std::string& what);
 
-// Reads one entry's audio at `target_rate_hz` (0: native). Files go through ReadAudio; commands are run
-// with popen, their whole output read and decoded with ReadAudioFromMemory. Throws Error naming the entry
-// (path or command) if the command fails (non-zero exit) or the audio is unreadable.
+// True if the entry is a time range of its recording (from a segments file).
+bool IsSegment(const DataEntry& entry);
+
+// Reads one entry's audio at `target_rate_hz` (0: native). Files go through ReadAudio, segments through
+// ReadAudioRange (a seek, so only the range is decoded). A command is run once with popen and its
+// output copied to a temporary file (memory holds only the decoded waveform, never the bytes), which is
+// then read like a file. Segments of a piped recording share one run of its command: the last 8
+// recordings' outputs are kept (thread-safe; each removed once evicted and no longer in use), so
+// segments read in recording order (sort by `recording`, or ids prefixed by the recording id as in
+// Kaldi) run each command once. A recording read in segments from a seekable file is decoded about once
+// in total, whatever the order. Throws Error naming the entry (path or command, plus the segments line)
+// if the command fails (non-zero exit), the audio is unreadable, or the segment lies outside it.
 Waveform ReadEntryAudio(const DataEntry& entry, int target_rate_hz);
 
 // The text a user should see for an entry: its path, "<command> |", or "<stdin>".
