@@ -12,7 +12,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <cstring>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include "slid/audio.h"
 #include "slid/dataset.h"
 #include "slid/frontend.h"
+#include "slid/kaldi_io.h"
 #include "slid/model.h"
 #include "slid/error.h"
 
@@ -31,29 +34,43 @@ namespace slid::fuzz {
   std::abort();
 }
 
-// Audio decoding from memory. The first byte picks the target rate (native, 8 kHz or 16 kHz) so
-// the resampler is exercised too; the rest is the file.
+// Audio decoding and resampling from memory. The first byte picks the target rate (native, 8 kHz,
+// 16 kHz or 44.1 kHz) so the resampler runs on every input its rate allows; the rest is the file.
+// Properties: an accepted file's rate is within [kMinSampleRateHz, kMaxSampleRateHz] (a header
+// claiming 1 Hz once made a small file resample 16000-fold) and its samples are finite; decoding
+// straight to the target rate gives round(n * target / rate) samples (soxr's length contract,
+// within one sample) and agrees in length with the one-shot Resample() of the native decoding.
 inline int FuzzAudio(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  static const int kRates[] = {0, 8000, 16000};
-  const int target = kRates[data[0] % 3];
+  static const int kRates[] = {0, 8000, 16000, 44100};
+  const int target = kRates[data[0] % 4];
   const std::string bytes(reinterpret_cast<const char*>(data + 1), size - 1);
+  Waveform w;
   try {
-    Waveform w = ReadAudioFromMemory(bytes, "fuzz-input", 0);
-    if (w.samples.empty()) PropertyFailed("accepted audio has no samples");
-    if (w.rate_hz <= 0) PropertyFailed("accepted audio has no rate");
-    for (float v : w.samples)
-      if (!std::isfinite(v)) PropertyFailed("non-finite sample accepted");
-    // Resample only plausible rates and lengths: a 1 Hz file resampled to 16 kHz is legitimately
-    // 16000 times larger. The streaming path (resampling while decoding) and the one-shot
-    // Resample() must agree on the length: round(n * target / rate).
-    if (target > 0 && w.rate_hz >= 1000 && w.rate_hz <= 400000 && w.samples.size() < 100000) {
-      const Waveform streamed = ReadAudioFromMemory(bytes, "fuzz-input", target);
-      const Waveform oneshot = Resample(w, target);
-      if (streamed.rate_hz != target || oneshot.rate_hz != target) PropertyFailed("resampled rate differs");
-      if (streamed.samples.size() != oneshot.samples.size()) PropertyFailed("streamed and one-shot lengths differ");
-    }
+    w = ReadAudioFromMemory(bytes, "fuzz-input", 0);
   } catch (const Error&) {
+    return 0;
+  }
+  if (w.samples.empty()) PropertyFailed("accepted audio has no samples");
+  if (w.rate_hz < kMinSampleRateHz || w.rate_hz > kMaxSampleRateHz) PropertyFailed("rate out of range accepted");
+  for (float v : w.samples)
+    if (!std::isfinite(v)) PropertyFailed("non-finite sample accepted");
+  if (target == 0 || target == w.rate_hz) return 0;
+  // The rate range bounds the ratio to 44:1 here, so any accepted length can be resampled; only
+  // keep a single input's work to about a second of CPU.
+  if (w.samples.size() > 2000000) return 0;
+  try {
+    const Waveform streamed = ReadAudioFromMemory(bytes, "fuzz-input", target);
+    const Waveform oneshot = Resample(w, target);
+    if (streamed.rate_hz != target || oneshot.rate_hz != target) PropertyFailed("resampled rate differs");
+    if (streamed.samples.size() != oneshot.samples.size()) PropertyFailed("streamed and one-shot lengths differ");
+    const double expected = static_cast<double>(w.samples.size()) * target / w.rate_hz;
+    if (std::fabs(static_cast<double>(streamed.samples.size()) - expected) > 1.0)
+      PropertyFailed("resampled length is not n * target / rate");
+    for (float v : streamed.samples)
+      if (!std::isfinite(v)) PropertyFailed("non-finite resampled sample");
+  } catch (const Error&) {
+    PropertyFailed("a file read at its native rate failed when resampled");
   }
   return 0;
 }
@@ -203,6 +220,52 @@ inline int FuzzModel(const uint8_t* data, size_t size) {
     const Vector ll = g.FrameLogLikelihoods(frames);
     for (int i = 0; i < ll.size(); ++i)
       if (std::isnan(ll[i])) PropertyFailed("NaN log-likelihood from a loaded model");
+  }
+  return 0;
+}
+
+// Kaldi table reading (kaldi_io.h). The first byte picks the form: even, the rest is an archive read
+// entry by entry (KaldiMatrixReader); odd, one object as an scp offset points at (ReadKaldiMatrix).
+// Every accepted matrix must come back bit for bit from a binary write + read, and value for value
+// (NaN as NaN) from a text write + read.
+inline void CheckKaldiRoundTrip(const Matrix& m) {
+  for (const bool binary : {true, false}) {
+    std::ostringstream out;
+    Matrix back;
+    try {
+      WriteKaldiMatrix(out, m, binary);
+      std::istringstream in(out.str());
+      back = ReadKaldiMatrix(in, "round-trip");
+    } catch (const Error&) {
+      PropertyFailed("an accepted matrix does not survive a Kaldi write + read");
+    }
+    // Text has no shape for a matrix without values: it comes back 0 x 0.
+    const bool same_shape = (back.rows() == m.rows() && back.cols() == m.cols()) || (!binary && m.size() == 0 && back.size() == 0);
+    if (!same_shape) PropertyFailed("Kaldi write + read changed the shape");
+    for (Eigen::Index i = 0; i < m.size(); ++i) {
+      const float a = m.data()[i], b = back.data()[i];
+      const bool same = binary ? std::memcmp(&a, &b, sizeof a) == 0 : (a == b || (std::isnan(a) && std::isnan(b)));
+      if (!same) PropertyFailed("Kaldi write + read changed a value");
+    }
+  }
+}
+
+inline int FuzzKaldiArk(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  std::istringstream in(std::string(reinterpret_cast<const char*>(data + 1), size - 1));
+  try {
+    if (data[0] % 2 == 0) {
+      KaldiMatrixReader reader(in, "fuzz.ark");
+      std::string key;
+      Matrix m;
+      while (reader.Next(&key, &m)) {
+        if (key.empty()) PropertyFailed("empty key accepted");
+        CheckKaldiRoundTrip(m);
+      }
+    } else {
+      CheckKaldiRoundTrip(ReadKaldiMatrix(in, "fuzz.obj"));
+    }
+  } catch (const Error&) {
   }
   return 0;
 }

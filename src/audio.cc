@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "slid/error.h"
+#include "slid/io.h"
 
 namespace slid {
 namespace {
@@ -26,12 +27,12 @@ constexpr sf_count_t kBlockFrames = 16384;
 // An open libsndfile handle, from a path or from bytes in memory (virtual I/O).
 class SndFile {
  public:
-  // Opens a file on disk. Checks existence and kind first so the error says what is wrong.
+  // Opens a file on disk. Checks existence and kind first so the error says what is wrong, and so
+  // that a FIFO or a device is refused instead of blocking or never ending.
   explicit SndFile(const std::string& path) : name_(path) {
     std::error_code ec;
-    auto st = std::filesystem::status(path, ec);
-    if (!std::filesystem::exists(st)) ThrowFileError(path, "no such file");
-    if (std::filesystem::is_directory(st)) ThrowFileError(path, "is a directory, not an audio file");
+    if (!std::filesystem::exists(std::filesystem::status(path, ec))) ThrowFileError(path, "no such file");
+    CheckRegularFile(path, "an audio file");
     std::memset(&info_, 0, sizeof(info_));
     file_ = sf_open(path.c_str(), SFM_READ, &info_);
     if (!file_) ThrowFileError(path, std::string("cannot read as audio: ") + sf_strerror(nullptr));
@@ -168,6 +169,16 @@ class SndFile {
       ThrowFileError(name_, "invalid header (channels " + std::to_string(info_.channels) + ", rate " +
                                 std::to_string(info_.samplerate) + " Hz)");
     }
+    // Refused before any sample is decoded or resampled: a header claiming 1 Hz made a 113 KB file
+    // resample 16000-fold (1.5 GB, a crash inside libsoxr under a memory limit).
+    if (info_.samplerate < kMinSampleRateHz || info_.samplerate > kMaxSampleRateHz) {
+      const int rate = info_.samplerate;
+      sf_close(file_);
+      file_ = nullptr;
+      ThrowFileError(name_, "sample rate " + std::to_string(rate) + " Hz is outside the " +
+                                std::to_string(kMinSampleRateHz) + "-" + std::to_string(kMaxSampleRateHz) +
+                                " Hz slid accepts (a damaged header?)");
+    }
     // Integer formats read as float in [-1, 1): value / 2^(bits-1). Float formats pass through.
     sf_command(file_, SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
     CheckNotTruncated();
@@ -231,7 +242,10 @@ class SoxrStream {
 
   // Feeds `n` input samples (n == 0 flushes the resampler's tail) and appends all output to *out.
   void Process(const float* in, size_t n, std::vector<float>* out) {
-    const size_t step = static_cast<size_t>(std::ceil(std::max<size_t>(n, 1024) * ratio_)) + 64;
+    // Output is produced in steps of at most kMaxStepSamples (4 MB) whatever the ratio; the loop runs
+    // until soxr has consumed all input and returned less than a full step.
+    constexpr double kMaxStepSamples = 1 << 20;
+    const size_t step = static_cast<size_t>(std::min(kMaxStepSamples, std::ceil(std::max<size_t>(n, 1024) * ratio_))) + 64;
     size_t consumed = 0;
     for (;;) {
       const size_t start = out->size();
@@ -255,6 +269,18 @@ class SoxrStream {
 
 }  // namespace
 
+namespace {
+// The target rate is the model's; the same range as for files keeps every resampling ratio within
+// [1/768, 768] and so the resampler's filters and output bounded.
+void CheckTargetRate(int target_rate_hz, const std::string& name) {
+  if (target_rate_hz == 0) return;
+  if (target_rate_hz < kMinSampleRateHz || target_rate_hz > kMaxSampleRateHz)
+    ThrowFileError(name, "cannot resample to " + std::to_string(target_rate_hz) + " Hz: the target rate must be 0 " +
+                             "(native) or " + std::to_string(kMinSampleRateHz) + "-" +
+                             std::to_string(kMaxSampleRateHz) + " Hz");
+}
+}  // namespace
+
 double Waveform::Seconds() const {
   return rate_hz > 0 ? static_cast<double>(samples.size()) / rate_hz : 0.0;
 }
@@ -263,8 +289,7 @@ double Waveform::Seconds() const {
 class AudioReader::Impl {
  public:
   Impl(std::unique_ptr<SndFile> file, int target_rate_hz) : file_(std::move(file)) {
-    if (target_rate_hz < 0)
-      ThrowFileError(file_->name(), "negative target sample rate " + std::to_string(target_rate_hz));
+    CheckTargetRate(target_rate_hz, file_->name());
     out_rate_ = target_rate_hz == 0 ? file_->rate_hz() : target_rate_hz;
     if (out_rate_ != file_->rate_hz())
       resampler_ = std::make_unique<SoxrStream>(file_->rate_hz(), out_rate_, file_->name());
@@ -426,6 +451,10 @@ Waveform Resample(const Waveform& in, int target_rate_hz) {
   if (in.rate_hz <= 0) throw Error("Resample: input rate must be positive, got " + std::to_string(in.rate_hz));
   if (target_rate_hz < 0) throw Error("Resample: negative target rate " + std::to_string(target_rate_hz));
   if (target_rate_hz == 0 || target_rate_hz == in.rate_hz) return in;
+  if (in.rate_hz < kMinSampleRateHz || in.rate_hz > kMaxSampleRateHz)
+    throw Error("Resample: input rate " + std::to_string(in.rate_hz) + " Hz is outside " +
+                std::to_string(kMinSampleRateHz) + "-" + std::to_string(kMaxSampleRateHz) + " Hz");
+  CheckTargetRate(target_rate_hz, "Resample");
   Waveform out;
   out.rate_hz = target_rate_hz;
   if (in.samples.empty()) return out;

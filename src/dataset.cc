@@ -339,7 +339,7 @@ std::string EntryName(const DataEntry& entry) {
   return entry.source;
 }
 
-std::string EntryError(const DataEntry& entry, const std::string& what) {
+std::string EntryErrorMessage(const DataEntry& entry, const std::string& what) {
   const std::string name = EntryName(entry);
   for (const std::string& prefix : {name + ": ", entry.source + ": "})
     if (what.rfind(prefix, 0) == 0) return name + ": " + what.substr(prefix.size());
@@ -430,6 +430,27 @@ PipeCache& ThePipeCache() {
 
 }  // namespace
 
+// Rethrows an error met reading `path` (the entry's file or temporary copy) as one naming the entry.
+[[noreturn]] static void RethrowNamed(const DataEntry& entry, const std::string& path, const std::string& message) {
+  std::string what = message;
+  if (what.rfind(path + ": ", 0) == 0) what = what.substr(path.size() + 2);
+  else if (what.rfind(EntryName(entry) + ": ", 0) == 0) what = what.substr(EntryName(entry).size() + 2);
+  if (!entry.origin.empty() && IsSegment(entry)) what += " (segment '" + entry.id + "', " + entry.origin + ")";
+  throw Error(EntryName(entry) + ": " + what);
+}
+
+void WithEntryFile(const DataEntry& entry, const std::function<void(const std::string& path)>& read) {
+  std::shared_ptr<const TempFile> piped;
+  if (entry.is_command)
+    piped = IsSegment(entry) ? ThePipeCache().Get(entry.source, EntryName(entry)) : RunToTempFile(entry.source, EntryName(entry));
+  const std::string& path = piped ? piped->path() : entry.source;
+  try {
+    read(path);
+  } catch (const Error& e) {
+    RethrowNamed(entry, path, e.what());
+  }
+}
+
 Waveform ReadEntryAudio(const DataEntry& entry, int target_rate_hz) {
   const std::string name = EntryName(entry);
   std::shared_ptr<const TempFile> piped;  // keeps a command's output alive while it is read
@@ -442,10 +463,7 @@ Waveform ReadEntryAudio(const DataEntry& entry, int target_rate_hz) {
     if (!IsSegment(entry)) return ReadAudio(path, target_rate_hz);
     return ReadAudioRange(path, entry.start_seconds, entry.end_seconds, target_rate_hz);
   } catch (const Error& e) {
-    std::string what = e.what();
-    if (what.rfind(path + ": ", 0) == 0) what = what.substr(path.size() + 2);
-    if (!entry.origin.empty() && IsSegment(entry)) what += " (segment '" + entry.id + "', " + entry.origin + ")";
-    throw Error(name + ": " + what);
+    RethrowNamed(entry, path, e.what());
   }
 }
 

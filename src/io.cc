@@ -144,10 +144,25 @@ uint64_t CopyStreamToFile(std::istream& in, const std::string& prefix, const std
   return total;
 }
 
-std::string ReadFileToString(const std::string& path) {
+void CheckRegularFile(const std::string& path, const std::string& expected) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) ThrowFileError(path, "cannot open: " + ErrnoText());
-  if (S_ISDIR(st.st_mode)) ThrowFileError(path, "is a directory, expected a file");
+  if (S_ISREG(st.st_mode)) return;
+  // Opening a FIFO without a writer blocks forever, and a device such as /dev/zero never ends: both
+  // would stop a whole batch, so anything but a regular file is refused before it is opened.
+  const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
+                     : S_ISFIFO(st.st_mode) ? "a named pipe (FIFO)"
+                     : S_ISCHR(st.st_mode)  ? "a character device"
+                     : S_ISBLK(st.st_mode)  ? "a block device"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                                            : "not a regular file";
+  std::string why = std::string("is ") + kind + ", expected " + expected;
+  if (!S_ISDIR(st.st_mode)) why += " (only regular files are read, so that nothing waits forever)";
+  ThrowFileError(path, why);
+}
+
+std::string ReadFileToString(const std::string& path) {
+  CheckRegularFile(path, "a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) ThrowFileError(path, "cannot open: " + ErrnoText());
   std::ostringstream ss;

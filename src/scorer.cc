@@ -98,11 +98,16 @@ ScoreResult Scorer::Finish(const std::vector<double>& sums, int64_t num_frames, 
     const size_t n = languages_.size();
     r.avg_loglik.resize(n);
     for (size_t c = 0; c < n; ++c) r.avg_loglik[c] = sums[c] / static_cast<double>(num_frames);
-    double m = -std::numeric_limits<double>::infinity();
-    for (double a : r.avg_loglik) m = std::max(m, opts_.posterior_scale * a);
+    // Stable softmax: scale * (a_c - a_max) is <= 0 and exactly 0 for the best, whatever the scale
+    // (scale * a_c - scale * a_max overflowed, and under FMA contraction left a residue of ~1e26
+    // for the best language at scale 1e40: every posterior was NaN).
+    const double a_max = *std::max_element(r.avg_loglik.begin(), r.avg_loglik.end());
     double z = 0;
     r.posteriors.resize(n);
-    for (size_t c = 0; c < n; ++c) z += r.posteriors[c] = std::exp(opts_.posterior_scale * r.avg_loglik[c] - m);
+    for (size_t c = 0; c < n; ++c) {
+      const double d = r.avg_loglik[c] - a_max;
+      z += r.posteriors[c] = d == 0 ? 1.0 : std::exp(opts_.posterior_scale * d);
+    }
     for (double& p : r.posteriors) p /= z;
     if (!r.too_little_speech) {
       r.best = 0;

@@ -7,10 +7,10 @@
 
 #include "command.h"
 #include "frontend_flags.h"
-#include "ordered_parallel.h"
 #include "report.h"
 #include "slid/dataset.h"
 #include "slid/error.h"
+#include "slid/evaluate.h"
 #include "slid/io.h"
 #include "slid/model.h"
 #include "slid/scorer.h"
@@ -50,11 +50,6 @@ std::vector<std::string> SplitCommas(const std::string& s) {
     if (!Trim(item).empty()) out.push_back(Trim(item));
   return out;
 }
-
-struct Outcome {
-  ScoreResult result;
-  std::string error;
-};
 
 int Run(IdentifyArgs& args) {
   const LanguageModelSet model = LanguageModelSet::Load(args.model);
@@ -100,36 +95,22 @@ int Run(IdentifyArgs& args) {
   const std::vector<std::string>& langs = scorer->languages();
   const int top = args.top > 0 ? std::min<int>(args.top, static_cast<int>(langs.size())) : 0;
   if (!args.json) std::fputs(IdentifyTsvHeader(langs, top).c_str(), stdout);
-  int failed = 0;
-  OrderedParallel<Outcome>(
-      inputs.size(), args.threads,
-      [&](size_t i) {
-        Outcome o;
-        const DataEntry& e = inputs[i];
-        try {
-          o.result = e.is_command ? scorer->ScoreWaveform(ReadEntryAudio(e, model.frontend.sample_rate_hz)) : scorer->ScoreFile(e.source);
-        } catch (const std::exception& ex) {
-          o.error = EntryError(e, ex.what());
-          if (e.source.find('\t') != std::string::npos && o.error.find("no such file") != std::string::npos)
-            o.error += " (a 'path<TAB>language' list? give it with --data, not --list)";
-        }
-        return o;
-      },
-      [&](size_t i, Outcome o) {
-        if (!o.error.empty()) {
-          ++failed;
-          std::fflush(stdout);
-          std::fprintf(stderr, "slid: %s\n", o.error.c_str());
-          return;
-        }
-        const std::string& name = inputs[i].id;  // the path as given, the wav.scp utterance id, or <stdin>
-        const std::string line = args.json ? IdentifyJsonLine(name, langs, o.result, top)
-                                           : IdentifyTsvLine(name, langs, o.result, top);
-        std::fputs(line.c_str(), stdout);
-        std::fflush(stdout);
-      });
+  ScoreEntriesCallbacks cb;
+  cb.on_result = [&](size_t i, const ScoreResult& r) {
+    const std::string& name = inputs[i].id;  // the path as given, the wav.scp utterance id, or <stdin>
+    const std::string line = args.json ? IdentifyJsonLine(name, langs, r, top) : IdentifyTsvLine(name, langs, r, top);
+    std::fputs(line.c_str(), stdout);
+    std::fflush(stdout);
+  };
+  cb.on_error = [&](size_t i, const std::string& message) {
+    std::fflush(stdout);
+    const bool tsv_line = inputs[i].source.find('\t') != std::string::npos && message.find("o such file") != std::string::npos;
+    std::fprintf(stderr, "slid: %s%s\n", message.c_str(),
+                 tsv_line ? " (a 'path<TAB>language' list? give it with --data, not --list)" : "");
+  };
+  const int64_t failed = ScoreEntries(*scorer, inputs, args.threads, cb);
   if (failed > 0) {
-    std::fprintf(stderr, "slid identify: %d of %zu file(s) failed (listed above)\n", failed, inputs.size());
+    std::fprintf(stderr, "slid identify: %lld of %zu file(s) failed (listed above)\n", static_cast<long long>(failed), inputs.size());
     return kExitSomeFailed;
   }
   return kExitOk;

@@ -82,7 +82,7 @@ int CheckFrontendFlagsMatchModel(const CLI::App& app, bool any_given, const Fron
 namespace {
 
 std::string Num(double v, int precision = 6) {
-  if (!std::isfinite(v)) return "nan";
+  if (!std::isfinite(v)) return "-";  // unscored values are "-", never "nan"
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*g", precision, v);
   return buf;
@@ -132,7 +132,7 @@ std::string IdentifyTsvLine(const std::string& path, const std::vector<std::stri
                             const ScoreResult& r, int top) {
   std::string s = TsvField(path);
   s += "\t" + (r.best >= 0 ? languages[r.best] : std::string("-"));
-  s += "\t" + (r.best >= 0 ? Num(r.avg_loglik[r.best]) : std::string("nan"));
+  s += "\t" + (r.best >= 0 ? Num(r.avg_loglik[r.best]) : std::string("-"));
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.2f", r.speech_seconds);
   s += std::string("\t") + Status(r) + "\t" + secs;
@@ -143,11 +143,11 @@ std::string IdentifyTsvLine(const std::string& path, const std::vector<std::stri
       if (have && i < static_cast<int>(rank.size()))
         s += "\t" + languages[rank[i]] + "\t" + Num(r.avg_loglik[rank[i]]) + "\t" + Num(r.posteriors[rank[i]], 4);
       else
-        s += "\t-\tnan\tnan";
+        s += "\t-\t-\t-";
     }
   } else {
-    for (size_t l = 0; l < languages.size(); ++l) s += "\t" + (have ? Num(r.avg_loglik[l]) : std::string("nan"));
-    for (size_t l = 0; l < languages.size(); ++l) s += "\t" + (have ? Num(r.posteriors[l], 4) : std::string("nan"));
+    for (size_t l = 0; l < languages.size(); ++l) s += "\t" + (have ? Num(r.avg_loglik[l]) : std::string("-"));
+    for (size_t l = 0; l < languages.size(); ++l) s += "\t" + (have ? Num(r.posteriors[l], 4) : std::string("-"));
   }
   return s + "\n";
 }

@@ -17,7 +17,8 @@ namespace slid::tool {
 // ---- identify output --------------------------------------------------------------------------
 // TSV columns: path, language, score, status, speech_seconds, then either (top == 0) llk_<lang> and
 // post_<lang> for every language in model order, or (top N) lang_i, llk_i, post_i for the N best.
-// language is "-" and score "nan" when there is no decision (status too_little_speech).
+// language and score are "-" when there is no decision (status too_little_speech), and every value
+// that was not scored (no voiced frame at all) is "-" too: never "nan".
 std::string IdentifyTsvHeader(const std::vector<std::string>& languages, int top);
 std::string IdentifyTsvLine(const std::string& path, const std::vector<std::string>& languages,
                             const ScoreResult& r, int top);

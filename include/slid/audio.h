@@ -8,7 +8,12 @@
 //    VAD thresholds therefore mean the same here.
 //  - `target_rate_hz` > 0 resamples to that rate with libsoxr (high quality, linear phase, continuous
 //    state across chunks); 0 keeps the file's native rate. A negative rate is an error.
-//  - Errors throw slid::Error("<path>: <problem>"): missing file, a directory, not audio, truncated
+//  - Sample rates: files (and resampling targets) must be within [kMinSampleRateHz, kMaxSampleRateHz]
+//    = [1000, 768000] Hz. Below 1 kHz nothing of speech is left (Nyquist 500 Hz) and the rate is
+//    almost surely a damaged header; the bound also keeps every resampling ratio within 768:1, so the
+//    resampler's memory is bounded (it works in steps of at most 1 M output samples).
+//  - Errors throw slid::Error("<path>: <problem>"): missing file, a directory, a FIFO/device/socket
+//    (only regular files are read: see CheckRegularFile), not audio, a rate out of range, truncated
 //    data, zero samples, NaN or infinite samples. No libsndfile or libsoxr type appears here.
 //    "Truncated" is detected where the container says how much should follow: a WAV/AIFF data chunk
 //    longer than the file (but not the ~2^31 placeholder sizes that writers into a pipe leave), or a
@@ -22,6 +27,9 @@
 #include <vector>
 
 namespace slid {
+
+constexpr int kMinSampleRateHz = 1000;    // lowest rate of an audio file or resampling target
+constexpr int kMaxSampleRateHz = 768000;  // highest (the highest rate real audio uses)
 
 // A mono waveform on Kaldi's 16-bit scale (+-32768 is full scale).
 struct Waveform {
@@ -61,7 +69,8 @@ bool LooksLikeAudio(const std::string& head);
 // Resamples `in` to `target_rate_hz` with libsoxr (high quality). The output has
 // round(in.samples.size() * target / in.rate_hz) samples; a waveform already at the target rate
 // (or target 0) is returned unchanged; an empty waveform gives an empty one at the target rate.
-// Throws Error if in.rate_hz <= 0 or target_rate_hz < 0.
+// Throws Error if in.rate_hz <= 0 or target_rate_hz < 0, or if resampling is needed and either rate is
+// outside [kMinSampleRateHz, kMaxSampleRateHz].
 Waveform Resample(const Waveform& in, int target_rate_hz);
 
 // Streaming reader for long files: holds one chunk plus the decoder's and resampler's state, so

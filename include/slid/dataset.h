@@ -26,6 +26,7 @@
 // (`--scp FILE` in the tools). A plain path list (ReadPathList, standard input, `--list`), a TSV list
 // and a file name are never run: a path that ends in '|' is just a path.
 #pragma once
+#include <functional>
 #include <istream>
 #include <memory>
 #include <string>
@@ -88,7 +89,7 @@ std::vector<DataEntry> ReadStandardInput(std::istream& in);
 // The one-line message for an error `what` met while processing `entry`: "<name>: <problem>", with
 // <name> = EntryName(entry) written once (a message that already starts with the entry's path, or
 // with the path of its temporary copy, is not prefixed twice).
-std::string EntryError(const DataEntry& entry, const std::string& what);
+std::string EntryErrorMessage(const DataEntry& entry, const std::string& what);
 
 // True if the entry is a time range of its recording (from a segments file).
 bool IsSegment(const DataEntry& entry);
@@ -103,6 +104,13 @@ bool IsSegment(const DataEntry& entry);
 // in total, whatever the order. Throws Error naming the entry (path or command, plus the segments line)
 // if the command fails (non-zero exit), the audio is unreadable, or the segment lies outside it.
 Waveform ReadEntryAudio(const DataEntry& entry, int target_rate_hz);
+
+// Calls `read` with the path of a file holding the whole recording of `entry`: the file itself, or
+// (for a command) its output copied to a temporary file that lives until `read` returns. For
+// streaming readers (AudioReader, Scorer::ScoreFile), so that piped entries are read in bounded memory
+// too. Errors, from the command or from `read`, are rethrown as Error naming the entry (EntryName), not
+// the temporary file. For a segment this is its whole recording: cut it with ReadEntryAudio instead.
+void WithEntryFile(const DataEntry& entry, const std::function<void(const std::string& path)>& read);
 
 // The text a user should see for an entry: its path, "<command> |", or "<stdin>".
 std::string EntryName(const DataEntry& entry);

@@ -54,7 +54,16 @@ class TempFile {
 uint64_t CopyStreamToFile(std::istream& in, const std::string& prefix, const std::string& in_name,
                           const std::string& out_path);
 
-// Reads a whole file into a string; Error("<path>: <reason>") if it is missing, a directory or unreadable.
+// Throws Error("<path>: <reason>") unless `path` (after following symbolic links) is a regular file:
+// missing ("cannot open: No such file or directory"), a directory, a FIFO, a device or a socket.
+// `expected` names what was wanted ("an audio file"). Every reader of a named input file calls it
+// before opening (audio, models, lists, configs, feature files): a FIFO without a writer would block
+// the open forever and /dev/zero would never end. Standard input is read only where a tool
+// documents '-'.
+void CheckRegularFile(const std::string& path, const std::string& expected);
+
+// Reads a whole file into a string; Error("<path>: <reason>") if it is missing, not a regular file
+// (CheckRegularFile) or unreadable.
 std::string ReadFileToString(const std::string& path);
 
 }  // namespace slid

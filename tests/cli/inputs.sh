@@ -103,7 +103,7 @@ expect_exit 0 "$SLID" identify -m "$MODEL" --scp wav.scp
 [[ -e RAN ]] || fail "--scp: the command was not run"
 [[ $(tail -n +2 last.out | cut -f1,2 | tr '\t\n' ': ') == "uttA:en uttB:fr " ]] || fail "--scp output not keyed by utterance id: $(cat last.out)"
 rm RAN
-expect_exit 0 "$SLID" features --scp wav.scp --ark scp.ark -q
+expect_exit 0 "$SLID" features --scp wav.scp --ark ark,t:scp.ark -q
 [[ -e RAN ]] || fail "features --scp: the command was not run"
 grep -q '^uttB  \[$' scp.ark || fail "features --scp: no uttB in the archive"
 rm RAN

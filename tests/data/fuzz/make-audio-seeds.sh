@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Regenerates the seed corpus of fuzz target fuzz_audio (tests/data/fuzz/fuzz_audio/). Each seed is
-# one byte choosing the target rate (0: native, 1: 8 kHz, 2: 16 kHz) followed by a tiny audio file
+# one byte choosing the target rate (0: native, 1: 8 kHz, 2: 16 kHz, 3: 44.1 kHz) followed by a tiny audio file
 # made with sox: 20 ms of a 440 Hz tone in many formats, plus a few damaged ones.
 set -euo pipefail
 out="$(dirname "$0")/fuzz_audio"
 mkdir -p "$out"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-seed() {  # $1 name, $2 rate selector byte (0..2), $3 file
+seed() {  # $1 name, $2 rate selector byte (0..3), $3 file
   { printf "\\x0$2"; cat "$3"; } >"$out/$1"
 }
 synth() {  # $1 file, rest: sox output options
@@ -29,3 +29,12 @@ head -c 100 "$tmp/s16.wav" >"$tmp/trunc.wav";             seed wav_truncated 0 "
 head -c 200 "$tmp/a.flac" >"$tmp/trunc.flac";             seed flac_truncated 2 "$tmp/trunc.flac"
 head -c 44 "$tmp/s16.wav" >"$tmp/empty.wav";              seed wav_header_only 0 "$tmp/empty.wav"
 printf 'this is not audio\n' >"$tmp/text";               seed not_audio 0 "$tmp/text"
+synth "$tmp/r1k.wav" -r 1000 -b 16;                       seed wav_1000hz_to_44k 3 "$tmp/r1k.wav"
+synth "$tmp/r384k.wav" -r 384000 -b 16;                   seed wav_384khz_to_8k 1 "$tmp/r384k.wav"
+# Rates out of range: a header claiming 1 Hz (was resampled 16000-fold) and one claiming 2 GHz.
+cp "$tmp/s16.wav" "$tmp/r1.wav"
+printf '\x01\x00\x00\x00\x02\x00\x00\x00' | dd of="$tmp/r1.wav" bs=1 seek=24 conv=notrunc status=none
+seed wav_claims_1hz 2 "$tmp/r1.wav"
+cp "$tmp/s16.wav" "$tmp/r2g.wav"
+printf '\x00\x94\x35\x77\x00\x28\x6b\xee' | dd of="$tmp/r2g.wav" bs=1 seek=24 conv=notrunc status=none
+seed wav_claims_2ghz 1 "$tmp/r2g.wav"

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Issue 10 through the program: nothing hangs, crashes or is lost on bad input, and what a person sees
+# fits the terminal. Each check below failed before its fix:
+#  - a WAV whose header claims 1 Hz is refused at once (it was upsampled 16000-fold: 1.5 GB, minutes);
+#  - a FIFO or a device given as audio, --model, --list, --config or a training list is refused at once
+#    (opening a FIFO without a writer blocked forever);
+#  - unscored values print as '-' (TSV) or null (JSON), never nan; --posterior-scale 1e40 gives
+#    finite posteriors;
+#  - every line of every subcommand's --help fits in 80 columns.
+# Usage: bash robust.sh <slid-binary> <tests/data dir>
+set -euo pipefail
+SLID=$(realpath "$1")
+for tool in sox timeout mkfifo; do command -v $tool >/dev/null || { echo "robust: $tool not installed"; exit 1; }; done
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/slid-robust.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+fail() { echo "robust: FAIL: $*" >&2; [[ -f last.err ]] && sed 's/^/  stderr: /' last.err | head -20 >&2; exit 1; }
+note() { echo "robust: $*"; }
+# run CODE SECONDS CMD...: CMD must exit with CODE within SECONDS (a hang is a failure, not a wait).
+run() {
+  local want=$1 secs=$2; shift 2
+  set +e; timeout -k 2 "$secs" "$@" >last.out 2>last.err </dev/null; local got=$?; set -e
+  [[ $got != 124 && $got != 137 ]] || fail "timed out after $secs s: $*"
+  if grep -q -e 'runtime error:' -e 'AddressSanitizer' -e 'terminate called' last.err; then fail "crashed: $*"; fi
+  [[ $got == "$want" ]] || fail "exit $got, expected $want: $*"
+}
+said_both() {  # one stderr line names $1 and says $2
+  local n; n=$(grep -F -- "$1" last.err | grep -ciF -- "$2" || true)
+  [[ $n == 1 ]] || fail "expected one stderr line naming '$1' with '$2', found $n"
+}
+no_nan() {  # no field of $1 is nan/inf in any spelling
+  ! grep -qiE '(^|[^a-z])-?(nan|inf)([^a-z]|$)' "$1" || fail "nan/inf printed in $1: $(grep -iE 'nan|inf' "$1" | head -3)"
+}
+
+# ---- a small model on two synthetic "languages" --------------------------------------------------------
+mkdir -p data/lo data/hi
+for i in 1 2; do
+  sox -n -r 8000 -b 16 data/lo/a$i.wav synth 2 sine $((200 + 50 * i))-$((900 + 90 * i)) vol 0.4 tremolo 3 60 2>/dev/null
+  sox -n -r 8000 -b 16 data/hi/b$i.wav synth 2 pinknoise vol 0.3 tremolo $((2 + i)) 70 2>/dev/null
+done
+run 0 60 "$SLID" train data -o m.slid --num-gauss 4 --iters 2 --sample-frequency 8000 --high-freq -200 --quiet
+GOOD=data/lo/a1.wav
+
+# ---- 1. sample rates below the minimum: refused before resampling ----------------------------------------
+# A 14 s, 8 kHz WAV whose header is patched to claim 1 Hz (bytes 24-27: rate, 28-31: byte rate).
+sox -n -r 8000 -b 16 rate1.wav synth 14 sine 300 vol 0.5 2>/dev/null
+printf '\x01\x00\x00\x00\x02\x00\x00\x00' | dd of=rate1.wav bs=1 seek=24 conv=notrunc status=none
+run 3 20 "$SLID" identify --model m.slid rate1.wav $GOOD
+said_both rate1.wav "sample rate 1 Hz"
+grep -qF "$GOOD" last.out || fail "the batch stopped at the 1 Hz file"
+mkdir -p lowrate/lo lowrate/hi && cp data/lo/*.wav lowrate/lo/ && cp data/hi/*.wav lowrate/hi/ && cp rate1.wav lowrate/hi/
+run 3 30 "$SLID" train lowrate -o low.slid --num-gauss 4 --iters 2 --sample-frequency 8000 --high-freq -200 --quiet
+said_both rate1.wav "sample rate 1 Hz"
+hours=$("$SLID" info --json low.slid | grep -o '"audio_hours": *[0-9.e+-]*' | grep -o '[0-9.e+-]*$' || echo 0)
+awk -v h="$hours" 'BEGIN { exit !(h < 0.01) }' || fail "train recorded $hours h of audio for 8 s of files"
+run 3 20 "$SLID" features --out-dir feats rate1.wav
+said_both rate1.wav "sample rate 1 Hz"
+# 999 Hz is refused, 1000 Hz (the documented minimum) is read.
+sox -n -r 1000 -b 16 rate1000.wav synth 2 sine 200 vol 0.5 tremolo 3 60 2>/dev/null
+cp rate1000.wav rate999.wav
+printf '\xe7\x03\x00\x00\xce\x07\x00\x00' | dd of=rate999.wav bs=1 seek=24 conv=notrunc status=none
+run 3 20 "$SLID" identify --model m.slid rate999.wav rate1000.wav
+said_both rate999.wav "sample rate 999 Hz"
+grep -qF rate1000.wav last.out || fail "a 1000 Hz file was refused"
+
+# ---- 2. FIFOs and devices where a file is expected: refused at once, never waited on ----------------------
+mkfifo fifo.wav fifo.slid fifo.list fifo.conf fifo.tsv
+run 3 10 "$SLID" identify --model m.slid fifo.wav $GOOD
+said_both fifo.wav "named pipe"
+grep -qF "$GOOD" last.out || fail "the batch stopped at the FIFO"
+run 3 10 "$SLID" identify --model m.slid /dev/zero $GOOD
+said_both /dev/zero "character device"
+run 1 10 "$SLID" identify --model fifo.slid $GOOD
+said_both fifo.slid "named pipe"
+run 1 10 "$SLID" info fifo.slid
+said_both fifo.slid "named pipe"
+run 1 10 "$SLID" identify --model m.slid --list fifo.list
+said_both fifo.list "named pipe"
+run 2 10 "$SLID" identify --model m.slid --config fifo.conf $GOOD
+said_both fifo.conf "named pipe"
+run 2 10 "$SLID" features --config fifo.conf --out-dir feats $GOOD
+said_both fifo.conf "named pipe"
+run 1 10 "$SLID" train fifo.tsv -o f.slid --quiet
+said_both fifo.tsv "named pipe"
+run 3 10 "$SLID" features --out-dir feats fifo.wav
+said_both fifo.wav "named pipe"
+printf 'u1 %s\nu2 %s\nu3 %s\n' "$WORK/data/lo/a1.wav" "$WORK/fifo.wav" "$WORK/data/hi/b1.wav" >scp
+printf 'u1 lo\nu2 lo\nu3 hi\n' >u2l
+mkdir -p kdir && mv scp kdir/wav.scp && mv u2l kdir/utt2lang
+run 3 30 "$SLID" train kdir -o wf.slid --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200 --quiet
+said_both fifo.wav "named pipe"
+# '-' still reads paths from standard input where documented.
+set +e; echo "$GOOD" | timeout 10 "$SLID" identify --model m.slid - >last.out 2>last.err; rc=$?; set -e
+[[ $rc == 0 ]] && grep -qF "$GOOD" last.out || fail "identify - (paths on standard input) broke: exit $rc"
+
+# ---- 5. unscored values are '-' / null, never nan ----------------------------------------------------------
+sox -D -n -r 8000 -b 16 silence.wav trim 0 2 2>/dev/null
+run 0 20 "$SLID" identify --model m.slid silence.wav
+no_nan last.out
+row=$(grep -F silence.wav last.out)
+[[ $(cut -f4 <<<"$row") == too_little_speech ]] || fail "silence not too_little_speech: $row"
+[[ $(cut -f2,3 <<<"$row") == $'-\t-' ]] || fail "unscored language/score not '-': $row"
+[[ $(cut -f6- <<<"$row" | tr '\t' '\n' | sort -u) == "-" ]] || fail "unscored llk/post not '-': $row"
+run 0 20 "$SLID" identify --model m.slid --top 2 silence.wav
+no_nan last.out
+run 0 20 "$SLID" identify --model m.slid --json silence.wav
+no_nan last.out
+grep -q '"score":null' last.out || fail "unscored JSON score is not null: $(cat last.out)"
+# --posterior-scale 1e40: posteriors stay finite; the best language gets 1, the others 0.
+run 0 20 "$SLID" identify --model m.slid --posterior-scale 1e40 $GOOD data/hi/b1.wav
+no_nan last.out
+awk -F'\t' 'NR > 1 { s = 0; for (i = NF - 1; i <= NF; ++i) s += $i; if (s < 0.999 || s > 1.001) exit 1 }' last.out ||
+  fail "posteriors at scale 1e40 do not sum to 1: $(cat last.out)"
+# eval's scores.tsv with an utterance that has too little speech.
+mkdir -p evdata/lo evdata/hi && cp data/lo/a2.wav evdata/lo/ && cp data/hi/b2.wav silence.wav evdata/hi/
+run 0 60 "$SLID" eval --model m.slid evdata --out-dir ev --quiet
+no_nan ev/scores.tsv
+grep -q too_little_speech ev/scores.tsv || fail "scores.tsv lacks the too_little_speech row"
+
+# ---- 9. --help fits in 80 columns, for the program and every subcommand -------------------------------------
+for sub in "" features train identify eval info version; do
+  # shellcheck disable=SC2086
+  run 0 10 "$SLID" $sub --help
+  [[ -s last.out ]] || fail "slid $sub --help printed nothing"
+  wide=$(awk 'length($0) > 80' last.out)
+  [[ -z $wide ]] || fail "slid $sub --help has $(wc -l <<<"$wide") line(s) wider than 80 columns, e.g.: $(head -1 <<<"$wide")"
+done
+
+note "all checks passed"
