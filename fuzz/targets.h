@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 #include <unistd.h>
 
 #include "slid/audio.h"
@@ -86,6 +87,8 @@ inline const std::string& ScratchDir() {
     ~Remover() {
       std::remove((dir + "/wav.scp").c_str());
       std::remove((dir + "/utt2lang").c_str());
+      std::remove((dir + "/segments").c_str());
+      std::remove((dir + "/utt2spk").c_str());
       std::remove((dir + "/list.tsv").c_str());
       ::rmdir(dir.c_str());
     }
@@ -99,9 +102,9 @@ inline void WriteScratch(const std::string& path, const std::string& bytes) {
   if (!out) PropertyFailed("cannot write a scratch file");
 }
 
-// The data-list parsers of dataset.h (LoadDataset). The first byte picks the form: even, a TSV list
-// file; odd, a Kaldi data directory whose wav.scp is the text before the first NUL byte and whose
-// utt2lang is the text after it. Listed paths need not exist: loading only parses (commands are not
+// The data-list parsers of dataset.h (LoadDataset, ReadPathList). The first byte picks the form:
+// even, a TSV list file (and the same bytes as a plain path list); odd, a Kaldi data directory whose
+// files are the text split at NUL bytes: wav.scp, utt2lang, then (if present) segments and utt2spk. Listed paths need not exist: loading only parses (commands are not
 // run). An accepted dataset must keep its documented invariants.
 inline int FuzzLists(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
@@ -114,9 +117,25 @@ inline int FuzzLists(const uint8_t* data, size_t size) {
     WriteScratch(path, text);
   } else {
     path = dir;
-    const size_t nul = text.find('\0');
-    WriteScratch(dir + "/wav.scp", text.substr(0, nul));
-    WriteScratch(dir + "/utt2lang", nul == std::string::npos ? std::string() : text.substr(nul + 1));
+    std::vector<std::string> parts(1);
+    for (char c : text) {
+      if (c == '\0') parts.emplace_back();
+      else parts.back() += c;
+    }
+    WriteScratch(dir + "/wav.scp", parts[0]);
+    WriteScratch(dir + "/utt2lang", parts.size() > 1 ? parts[1] : std::string());
+    std::remove((dir + "/segments").c_str());
+    std::remove((dir + "/utt2spk").c_str());
+    if (parts.size() > 2) WriteScratch(dir + "/segments", parts[2]);
+    if (parts.size() > 3) WriteScratch(dir + "/utt2spk", parts[3]);
+  }
+  if (data[0] % 2 == 0) {
+    // A plain path list: every non-empty line is one entry, verbatim.
+    const std::vector<DataEntry> paths = ReadPathList(text, "fuzz");
+    for (const DataEntry& e : paths) {
+      if (e.source.empty() || e.is_command || e.id != e.source) PropertyFailed("path list entry altered");
+      if (e.source.find('\n') != std::string::npos) PropertyFailed("newline inside a listed path");
+    }
   }
   try {
     const Dataset d = LoadDataset(path);
@@ -129,6 +148,9 @@ inline int FuzzLists(const uint8_t* data, size_t size) {
       if (e.id.empty() || e.language.empty() || e.source.empty()) PropertyFailed("empty field accepted");
       if (!langs.count(e.language)) PropertyFailed("entry language missing from languages");
       if (!ids.insert(e.id).second) PropertyFailed("duplicate id accepted");
+      if (IsSegment(e) && (e.start_seconds < 0 || (e.end_seconds >= 0 && e.end_seconds <= e.start_seconds)))
+        PropertyFailed("segment with start >= end accepted");
+      if (IsSegment(e) && e.recording.empty()) PropertyFailed("segment without a recording");
       if (i > 0) {
         const DataEntry& p = d.entries[i - 1];
         if (std::make_pair(p.language, p.id) > std::make_pair(e.language, e.id)) PropertyFailed("entries not sorted");

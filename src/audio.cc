@@ -60,9 +60,35 @@ class SndFile {
   sf_count_t frames() const { return info_.frames; }
   bool is_mpeg() const { return (info_.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG; }
 
+  // Restricts reading to source frames [start, end) (end < 0: to the end of the file): seeks with
+  // sf_seek (WAV, FLAC, Ogg, Opus, MP3 on disk all seek), or, should a format refuse, decodes and
+  // discards the frames before `start`. Call before the first ReadMono.
+  void SetRange(sf_count_t start, sf_count_t end) {
+    range_end_ = end;
+    if (start <= 0) return;
+    range_start_ = start;
+    if (sf_seek(file_, start, SEEK_SET) == start) return;
+    std::vector<float> scratch(static_cast<size_t>(kBlockFrames) * info_.channels);
+    for (sf_count_t left = start; left > 0;) {
+      const sf_count_t got = sf_readf_float(file_, scratch.data(), std::min(left, kBlockFrames));
+      if (got <= 0) break;
+      left -= got;
+    }
+  }
+  // Frames the reader should deliver: the header's count, cut to the range (-1 if unknown).
+  sf_count_t expected_frames() const {
+    if (info_.frames <= 0 || info_.frames == SF_COUNT_MAX) return range_end_ >= 0 ? range_end_ - range_start_ : -1;
+    const sf_count_t end = range_end_ >= 0 ? std::min(range_end_, info_.frames) : info_.frames;
+    return std::max<sf_count_t>(0, end - range_start_);
+  }
+
   // Reads up to `max_frames` frames, mixes them to mono on Kaldi's scale and appends them to *out.
   // Returns the number of frames read (0 at the end). Throws on decoder errors and non-finite samples.
   sf_count_t ReadMono(sf_count_t max_frames, std::vector<float>* out) {
+    if (range_end_ >= 0) {
+      max_frames = std::min(max_frames, range_end_ - range_start_ - read_);
+      if (max_frames <= 0) return 0;
+    }
     const int c = info_.channels;
     const size_t start = out->size();
     sf_count_t got;
@@ -190,7 +216,9 @@ class SndFile {
   SF_INFO info_;
   SNDFILE* file_ = nullptr;
   std::vector<float> interleaved_;
-  sf_count_t read_ = 0;
+  sf_count_t read_ = 0;         // frames delivered by ReadMono (from range_start_)
+  sf_count_t range_start_ = 0;  // first source frame delivered
+  sf_count_t range_end_ = -1;   // source frame to stop before; -1: the end of the file
 };
 
 // A streaming mono libsoxr resampler (high quality, linear phase).
@@ -312,6 +340,7 @@ class AudioReader::Impl {
   int rate_hz() const { return out_rate_; }
   int source_rate_hz() const { return file_->rate_hz(); }
   int source_channels() const { return file_->channels(); }
+  sf_count_t source_frames_read() const { return file_->frames_read(); }
 
  private:
   // Decodes one block (and resamples it) onto *dest, or at the end flushes the resampler and
@@ -328,8 +357,9 @@ class AudioReader::Impl {
     }
     // A decoder that stops before the frame count of the header means a cut file (FLAC's STREAMINFO,
     // for example). MP3 is exempt: without a Xing/LAME tag mpg123 only estimates the length.
-    const sf_count_t promised = file_->frames();
-    if (!file_->is_mpeg() && promised > 0 && promised != SF_COUNT_MAX && file_->frames_read() < promised)
+    const sf_count_t promised = file_->expected_frames();
+    if (!file_->is_mpeg() && file_->frames() > 0 && file_->frames() != SF_COUNT_MAX &&
+        file_->frames_read() < promised)
       ThrowFileError(file_->name(), "truncated: header promises " + std::to_string(promised) +
                                         " frames, only " + std::to_string(file_->frames_read()) +
                                         " could be decoded");
@@ -360,9 +390,61 @@ Waveform ReadAudio(const std::string& path, int target_rate_hz) {
   return impl.ReadAll();
 }
 
+Waveform ReadAudioRange(const std::string& path, double start_seconds, double end_seconds, int target_rate_hz,
+                        double max_overshoot_seconds) {
+  if (!(start_seconds >= 0) || !std::isfinite(start_seconds))
+    ThrowFileError(path, "range start " + std::to_string(start_seconds) + " s is not a time >= 0");
+  if (end_seconds >= 0 && !(end_seconds > start_seconds))
+    ThrowFileError(path, "range end " + std::to_string(end_seconds) + " s is not after its start");
+  auto file = std::make_unique<SndFile>(path);
+  const double rate = file->rate_hz();
+  const sf_count_t start = std::llround(start_seconds * rate);
+  sf_count_t end = end_seconds < 0 ? -1 : std::llround(end_seconds * rate);
+  const sf_count_t overshoot = std::llround(std::max(0.0, max_overshoot_seconds) * rate);
+  const sf_count_t total = file->frames();
+  auto seconds = [&](sf_count_t frames) { return std::to_string(frames / rate); };
+  const bool known = !file->is_mpeg() && total > 0 && total != SF_COUNT_MAX;
+  if (known && start >= total)
+    ThrowFileError(path, "range starts at " + seconds(start) + " s, after the end of the recording (" +
+                             seconds(total) + " s)");
+  if (known && end > total + overshoot)
+    ThrowFileError(path, "range ends at " + seconds(end) + " s, after the end of the recording (" +
+                             seconds(total) + " s)");
+  if (known && end > total) end = total;  // within the tolerated overshoot: cut, as Kaldi does
+  file->SetRange(start, end);
+  AudioReader::Impl impl(std::move(file), target_rate_hz);
+  Waveform w = impl.ReadAll();
+  // Lengths the header did not know (MP3, streams): check what was actually decoded.
+  if (end >= 0 && impl.source_frames_read() + overshoot < end - start)
+    ThrowFileError(path, "range ends at " + seconds(end) + " s, after the end of the recording (" +
+                             seconds(start + impl.source_frames_read()) + " s)");
+  return w;
+}
+
 Waveform ReadAudioFromMemory(const std::string& bytes, const std::string& name, int target_rate_hz) {
   AudioReader::Impl impl(std::make_unique<SndFile>(bytes, name), target_rate_hz);
   return impl.ReadAll();
+}
+
+bool LooksLikeAudio(const std::string& head) {
+  auto starts = [&](const char* magic, size_t at = 0) {
+    const size_t n = std::strlen(magic);
+    return head.size() >= at + n && head.compare(at, n, magic) == 0;
+  };
+  auto byte = [&](size_t i) { return i < head.size() ? static_cast<unsigned char>(head[i]) : 0u; };
+  if ((starts("RIFF") || starts("RF64") || starts("BW64")) && starts("WAVE", 8)) return true;
+  if (starts("fLaC") && head.size() >= 5 && (byte(4) & 0x7F) == 0) return true;  // then STREAMINFO
+  if (starts("OggS") && head.size() >= 5 && byte(4) == 0) return true;
+  if (starts("ID3") && head.size() >= 5 && byte(3) >= 2 && byte(3) <= 4 && byte(4) != 0xFF) return true;
+  if (byte(0) == 0xFF && head.size() >= 2 && (byte(1) & 0xE0) == 0xE0 && (byte(1) & 0x06) != 0) return true;
+  if (starts(".snd") && head.size() >= 8) {
+    const uint32_t offset = (byte(4) << 24) | (byte(5) << 16) | (byte(6) << 8) | byte(7);
+    if (offset >= 24 && offset < (1u << 24)) return true;
+  }
+  if (starts("FORM") && (starts("AIFF", 8) || starts("AIFC", 8))) return true;
+  if (starts("NIST_1A\n ")) return true;  // then the header size, "   1024"
+  if (starts("caff") && byte(4) == 0 && byte(5) == 1) return true;
+  return false;
 }
 
 Waveform Resample(const Waveform& in, int target_rate_hz) {

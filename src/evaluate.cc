@@ -13,8 +13,11 @@ namespace slid {
 using namespace internal;
 
 ScoreResult ScoreEntry(const Scorer& scorer, const DataEntry& entry) {
-  if (entry.is_command) return scorer.ScoreWaveform(ReadEntryAudio(entry, scorer.frontend().options().sample_rate_hz));
-  return scorer.ScoreFile(entry.source);
+  // A segment is read (seeking) and scored whole; a file or a command's output is streamed.
+  if (IsSegment(entry)) return scorer.ScoreWaveform(ReadEntryAudio(entry, scorer.frontend().options().sample_rate_hz));
+  ScoreResult r;
+  WithEntryFile(entry, [&](const std::string& path) { r = scorer.ScoreFile(path); });
+  return r;
 }
 
 int64_t ScoreEntries(const Scorer& scorer, const std::vector<DataEntry>& entries, int threads,

@@ -32,12 +32,16 @@ uint32_t ParseUint(const std::string& name, const std::string& s) {
   return v;
 }
 
+// std::from_chars, not strtof: the C locale's '.' whatever locale a host program set (strtof under
+// de_DE.UTF-8 stops at the '.' of "0.97"). A leading '+' is accepted, as strtof and Kaldi do.
 float ParseFloat(const std::string& name, const std::string& s) {
   if (s.empty()) BadValue(name, s, "a number");
-  char* end = nullptr;
-  errno = 0;
-  float v = std::strtof(s.c_str(), &end);
-  if (end != s.c_str() + s.size() || errno == ERANGE || !std::isfinite(v)) BadValue(name, s, "a finite number");
+  const char* b = s.data();
+  const char* e = s.data() + s.size();
+  if (*b == '+') ++b;
+  float v = 0;
+  auto [p, ec] = std::from_chars(b, e, v);
+  if (b == e || p != e || ec != std::errc() || !std::isfinite(v)) BadValue(name, s, "a finite number");
   return v;
 }
 
@@ -149,8 +153,15 @@ nlohmann::json FrontendOptions::ToJson() const {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& row : FrontendOptionTable()) {
     std::string v = row.get(*this);
-    if (row.type == "int") j[row.name] = std::stoll(v);
-    else if (row.type == "float") j[row.name] = std::stod(v);
+    if (row.type == "int") {
+      long long x = 0;
+      std::from_chars(v.data(), v.data() + v.size(), x);
+      j[row.name] = x;
+    } else if (row.type == "float") {
+      double x = 0;  // from_chars, not stod: locale-independent (see ParseFloat)
+      std::from_chars(v.data(), v.data() + v.size(), x);
+      j[row.name] = x;
+    }
     else if (row.type == "bool") j[row.name] = (v == "true");
     else j[row.name] = v;
   }
@@ -197,7 +208,18 @@ void FrontendOptions::Validate() const {
   if (vad.enabled) ValidateVadOptions(vad);
 }
 
-void ApplyKaldiConfig(const std::string& text, const std::string& source, FrontendOptions* opts) {
+const std::vector<std::string>& KaldiOptionsWithoutEffect() {
+  // allow-downsample/upsample: slid always resamples to sample-frequency. verbose, print-args: logging.
+  // min-duration: Kaldi skips shorter files, it does not change the features of the others.
+  // output-format, write-utt2dur, num-threads, compress: where and how Kaldi writes, not what.
+  static const std::vector<std::string> names = {"allow-downsample", "allow-upsample", "verbose",      "print-args",
+                                                 "min-duration",     "output-format",  "write-utt2dur", "num-threads",
+                                                 "compress"};
+  return names;
+}
+
+void ApplyKaldiConfig(const std::string& text, const std::string& source, FrontendOptions* opts,
+                      std::vector<std::string>* notes) {
   std::istringstream in(text);
   std::string line;
   int line_no = 0;
@@ -214,6 +236,11 @@ void ApplyKaldiConfig(const std::string& text, const std::string& source, Fronte
     if (eq != std::string::npos) {
       name = Trim(body.substr(0, eq));
       value = Trim(body.substr(eq + 1));
+    }
+    const auto& ignored = KaldiOptionsWithoutEffect();
+    if (FindOption(name) == nullptr && std::find(ignored.begin(), ignored.end(), name) != ignored.end()) {
+      if (notes) notes->push_back(where() + "note: --" + name + " does not change the features; ignored");
+      continue;
     }
     try {
       SetFrontendOption(name, value, opts);

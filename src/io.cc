@@ -7,9 +7,11 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "slid/error.h"
 
@@ -104,6 +106,42 @@ void WriteFileAtomically(const std::string& path, const std::function<void(std::
   if (!SyncFile(tmp)) ThrowFileError(path, "cannot sync to disk: " + ErrnoText());
   if (std::rename(tmp.c_str(), path.c_str()) != 0) ThrowFileError(path, "cannot rename into place: " + ErrnoText());
   cleanup.armed = false;
+}
+
+TempFile::TempFile(const std::string& prefix) {
+  const char* base = std::getenv("TMPDIR");
+  std::string templ = std::string(base && *base ? base : "/tmp") + "/" + prefix + "XXXXXX";
+  const int fd = ::mkstemp(templ.data());
+  if (fd < 0) ThrowFileError(templ, "cannot create a temporary file: " + ErrnoText());
+  ::close(fd);
+  path_ = templ;
+  RegisterTempFile(path_);
+}
+
+TempFile::~TempFile() {
+  std::remove(path_.c_str());
+  UnregisterTempFile(path_);
+}
+
+uint64_t CopyStreamToFile(std::istream& in, const std::string& prefix, const std::string& in_name,
+                          const std::string& out_path) {
+  std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+  if (!out) ThrowFileError(out_path, "cannot open for writing: " + ErrnoText());
+  out.write(prefix.data(), static_cast<std::streamsize>(prefix.size()));
+  uint64_t total = prefix.size();
+  std::vector<char> buf(1 << 16);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const std::streamsize got = in.gcount();
+    if (got <= 0) break;
+    out.write(buf.data(), got);
+    total += static_cast<uint64_t>(got);
+    if (!out) ThrowFileError(out_path, "write failed (disk full?): " + ErrnoText());
+  }
+  if (in.bad()) ThrowFileError(in_name, "read failed");
+  out.close();
+  if (out.fail()) ThrowFileError(out_path, "write failed (disk full?): " + ErrnoText());
+  return total;
 }
 
 void CheckRegularFile(const std::string& path, const std::string& expected) {

@@ -116,7 +116,11 @@ TEST_CASE("Kaldi data directory with a piped entry") {
   CHECK(w.samples.size() == 1600);
 
   // A failing command is an error naming the command.
-  slid::DataEntry bad{"x", "false", true, "en"};
+  slid::DataEntry bad;
+  bad.id = "x";
+  bad.source = "false";
+  bad.is_command = true;
+  bad.language = "en";
   try {
     slid::ReadEntryAudio(bad, 0);
     FAIL("expected an error");
@@ -158,4 +162,117 @@ TEST_CASE("Audio extensions") {
   CHECK(slid::HasAudioExtension("B.WAV"));
   CHECK_FALSE(slid::HasAudioExtension("a.txt"));
   CHECK_FALSE(slid::HasAudioExtension("wav"));
+}
+
+namespace {
+// The message of the slid::Error that `f` throws ("" if none).
+template <class F>
+std::string ErrorOf(F f) {
+  try {
+    f();
+  } catch (const slid::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+}  // namespace
+
+TEST_CASE("Kaldi data directory with segments, utt2spk and a piped recording") {
+  TempDir t;
+  const fs::path kd = t.path / "kaldi";
+  WriteTinyWav(t.path / "audio" / "rec1.wav", 16000);  // 2 s at 8 kHz
+  WriteTinyWav(t.path / "audio" / "rec2.wav", 8000);   // 1 s
+  const std::string count = (t.path / "runs.txt").string();
+  WriteText(kd / "wav.scp", "rec1 " + (t.path / "audio" / "rec1.wav").string() + "\n" +
+                                "rec2 sh -c 'echo run >> " + count + "; cat " +
+                                (t.path / "audio" / "rec2.wav").string() + "' |\n");
+  WriteText(kd / "segments",
+            "rec1-a rec1 0.5 1.0\nrec1-b rec1 1.5 -1\nrec2-a rec2 0 0.25\nrec2-b rec2 0.25 0.5\nrec1-c rec1 1.9 2.3\n");
+  WriteText(kd / "utt2lang", "rec1-a en\nrec1-b en\nrec2-a fr\nrec2-b fr\nrec1-c en\n");
+  WriteText(kd / "utt2spk", "rec1-a spk1\nrec1-b spk1\nrec2-a spk2\nrec2-b spk2\nrec1-c spk1\n");
+  const slid::Dataset d = slid::LoadDataset(kd.string());
+  CHECK(d.format == "kaldi");
+  REQUIRE(d.entries.size() == 5);
+  CHECK(d.languages == std::vector<std::string>{"en", "fr"});
+  const slid::DataEntry& a = d.entries[0];
+  CHECK(a.id == "rec1-a");
+  CHECK(a.recording == "rec1");
+  CHECK(a.speaker == "spk1");
+  CHECK(a.start_seconds == 0.5);
+  CHECK(a.end_seconds == 1.0);
+  CHECK(slid::IsSegment(a));
+  CHECK(Has(a.origin, "segments:1"));
+
+  // Each segment is exactly its slice of the whole recording (16-bit PCM: exact values).
+  const slid::Waveform whole = slid::ReadAudio((t.path / "audio" / "rec1.wav").string(), 0);
+  auto slice = [&](size_t b, size_t e) { return std::vector<float>(whole.samples.begin() + b, whole.samples.begin() + e); };
+  CHECK(slid::ReadEntryAudio(d.entries[0], 0).samples == slice(4000, 8000));
+  CHECK(slid::ReadEntryAudio(d.entries[1], 0).samples == slice(12000, 16000));
+  // rec1-c ends 0.3 s after the recording: within Kaldi's 0.5 s tolerance, cut at the end.
+  CHECK(slid::ReadEntryAudio(d.entries[2], 0).samples == slice(15200, 16000));
+  // Resampled segments have the resampled length.
+  CHECK(slid::ReadEntryAudio(d.entries[0], 16000).samples.size() == 8000);
+
+  // The piped recording: both segments from one run of its command.
+  const slid::Waveform whole2 = slid::ReadAudio((t.path / "audio" / "rec2.wav").string(), 0);
+  const slid::Waveform s2a = slid::ReadEntryAudio(d.entries[3], 0);
+  const slid::Waveform s2b = slid::ReadEntryAudio(d.entries[4], 0);
+  CHECK(d.entries[3].speaker == "spk2");
+  CHECK(s2a.samples == std::vector<float>(whole2.samples.begin(), whole2.samples.begin() + 2000));
+  CHECK(s2b.samples == std::vector<float>(whole2.samples.begin() + 2000, whole2.samples.begin() + 4000));
+  std::ifstream runs(count);
+  int n_runs = 0;
+  for (std::string l; std::getline(runs, l);) ++n_runs;
+  CHECK(n_runs == 1);
+}
+
+TEST_CASE("Kaldi segments errors name the file and line") {
+  TempDir t;
+  const fs::path kd = t.path / "kaldi";
+  WriteTinyWav(t.path / "audio" / "rec1.wav", 16000);  // 2 s at 8 kHz
+  WriteText(kd / "wav.scp", "rec1 " + (t.path / "audio" / "rec1.wav").string() + "\n");
+  WriteText(kd / "utt2lang", "u1 en\nu2 en\n");
+  auto load_with = [&](const std::string& segments) {
+    WriteText(kd / "segments", segments);
+    return ErrorOf([&] { slid::LoadDataset(kd.string()); });
+  };
+  std::string e = load_with("u1 rec1 0 1\nu2 rec1 1\n");
+  CHECK(Has(e, "segments:2"));
+  CHECK(Has(e, "expected '<utt-id> <recording-id> <start-seconds> <end-seconds>'"));
+  e = load_with("u1 rec9 0 1\nu2 rec1 1 2\n");
+  CHECK(Has(e, "segments:1"));
+  CHECK(Has(e, "recording 'rec9' is not in"));
+  e = load_with("u1 rec1 0 1\nu2 rec1 1.5 1.5\n");
+  CHECK(Has(e, "segments:2"));
+  CHECK(Has(e, "not before end"));
+  e = load_with("u1 rec1 0 1\nu2 rec1 x 2\n");
+  CHECK(Has(e, "segments:2"));
+  e = load_with("u1 rec1 -1 1\nu2 rec1 0 2\n");
+  CHECK(Has(e, "segments:1"));
+  e = load_with("u1 rec1 0 -2\nu2 rec1 0 2\n");
+  CHECK(Has(e, "segments:1"));
+  e = load_with("u1 rec1 0 1\nu1 rec1 1 2\n");
+  CHECK(Has(e, "duplicate utterance id 'u1'"));
+  // An utterance of utt2lang without a segment, and utt2spk not covering an utterance.
+  e = load_with("u1 rec1 0 1\n");
+  CHECK(Has(e, "utt2lang:2"));
+  CHECK(Has(e, "'u2'"));
+  WriteText(kd / "utt2spk", "u1 s1\n");
+  e = load_with("u1 rec1 0 1\nu2 rec1 1 2\n");
+  CHECK(Has(e, "u2"));
+  CHECK(Has(e, "utt2spk"));
+  fs::remove(kd / "utt2spk");
+
+  // Outside the recording: found when reading, naming the segments line.
+  CHECK(load_with("u1 rec1 0 1\nu2 rec1 2.5 3\n").empty());
+  const slid::Dataset d = slid::LoadDataset(kd.string());
+  e = ErrorOf([&] { slid::ReadEntryAudio(d.entries[1], 0); });
+  CHECK(Has(e, "rec1.wav"));
+  CHECK(Has(e, "after the end of the recording"));
+  CHECK(Has(e, "segments:2"));
+  CHECK(load_with("u1 rec1 0 1\nu2 rec1 1 2.6\n").empty());  // ends 0.6 s late: beyond the 0.5 s tolerance
+  e = ErrorOf([&] { slid::ReadEntryAudio(slid::LoadDataset(kd.string()).entries[1], 0); });
+  CHECK(Has(e, "segments:2"));
+  CHECK(Has(e, "ends at"));
 }

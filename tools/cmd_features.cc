@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 struct FeaturesArgs {
   std::vector<std::string> inputs;
   std::string list;
+  std::string scp;
   std::string out_dir = ".";
   std::string ark;
   bool compress = false;  // Kaldi compressed matrices in the archive
@@ -39,43 +40,14 @@ struct Input {
   DataEntry entry;  // a file path, or a piped command (wav.scp "<id> <cmd> |")
 };
 
-std::string Trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return {};
-  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
-}
-
-// A list file holds one path per line, or Kaldi wav.scp lines "<utt-id> <path>" and
-// "<utt-id> <command> |". A line with whitespace inside is read as wav.scp. Blank lines and '#'
-// comments are skipped. Relative paths are relative to the working directory, as in Kaldi.
-std::vector<Input> ReadList(const std::string& list_path) {
-  std::istringstream in(ReadFileToString(list_path));
-  std::vector<Input> out;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    line = Trim(line);
-    if (line.empty() || line[0] == '#') continue;
-    Input item;
-    const size_t ws = line.find_first_of(" \t");
-    if (ws == std::string::npos) {
-      item.entry.source = line;
-      item.id = fs::path(line).stem().string();
-    } else {
-      item.id = line.substr(0, ws);
-      std::string rest = Trim(line.substr(ws));
-      if (!rest.empty() && rest.back() == '|') {
-        item.entry.is_command = true;
-        rest = Trim(rest.substr(0, rest.size() - 1));
-      }
-      if (rest.empty()) ThrowFileError(list_path, "line " + std::to_string(n) + ": no path or command after '" + item.id + "'");
-      item.entry.source = rest;
-    }
-    item.entry.id = item.id;
-    out.push_back(std::move(item));
-  }
-  return out;
+// An input from a plain path list or a file name is keyed by the file name's stem; a wav.scp entry
+// keeps its utterance id.
+Input FromPath(DataEntry e) {
+  Input item;
+  item.id = fs::path(e.source).stem().string();
+  e.id = item.id;
+  item.entry = std::move(e);
+  return item;
 }
 
 FrontendStage ParseStage(const std::string& s) {
@@ -135,12 +107,7 @@ bool ProcessOne(const Input& in, const Frontend& frontend, FrontendStage stage,
     sink(in.id, feats);
     return true;
   } catch (const std::exception& e) {
-    // Library errors from reading already start with the path; others (frontend) get it prepended.
-    const std::string what = e.what();
-    if (what.rfind(name + ":", 0) == 0)
-      std::fprintf(stderr, "slid: %s\n", what.c_str());
-    else
-      std::fprintf(stderr, "slid: %s: %s\n", name.c_str(), what.c_str());
+    std::fprintf(stderr, "slid: %s\n", EntryErrorMessage(in.entry, e.what()).c_str());
     return false;
   }
 }
@@ -157,18 +124,16 @@ int Run(FeaturesArgs& args) {
   }
   std::vector<Input> inputs;
   for (const std::string& path : args.inputs) {
-    Input item;
-    item.id = fs::path(path).stem().string();
-    item.entry.id = item.id;
-    item.entry.source = path;
-    inputs.push_back(std::move(item));
+    DataEntry e;
+    e.source = path;
+    inputs.push_back(FromPath(std::move(e)));
   }
-  if (!args.list.empty()) {
-    std::vector<Input> listed = ReadList(args.list);
-    inputs.insert(inputs.end(), listed.begin(), listed.end());
-  }
+  if (!args.list.empty())
+    for (DataEntry& e : ReadPathList(ReadFileToString(args.list), args.list)) inputs.push_back(FromPath(std::move(e)));
+  if (!args.scp.empty())
+    for (DataEntry& e : ReadWavScp(args.scp)) inputs.push_back({e.id, e});
   if (inputs.empty()) {
-    std::fprintf(stderr, "slid: error: no input: give audio files or --list FILE (see slid features --help)\n");
+    std::fprintf(stderr, "slid: error: no input: give audio files, --list FILE or --scp FILE (see slid features --help)\n");
     return kExitUsage;
   }
   std::map<std::string, std::string> seen;  // id -> source, to refuse two utterances writing one output
@@ -215,16 +180,20 @@ CommandRegistration reg(
     ".npy files (one per utterance, named <utt-id>.npy) or a Kaldi archive (binary or text, optionally with an scp).\n"
     "Examples:\n"
     "  slid features models/samples/*.wav --out-dir feats/\n"
-    "  slid features --list data/wav.scp --ark ark,scp:feats.ark,feats.scp --stage mfcc --config conf/mfcc.conf\n"
+    "  slid features --scp data/wav.scp --ark ark,scp:feats.ark,feats.scp --stage mfcc --config conf/mfcc.conf\n"
     "  slid features a.wav --ark ark,t:- --stage mfcc --num-ceps 13\n"
+    "--list holds one path per line, taken literally; commands ('<cmd> |') run only from a wav.scp (--scp).\n"
     "A file that cannot be read is reported on one line and skipped; the exit code is then 3.",
     [](CLI::App& app) -> Runner {
       auto args = std::make_shared<FeaturesArgs>();
       app.add_option("audio", args->inputs, "Audio files (any format libsndfile reads); utterance id = file name stem")
           ->type_name("FILE...");
       app.add_option("--list", args->list,
-                     "File listing inputs: one audio path per line, or Kaldi wav.scp lines "
-                     "'<utt-id> <path>' / '<utt-id> <command> |'")
+                     "File with one audio path per line, taken literally (nothing is run); utterance id = file name stem")
+          ->type_name("FILE");
+      app.add_option("--scp", args->scp,
+                     "Kaldi wav.scp: '<utt-id> <path>' or '<utt-id> <command> |' per line (the command is run by "
+                     "/bin/sh, as in Kaldi)")
           ->type_name("FILE");
       auto* out_dir = app.add_option("--out-dir", args->out_dir, "Folder for one <utt-id>.npy per utterance (float32, frames x dims)")
                           ->type_name("DIR")

@@ -25,6 +25,8 @@ struct IdentifyArgs {
   std::vector<std::string> inputs;
   std::string list;
   std::string feats;  // precomputed features (rspecifier or .npy folder) instead of audio
+  std::string scp;
+  std::string data;
   bool json = false;
   int top = 0;
   std::string languages;
@@ -41,25 +43,6 @@ std::string Trim(const std::string& s) {
   const size_t b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return {};
   return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
-}
-
-// A list holds one audio path per line (anything after a tab is ignored, so a "path<TAB>lang" list
-// works), or a command ending in '|' whose output is an audio file. Blank lines and '#' lines are skipped.
-void ReadList(std::istream& in, std::vector<DataEntry>* out) {
-  std::string line;
-  while (std::getline(in, line)) {
-    line = Trim(line);
-    if (line.empty() || line[0] == '#') continue;
-    DataEntry e;
-    if (line.back() == '|') {
-      e.is_command = true;
-      e.source = Trim(line.substr(0, line.size() - 1));
-    } else {
-      e.source = line.substr(0, line.find('\t'));  // a "path<TAB>lang" list works too
-    }
-    e.id = e.source;
-    out->push_back(std::move(e));
-  }
 }
 
 std::vector<std::string> SplitCommas(const std::string& s) {
@@ -108,22 +91,27 @@ int Run(IdentifyArgs& args) {
     return RunFeats(args, *scorer, top);
   }
 
+  // Inputs: file names as given, '-' (standard input: one audio recording, or a list of paths),
+  // --list (a list of paths) and --scp (a Kaldi wav.scp, the only place where "<command> |" runs).
   std::vector<DataEntry> inputs;
   for (const std::string& p : args.inputs) {
     if (p == "-") {
-      ReadList(std::cin, &inputs);
+      for (DataEntry& e : ReadStandardInput(std::cin)) inputs.push_back(std::move(e));
     } else {
       DataEntry e;
       e.id = e.source = p;
       inputs.push_back(e);
     }
   }
-  if (!args.list.empty()) {
-    std::istringstream in(ReadFileToString(args.list));
-    ReadList(in, &inputs);
-  }
+  if (!args.list.empty())
+    for (DataEntry& e : ReadPathList(ReadFileToString(args.list), args.list)) inputs.push_back(std::move(e));
+  if (!args.scp.empty())
+    for (DataEntry& e : ReadWavScp(args.scp)) inputs.push_back(std::move(e));
+  if (!args.data.empty())
+    for (DataEntry& e : LoadDataset(args.data).entries) inputs.push_back(std::move(e));
   if (inputs.empty()) {
-    std::fprintf(stderr, "slid: error: no input: give audio files, --list FILE, or '-' to read paths from standard input\n");
+    std::fprintf(stderr, "slid: error: no input: give audio files, --list FILE, --scp FILE, or '-' (standard "
+                         "input: audio, or a list of paths)\n");
     return kExitUsage;
   }
 
@@ -132,14 +120,16 @@ int Run(IdentifyArgs& args) {
   if (!args.json) std::fputs(IdentifyTsvHeader(langs, top).c_str(), stdout);
   ScoreEntriesCallbacks cb;
   cb.on_result = [&](size_t i, const ScoreResult& r) {
-    const std::string name = EntryName(inputs[i]);
+    const std::string& name = inputs[i].id;  // the path as given, the wav.scp utterance id, or <stdin>
     const std::string line = args.json ? IdentifyJsonLine(name, langs, r, top) : IdentifyTsvLine(name, langs, r, top);
     std::fputs(line.c_str(), stdout);
     std::fflush(stdout);
   };
-  cb.on_error = [&](size_t, const std::string& message) {
+  cb.on_error = [&](size_t i, const std::string& message) {
     std::fflush(stdout);
-    std::fprintf(stderr, "slid: %s\n", message.c_str());
+    const bool tsv_line = inputs[i].source.find('\t') != std::string::npos && message.find("o such file") != std::string::npos;
+    std::fprintf(stderr, "slid: %s%s\n", message.c_str(),
+                 tsv_line ? " (a 'path<TAB>language' list? give it with --data, not --list)" : "");
   };
   const int64_t failed = ScoreEntries(*scorer, inputs, args.threads, cb);
   if (failed > 0) {
@@ -157,6 +147,10 @@ CommandRegistration reg(
     "Examples:\n"
     "  slid identify --model models/default.slid models/samples/*.wav\n"
     "  find audio -name '*.flac' | slid identify --model lid.slid --json --top 3 -\n"
+    "  sox in.mp3 -t wav - | slid identify --model lid.slid -\n"
+    "  slid identify --model lid.slid --scp data/test/wav.scp\n"
+    "Standard input ('-') holding audio is one recording named <stdin>; otherwise it is a list of paths,\n"
+    "one per line, taken literally. Commands ('<cmd> |') run only from a Kaldi wav.scp given with --scp.\n"
     "A file with less than --min-speech-seconds of voiced speech gets language '-' and status\n"
     "too_little_speech. Unreadable files are reported on standard error; exit code 3 if any failed.",
     [](CLI::App& app) -> Runner {
@@ -165,9 +159,19 @@ CommandRegistration reg(
       app.add_option("-m,--model", args->model, "Model file written by slid train")
           ->required()
           ->type_name("MODEL");
-      app.add_option("audio", args->inputs, "Audio files; '-' reads a list of paths from standard input")
+      app.add_option("audio", args->inputs,
+                     "Audio files; '-' reads standard input: audio (one recording) or a list of paths")
           ->type_name("AUDIO...");
-      auto* list = app.add_option("--list", args->list, "File with one audio path per line (or path<TAB>anything, or a command ending in '|')")
+      auto* list = app.add_option("--list", args->list, "File with one audio path per line, taken literally (nothing is run)")
+          ->type_name("FILE")
+          ->check(CLI::ExistingFile);
+      app.add_option("--data", args->data,
+                     "Labelled data as slid train/eval read it (folder of <lang>/ folders, Kaldi data dir, "
+                     "'path<TAB>lang' TSV list); the labels are ignored, output is keyed by utterance id")
+          ->type_name("DATA");
+      app.add_option("--scp", args->scp,
+                     "Kaldi wav.scp: '<utt-id> <path>' or '<utt-id> <command> |' per line (the command is run "
+                     "by /bin/sh, as in Kaldi); output is keyed by utterance id")
           ->type_name("FILE")
           ->check(CLI::ExistingFile);
       app.add_option("--feats", args->feats,

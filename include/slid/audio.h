@@ -44,9 +44,27 @@ struct Waveform {
 // For files that need not fit in memory, use AudioReader.
 Waveform ReadAudio(const std::string& path, int target_rate_hz);
 
+// As ReadAudio, but only the time range [start_seconds, end_seconds) of the file (end_seconds < 0:
+// to the end), e.g. one Kaldi `segments` line. Seeks in the file (libsndfile sf_seek), so only the
+// range is decoded (plus what the codec needs to resynchronise). Samples: source frames
+// round(start * rate) to round(end * rate), then resampled. An end up to `max_overshoot_seconds`
+// past the end of the recording is cut to it (Kaldi's extract-segments --max-overshoot, 0.5 s).
+// Throws Error("<path>: ...") as ReadAudio does, and if start < 0, end <= start, the range starts at
+// or after the end of the recording, or ends more than max_overshoot_seconds after it.
+Waveform ReadAudioRange(const std::string& path, double start_seconds, double end_seconds, int target_rate_hz,
+                        double max_overshoot_seconds = 0.5);
+
 // As ReadAudio, but decodes `bytes` (a whole audio file held in memory, e.g. the output of a piped
 // wav.scp command) through libsndfile's virtual I/O. `name` stands for the path in error messages.
 Waveform ReadAudioFromMemory(const std::string& bytes, const std::string& name, int target_rate_hz);
+
+// True if `head` (the first bytes of a stream; 12 are enough) starts like an audio file slid can
+// read: RIFF/RF64/BW64 ... WAVE, fLaC + STREAMINFO, OggS (version 0), ID3 (v2.2-2.4), an MPEG audio
+// frame sync (0xFF then three set bits, layer bits not 00), ".snd" (Sun/NeXT, header offset 24 to
+// 2^24), FORM ... AIFF/AIFC, "NIST_1A\n " (SPHERE), caff (version 1). Checked strictly (signature plus a following field)
+// so that a text list of paths beginning with, say, "RIFF" is not mistaken for audio. Used to tell
+// audio piped into standard input from a list of paths.
+bool LooksLikeAudio(const std::string& head);
 
 // Resamples `in` to `target_rate_hz` with libsoxr (high quality). The output has
 // round(in.samples.size() * target / in.rate_hz) samples; a waveform already at the target rate

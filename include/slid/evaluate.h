@@ -1,7 +1,8 @@
 // Scoring and evaluating data sets: the drivers behind `slid identify` and `slid eval`.
 //
-// ScoreEntry is the one way an entry of a data set or list is scored: a file is streamed from disk in
-// segments (Scorer::ScoreFile); a piped command's output is read whole (ReadEntryAudio) and scored.
+// ScoreEntry is the one way an entry of a data set or list is scored: a file, or a piped command's
+// output copied to a temporary file (WithEntryFile), is streamed from disk in segments
+// (Scorer::ScoreFile); a Kaldi segment is read with ReadEntryAudio (a seek) and scored whole.
 // ScoreEntries runs it over many entries on threads and hands each outcome to the caller in entry
 // order (so output does not depend on the number of threads); a failing entry is reported with one
 // line naming it and the batch continues.

@@ -78,8 +78,16 @@ void SetFrontendOption(const std::string& name, const std::string& value, Fronte
 
 // Kaldi-style config text ("--num-ceps=7\n# comment\n--dither=0"), applied on top of *opts.
 // Blank lines and '#' comments (whole-line or trailing) are ignored; a bare "--flag" means true.
-// Errors are "<source>:<line>: <problem>".
-void ApplyKaldiConfig(const std::string& text, const std::string& source, FrontendOptions* opts);
+// Errors are "<source>:<line>: <problem>". Kaldi options that do not change the features
+// (KaldiOptionsWithoutEffect(): --allow-downsample, --allow-upsample, --verbose, ...) are accepted and
+// ignored; each adds one line "<source>:<line>: note: --<name> does not change the features; ignored"
+// to *notes (if given), for the tool to show.
+void ApplyKaldiConfig(const std::string& text, const std::string& source, FrontendOptions* opts,
+                      std::vector<std::string>* notes = nullptr);
+
+// Kaldi compute-mfcc-feats / compute-vad options that a Kaldi config may hold but that cannot change
+// slid's features (resampling is always allowed, logging, output bookkeeping): accepted in configs.
+const std::vector<std::string>& KaldiOptionsWithoutEffect();
 
 // What Frontend::Compute(wav, stage) stops after.
 enum class FrontendStage {

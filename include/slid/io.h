@@ -1,6 +1,8 @@
 // File output that never leaves a half-written file behind.
 #pragma once
+#include <cstdint>
 #include <functional>
+#include <istream>
 #include <ostream>
 #include <string>
 
@@ -28,6 +30,29 @@ void UnregisterTempFile(const std::string& path);
 // them empty (rmdir). Async-signal-safe: meant for signal handlers, which then _exit(); the library
 // itself never installs handlers.
 void RemoveRegisteredTempFiles() noexcept;
+
+// A temporary file that removes itself: created empty (mode 0600) in the system's temporary folder
+// ($TMPDIR, else /tmp) with a unique name beginning with `prefix`, registered with RegisterTempFile so
+// a signal handler removes it too, and removed when the object is destroyed. Used to hold audio that
+// arrives on a stream (standard input, a wav.scp command) so it can be decoded like a file: seekable,
+// streamed in chunks, memory bounded. Throws Error if the file cannot be created.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& prefix);
+  ~TempFile();
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Copies everything left in `in` to `out_path` (truncating it), after writing `prefix` first.
+// Returns the number of bytes written. Throws Error naming `in_name` or `out_path` on a read or
+// write failure (e.g. a full disk).
+uint64_t CopyStreamToFile(std::istream& in, const std::string& prefix, const std::string& in_name,
+                          const std::string& out_path);
 
 // Throws Error("<path>: <reason>") unless `path` (after following symbolic links) is a regular file:
 // missing ("cannot open: No such file or directory"), a directory, a FIFO, a device or a socket.

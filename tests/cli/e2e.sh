@@ -114,9 +114,9 @@ grep -q -- "--low-freq=40" last.out || fail "explicit flag not stored in the mod
 expect_exit 0 "$SLID" identify --model c.slid --config fe.conf test/en/s6.wav
 expect_exit 2 "$SLID" identify --model c.slid --sdc-n 7 test/en/s6.wav
 grep -q "sdc-n=7 (model: 5)" last.err || fail "mismatch message: $(cat last.err)"
-# A TSV list ("path<TAB>lang") is accepted by identify --list too: the first field is the path.
+# A TSV list ("path<TAB>lang") is accepted by identify --data (as by train/eval); --list is plain paths.
 printf 'test/en/s6.wav\ten\n' >one.tsv
-expect_exit 0 "$SLID" identify --model m.slid --list one.tsv
+expect_exit 0 "$SLID" identify --model m.slid --data one.tsv
 [[ $(tail -1 last.out | cut -f1) == test/en/s6.wav ]] || fail "identify --list with a TSV line"
 
 # ---- eval ---------------------------------------------------------------------------------------------

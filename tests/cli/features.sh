@@ -42,7 +42,7 @@ for opt in "--num-ceps INT=7" "--frame-length FLOAT=25" "--frame-shift FLOAT=10"
            "--dither FLOAT=0" "--window-type TEXT=povey" "--num-mel-bins INT=23" "--low-freq FLOAT=20" \
            "--high-freq FLOAT=0" "--use-energy BOOL=false" "--cepstral-lifter FLOAT=22" "--sdc-n INT=7" \
            "--sdc-d INT=1" "--sdc-p INT=3" "--sdc-k INT=7" "--use-vad BOOL=true" "--stage TEXT:{mfcc,cmvn,sdc,full}=full" \
-           "--config FILE" "--list FILE" "--ark WSPECIFIER" "--out-dir DIR=."; do
+           "--config FILE" "--list FILE" "--scp FILE" "--ark WSPECIFIER" "--out-dir DIR=."; do
   grep -qF -- "$opt" "$WORK/help.txt" || fail "--help does not show '$opt'"
 done
 # Every option line in the frontend group carries a default ("=value").
@@ -81,12 +81,14 @@ ark_rows=$(grep -c '^  ' "$WORK/en.ark")
 tail -1 "$WORK/en.ark" | grep -q ' \]$' || fail "ark does not end with ']'"
 awk 'NR>1 && NF!=56 && $0 != "]" { bad=1 } END { exit bad }' <(sed 's/ ]$//' "$WORK/en.ark") || fail "ark rows are not 56 wide"
 
-# 5. A wav.scp list with a plain path, a piped command and a bare path, into an archive file.
-printf 'uttFR %s\nuttES cat %s |\n# a comment\n\n%s\n' "$FR" "$ES" "$EN" > "$WORK/wav.scp"
-"$SLID" features --list "$WORK/wav.scp" --ark "ark,t:$WORK/list.ark" -q
+# 5. A wav.scp (--scp) with a plain path and a piped command, plus a plain path list (--list), into
+#    one archive file.
+printf 'uttFR %s\nuttES cat %s |\n# a comment\n\n' "$FR" "$ES" > "$WORK/wav.scp"
+printf '%s\n' "$EN" > "$WORK/paths.txt"
+"$SLID" features --scp "$WORK/wav.scp" --list "$WORK/paths.txt" --ark "ark,t:$WORK/list.ark" -q
 [ "$(grep -c '  \[$' "$WORK/list.ark")" -eq 3 ] || fail "list archive should hold 3 entries"
 grep -q '^uttES  \[$' "$WORK/list.ark" || fail "piped wav.scp entry missing"
-grep -q '^en-conf-onlyperson  \[$' "$WORK/list.ark" || fail "bare path entry missing"
+grep -q '^en-conf-onlyperson  \[$' "$WORK/list.ark" || fail "path list entry missing"
 
 # 6. --config applies first; explicit flags override it.
 printf -- '--num-ceps=13\n# comment\n--use-sdc=false\n--use-vad=false\n' > "$WORK/mfcc.conf"
