@@ -119,6 +119,28 @@ run 0 60 "$SLID" eval --model m.slid evdata --out-dir ev --quiet
 no_nan ev/scores.tsv
 grep -q too_little_speech ev/scores.tsv || fail "scores.tsv lacks the too_little_speech row"
 
+# ---- 4. --segment-seconds is a memory setting: it does not change the answer -----------------------------------
+# The shipped model on a shipped sample (3.3 s) and on a 12-minute file (more than one block of
+# 60000 SDC frames), read in segments of 0.1 s, 1 s and 600 s, against the whole file scored at once
+# (a list entry ending in '|' is read whole). Before: 0.25-1 s segments gave another language and
+# 0.1 s made 3 s of speech too_little_speech.
+MODEL=$ROOT/models/default.slid
+SAMPLE=$ROOT/models/samples/it-menardi-conf-onlyperson.wav
+sox -n -r 8000 -b 16 long12.wav synth 720 sine 200-1800 vol 0.4 tremolo 3 60 2>/dev/null
+printf 'cat %s |\ncat %s |\n' "$SAMPLE" "$WORK/long12.wav" >whole.list
+run 0 60 "$SLID" identify --model "$MODEL" --list whole.list
+cut -f2- last.out >whole.tsv
+for seg in 0.1 1 600; do
+  run 0 60 "$SLID" identify --model "$MODEL" --segment-seconds $seg "$SAMPLE" long12.wav
+  cut -f2- last.out >seg.tsv
+  paste whole.tsv seg.tsv | awk -F'\t' -v seg=$seg 'NR > 1 {
+      n = NF / 2
+      if ($1 != $(n + 1) || $3 != $(n + 3)) { print "segment " seg ": decision " $(n + 1) "/" $(n + 3) ", whole file " $1 "/" $3; exit 1 }
+      for (i = 2; i <= n; ++i) if (i != 3) { d = $i - $(n + i); if (d < 0) d = -d; if (d > 1e-3 * (1 + ($i < 0 ? -$i : $i))) {
+        print "segment " seg ": column " i " is " $(n + i) ", whole file " $i; exit 1 } } }' ||
+    fail "--segment-seconds $seg changed the result"
+done
+
 # ---- 9. --help fits in 80 columns, for the program and every subcommand -------------------------------------
 for sub in "" features train identify eval info version; do
   # shellcheck disable=SC2086
