@@ -12,13 +12,16 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <cstring>
 #include <set>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 
 #include "slid/audio.h"
 #include "slid/dataset.h"
 #include "slid/frontend.h"
+#include "slid/kaldi_io.h"
 #include "slid/model.h"
 #include "slid/error.h"
 
@@ -195,6 +198,52 @@ inline int FuzzModel(const uint8_t* data, size_t size) {
     const Vector ll = g.FrameLogLikelihoods(frames);
     for (int i = 0; i < ll.size(); ++i)
       if (std::isnan(ll[i])) PropertyFailed("NaN log-likelihood from a loaded model");
+  }
+  return 0;
+}
+
+// Kaldi table reading (kaldi_io.h). The first byte picks the form: even, the rest is an archive read
+// entry by entry (KaldiMatrixReader); odd, one object as an scp offset points at (ReadKaldiMatrix).
+// Every accepted matrix must come back bit for bit from a binary write + read, and value for value
+// (NaN as NaN) from a text write + read.
+inline void CheckKaldiRoundTrip(const Matrix& m) {
+  for (const bool binary : {true, false}) {
+    std::ostringstream out;
+    Matrix back;
+    try {
+      WriteKaldiMatrix(out, m, binary);
+      std::istringstream in(out.str());
+      back = ReadKaldiMatrix(in, "round-trip");
+    } catch (const Error&) {
+      PropertyFailed("an accepted matrix does not survive a Kaldi write + read");
+    }
+    // Text has no shape for a matrix without values: it comes back 0 x 0.
+    const bool same_shape = (back.rows() == m.rows() && back.cols() == m.cols()) || (!binary && m.size() == 0 && back.size() == 0);
+    if (!same_shape) PropertyFailed("Kaldi write + read changed the shape");
+    for (Eigen::Index i = 0; i < m.size(); ++i) {
+      const float a = m.data()[i], b = back.data()[i];
+      const bool same = binary ? std::memcmp(&a, &b, sizeof a) == 0 : (a == b || (std::isnan(a) && std::isnan(b)));
+      if (!same) PropertyFailed("Kaldi write + read changed a value");
+    }
+  }
+}
+
+inline int FuzzKaldiArk(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  std::istringstream in(std::string(reinterpret_cast<const char*>(data + 1), size - 1));
+  try {
+    if (data[0] % 2 == 0) {
+      KaldiMatrixReader reader(in, "fuzz.ark");
+      std::string key;
+      Matrix m;
+      while (reader.Next(&key, &m)) {
+        if (key.empty()) PropertyFailed("empty key accepted");
+        CheckKaldiRoundTrip(m);
+      }
+    } else {
+      CheckKaldiRoundTrip(ReadKaldiMatrix(in, "fuzz.obj"));
+    }
+  } catch (const Error&) {
   }
   return 0;
 }

@@ -1,14 +1,17 @@
 // .npy and Kaldi text-archive writing/reading for feature matrices.
 #include "slid/feature_io.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 
 #include "slid/error.h"
 #include "slid/io.h"
+#include "slid/kaldi_io.h"
 
 namespace slid {
 namespace {
@@ -195,6 +198,50 @@ std::vector<std::pair<std::string, Matrix>> ParseKaldiTextArchive(const std::str
     result.emplace_back(std::move(key), std::move(m));
   }
   return result;
+}
+
+struct FeatureReader::Impl {
+  std::unique_ptr<KaldiMatrixReader> kaldi;
+  std::vector<std::string> npy_files;  // sorted; read one by one
+  size_t next_npy = 0;
+};
+
+FeatureReader::FeatureReader(const std::string& source, std::istream* standard_input)
+    : source_(source), impl_(std::make_unique<Impl>()) {
+  namespace fs = std::filesystem;
+  if (LooksLikeKaldiSpecifier(source)) {
+    impl_->kaldi = std::make_unique<KaldiMatrixReader>(source, standard_input);
+    return;
+  }
+  std::error_code ec;
+  if (!fs::is_directory(source, ec)) {
+    if (!fs::exists(source, ec)) ThrowFileError(source, "no such file or folder (features: scp:FILE, ark:FILE or a folder of .npy files)");
+    ThrowFileError(source, "not a folder: give features as scp:" + source + " or ark:" + source +
+                               " (Kaldi), or a folder of .npy files");
+  }
+  const fs::path scp = fs::path(source) / "feats.scp";
+  if (fs::is_regular_file(scp, ec)) {
+    impl_->kaldi = std::make_unique<KaldiMatrixReader>("scp:" + scp.string(), standard_input);
+    return;
+  }
+  for (fs::directory_iterator it(source, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (p.extension() == ".npy" && it->is_regular_file(ec)) impl_->npy_files.push_back(p.string());
+  }
+  if (ec) ThrowFileError(source, "cannot list folder: " + ec.message());
+  if (impl_->npy_files.empty()) ThrowFileError(source, "folder holds neither feats.scp nor .npy files");
+  std::sort(impl_->npy_files.begin(), impl_->npy_files.end());
+}
+
+FeatureReader::~FeatureReader() = default;
+
+bool FeatureReader::Next(std::string* id, Matrix* features) {
+  if (impl_->kaldi) return impl_->kaldi->Next(id, features);
+  if (impl_->next_npy >= impl_->npy_files.size()) return false;
+  const std::string& path = impl_->npy_files[impl_->next_npy++];
+  *id = std::filesystem::path(path).stem().string();
+  *features = ReadNpyFile(path);
+  return true;
 }
 
 }  // namespace slid

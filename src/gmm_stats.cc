@@ -1,9 +1,13 @@
 #include "slid/gmm_stats.h"
 
 #include <algorithm>
+#include <cstring>
+#include <limits>
 #include <string>
 
 #include "slid/error.h"
+#include "slid/io.h"
+#include "slid/model.h"  // Fnv1a64
 
 namespace slid {
 
@@ -98,5 +102,97 @@ void GmmStats::Add(const GmmStats& other) {
   first_ += other.first_;
   second_ += other.second_;
 }
+
+namespace {
+
+constexpr char kStatsMagic[8] = {'S', 'L', 'I', 'D', 'G', 'S', 'T', '\0'};
+constexpr size_t kStatsHeaderBytes = 8 + 4 + 4 + 4 + 4 + 8 + 8;
+
+template <typename T>
+void Put(std::string* out, T v) {
+  char b[sizeof(T)];
+  std::memcpy(b, &v, sizeof(T));
+  out->append(b, sizeof(T));
+}
+
+template <typename T>
+T Get(const std::string& in, size_t* pos) {
+  T v;
+  std::memcpy(&v, in.data() + *pos, sizeof(T));
+  *pos += sizeof(T);
+  return v;
+}
+
+}  // namespace
+
+std::string GmmStats::ToBytes() const {
+  static_assert(sizeof(double) == 8 && std::numeric_limits<double>::is_iec559, "IEEE doubles needed");
+  const int64_t k = NumGauss(), d = Dim();
+  std::string out;
+  out.reserve(kStatsHeaderBytes + 8 * static_cast<size_t>(k + 2 * k * d) + 8);
+  out.append(kStatsMagic, sizeof(kStatsMagic));
+  Put<uint32_t>(&out, kGmmStatsFormatVersion);
+  Put<uint32_t>(&out, static_cast<uint32_t>(k));
+  Put<uint32_t>(&out, static_cast<uint32_t>(d));
+  Put<float>(&out, min_posterior_);
+  Put<double>(&out, num_frames_);
+  Put<double>(&out, total_loglik_);
+  for (int64_t i = 0; i < k; ++i) Put<double>(&out, occupancy_[i]);
+  for (const MatrixD* m : {&first_, &second_}) {
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < d; ++j) Put<double>(&out, (*m)(i, j));
+  }
+  Put<uint64_t>(&out, Fnv1a64(out.data(), out.size()));
+  return out;
+}
+
+void GmmStats::FromBytes(const std::string& bytes, const std::string& name, bool add) {
+  if (bytes.size() < sizeof(kStatsMagic) || std::memcmp(bytes.data(), kStatsMagic, sizeof(kStatsMagic)) != 0) {
+    throw Error(name + ": not slid GMM statistics (bad magic)");
+  }
+  if (bytes.size() < kStatsHeaderBytes) throw Error(name + ": truncated GMM statistics header");
+  size_t pos = sizeof(kStatsMagic);
+  const uint32_t version = Get<uint32_t>(bytes, &pos);
+  if (version != kGmmStatsFormatVersion) {
+    throw Error(name + ": GMM statistics format version " + std::to_string(version) + ", this slid reads version " +
+                std::to_string(kGmmStatsFormatVersion));
+  }
+  const uint32_t k = Get<uint32_t>(bytes, &pos), d = Get<uint32_t>(bytes, &pos);
+  // Shapes far beyond any GMM slid trains are refused before any size arithmetic can overflow.
+  if (k < 1 || d < 1 || k > (1u << 20) || d > (1u << 16)) {
+    throw Error(name + ": bad GMM statistics shape " + std::to_string(k) + " x " + std::to_string(d));
+  }
+  const uint64_t expect = kStatsHeaderBytes + 8ull * (k + 2ull * k * d) + 8;
+  if (bytes.size() < expect) throw Error(name + ": truncated GMM statistics");
+  if (bytes.size() > expect) throw Error(name + ": trailing bytes after GMM statistics");
+  uint64_t stored;
+  std::memcpy(&stored, bytes.data() + expect - 8, 8);
+  if (Fnv1a64(bytes.data(), expect - 8) != stored) throw Error(name + ": damaged GMM statistics (checksum mismatch)");
+  const float min_posterior = Get<float>(bytes, &pos);
+  GmmStats read(static_cast<int>(k), static_cast<int>(d), min_posterior >= 0 && min_posterior < 1 ? min_posterior : 0.0f);
+  read.num_frames_ = Get<double>(bytes, &pos);
+  read.total_loglik_ = Get<double>(bytes, &pos);
+  for (uint32_t i = 0; i < k; ++i) read.occupancy_[i] = Get<double>(bytes, &pos);
+  for (MatrixD* m : {&read.first_, &read.second_}) {
+    for (uint32_t i = 0; i < k; ++i)
+      for (uint32_t j = 0; j < d; ++j) (*m)(i, j) = Get<double>(bytes, &pos);
+  }
+  if (add && NumGauss() > 0) {
+    if (read.NumGauss() != NumGauss() || read.Dim() != Dim()) {
+      throw Error(name + ": statistics are " + std::to_string(k) + " x " + std::to_string(d) + ", adding to " +
+                  std::to_string(NumGauss()) + " x " + std::to_string(Dim()));
+    }
+    Add(read);
+  } else {
+    *this = std::move(read);
+  }
+}
+
+void GmmStats::Write(const std::string& path) const {
+  const std::string bytes = ToBytes();
+  WriteFileAtomically(path, [&](std::ostream& o) { o.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
+}
+
+void GmmStats::Read(const std::string& path, bool add) { FromBytes(ReadFileToString(path), path, add); }
 
 }  // namespace slid

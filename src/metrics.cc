@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <utility>
 
 #include "slid/error.h"
@@ -182,6 +183,121 @@ const std::vector<DurationBucket>& DefaultDurationBuckets() {
       {">10s", 10.0, std::numeric_limits<double>::infinity()},
   };
   return buckets;
+}
+
+
+// ---------------------------------------------------------------- Cllr
+
+namespace {
+
+// log(1 + e^z), stable; +inf -> inf, -inf -> 0.
+double Softplus(double z) {
+  if (z == -std::numeric_limits<double>::infinity()) return 0.0;
+  if (z == std::numeric_limits<double>::infinity()) return z;
+  return std::max(z, 0.0) + std::log1p(std::exp(-std::abs(z)));
+}
+
+void CheckCllrInput(const std::vector<double>& tar, const std::vector<double>& non, const char* what) {
+  if (tar.empty() || non.empty()) throw Error(std::string(what) + ": needs target and non-target scores");
+  for (double v : tar)
+    if (std::isnan(v)) throw Error(std::string(what) + ": NaN target score");
+  for (double v : non)
+    if (std::isnan(v)) throw Error(std::string(what) + ": NaN non-target score");
+}
+
+}  // namespace
+
+double Cllr(const std::vector<double>& target_llrs, const std::vector<double>& nontarget_llrs) {
+  CheckCllrInput(target_llrs, nontarget_llrs, "Cllr");
+  double tar = 0, non = 0;
+  for (double s : target_llrs) tar += Softplus(-s);
+  for (double s : nontarget_llrs) non += Softplus(s);
+  return (tar / target_llrs.size() + non / nontarget_llrs.size()) / (2.0 * std::log(2.0));
+}
+
+double MinCllr(const std::vector<double>& target_scores, const std::vector<double>& nontarget_scores) {
+  CheckCllrInput(target_scores, nontarget_scores, "MinCllr");
+  // (score, label) sorted by score, targets first among ties: PAV then pools every tie that mixes
+  // labels (as BOSARIS's stable sort of [tar, non] does).
+  std::vector<std::pair<double, int>> v;
+  v.reserve(target_scores.size() + nontarget_scores.size());
+  for (double s : target_scores) v.emplace_back(s, 1);
+  for (double s : nontarget_scores) v.emplace_back(s, 0);
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    return a.first < b.first || (a.first == b.first && a.second > b.second);
+  });
+  // PAV: blocks (sum of labels, count), merged while the block means decrease.
+  std::vector<double> sum;
+  std::vector<int64_t> count;
+  for (const auto& e : v) {
+    sum.push_back(e.second);
+    count.push_back(1);
+    while (sum.size() > 1 && sum[sum.size() - 2] * count.back() >= sum.back() * count[count.size() - 2]) {
+      sum[sum.size() - 2] += sum.back();
+      count[count.size() - 2] += count.back();
+      sum.pop_back();
+      count.pop_back();
+    }
+  }
+  const double nt = static_cast<double>(target_scores.size()), nn = static_cast<double>(nontarget_scores.size());
+  const double prior_logodds = std::log(nt / nn);
+  std::vector<double> tar_llr, non_llr;
+  size_t pos = 0;
+  for (size_t b = 0; b < sum.size(); ++b) {
+    const double p = sum[b] / count[b];
+    const double llr = (p <= 0 ? -std::numeric_limits<double>::infinity()
+                        : p >= 1 ? std::numeric_limits<double>::infinity()
+                                 : std::log(p) - std::log1p(-p)) - prior_logodds;
+    for (int64_t i = 0; i < count[b]; ++i, ++pos) (v[pos].second ? tar_llr : non_llr).push_back(llr);
+  }
+  return Cllr(tar_llr, non_llr);
+}
+
+CllrSummary DetectionCllr(const std::vector<Trial>& trials, int num_languages) {
+  if (num_languages < 1) throw Error("DetectionCllr: num_languages must be >= 1");
+  std::vector<std::vector<double>> tar(num_languages), non(num_languages);
+  for (const Trial& t : trials) {
+    if (static_cast<int>(t.scores.size()) != num_languages) throw Error("DetectionCllr: trial with wrong number of scores");
+    if (t.true_language < 0 || t.true_language >= num_languages) throw Error("DetectionCllr: true language out of range");
+    const std::vector<double> s = DetectionScores(t.scores);
+    for (int l = 0; l < num_languages; ++l) (l == t.true_language ? tar : non)[l].push_back(s[l]);
+  }
+  CllrSummary out;
+  double c = 0, m = 0;
+  for (int l = 0; l < num_languages; ++l) {
+    if (tar[l].empty() || non[l].empty()) continue;
+    c += Cllr(tar[l], non[l]);
+    m += MinCllr(tar[l], non[l]);
+    ++out.num_languages;
+  }
+  if (out.num_languages > 0) {
+    out.cllr = c / out.num_languages;
+    out.min_cllr = m / out.num_languages;
+  }
+  return out;
+}
+
+double MulticlassCllr(const std::vector<Trial>& trials, int num_languages) {
+  if (num_languages < 1) throw Error("MulticlassCllr: num_languages must be >= 1");
+  std::vector<double> sum(num_languages, 0.0);
+  std::vector<int64_t> count(num_languages, 0);
+  for (const Trial& t : trials) {
+    if (static_cast<int>(t.scores.size()) != num_languages) throw Error("MulticlassCllr: trial with wrong number of scores");
+    if (t.true_language < 0 || t.true_language >= num_languages) throw Error("MulticlassCllr: true language out of range");
+    const double m = *std::max_element(t.scores.begin(), t.scores.end());
+    double z = 0;
+    for (double s : t.scores) z += std::exp(s - m);
+    sum[t.true_language] += (m + std::log(z) - t.scores[t.true_language]) / std::log(2.0);
+    ++count[t.true_language];
+  }
+  double total = 0;
+  int present = 0;
+  for (int l = 0; l < num_languages; ++l)
+    if (count[l] > 0) {
+      total += sum[l] / count[l];
+      ++present;
+    }
+  return present > 0 ? total / present : -1.0;
 }
 
 }  // namespace slid

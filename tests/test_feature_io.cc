@@ -12,6 +12,7 @@
 #include "slid/error.h"
 #include "slid/feature_io.h"
 #include "slid/io.h"
+#include "slid/kaldi_io.h"
 
 namespace fs = std::filesystem;
 using slid::Matrix;
@@ -138,4 +139,52 @@ TEST_CASE("Kaldi text archives round-trip exactly and parse Kaldi's own spacing"
   CHECK_THROWS_WITH_AS(slid::ParseKaldiTextArchive("u  [\n  1 2\n", "bad.ark"), doctest::Contains("unterminated"),
                        slid::Error);
   CHECK_THROWS_AS(slid::ParseKaldiTextArchive("u 1 2 ]", "bad.ark"), slid::Error);
+}
+
+TEST_CASE("FeatureReader yields (id, matrix) from an npy folder, an scp, an archive or a data dir") {
+  const fs::path dir = fs::temp_directory_path() / ("slid_test_feature_reader_" + std::to_string(::getpid()));
+  fs::create_directories(dir / "npy");
+  fs::create_directories(dir / "data");
+  const Matrix a = RandomMatrix(12, 56, 1), b = RandomMatrix(3, 56, 2), c = RandomMatrix(0, 56, 3);
+  slid::WriteNpyFile((dir / "npy" / "utt-b.npy").string(), b);
+  slid::WriteNpyFile((dir / "npy" / "utt-a.npy").string(), a);
+  slid::WriteNpyFile((dir / "npy" / "utt-c.npy").string(), c);
+  slid::WriteFileAtomically((dir / "npy" / "notes.txt").string(), [](std::ostream& o) { o << "ignored\n"; });
+  {
+    slid::KaldiMatrixWriter w("ark,scp:" + (dir / "data" / "feats.ark").string() + "," + (dir / "data" / "feats.scp").string());
+    w.Write("utt-a", a);
+    w.Write("utt-b", b);
+    w.Write("utt-c", c);
+    w.Close();
+  }
+  auto read_all = [](const std::string& source) {
+    slid::FeatureReader reader(source);
+    std::vector<std::pair<std::string, Matrix>> out;
+    std::string id;
+    Matrix m;
+    while (reader.Next(&id, &m)) out.emplace_back(id, m);
+    CHECK_FALSE(reader.Next(&id, &m));
+    return out;
+  };
+  for (const std::string& source : {(dir / "npy").string(), "scp:" + (dir / "data" / "feats.scp").string(),
+                                    "ark,s,cs:" + (dir / "data" / "feats.ark").string(), (dir / "data").string()}) {
+    INFO(source);
+    const auto got = read_all(source);
+    REQUIRE(got.size() == 3);  // notes.txt ignored; names in order
+    CHECK(got[0].first == "utt-a");
+    CHECK(got[0].second == a);
+    CHECK(got[1].first == "utt-b");
+    CHECK(got[1].second == b);
+    CHECK(got[2].first == "utt-c");
+    CHECK(got[2].second.rows() == 0);
+    CHECK(got[2].second.cols() == 56);
+  }
+  fs::create_directories(dir / "empty");
+  CHECK_THROWS_WITH_AS(slid::FeatureReader((dir / "empty").string()), doctest::Contains("neither feats.scp nor .npy"),
+                       slid::Error);
+  CHECK_THROWS_WITH_AS(slid::FeatureReader((dir / "data" / "feats.scp").string()),
+                       doctest::Contains("give features as scp:"), slid::Error);
+  CHECK_THROWS_WITH_AS(slid::FeatureReader((dir / "nothing").string()), doctest::Contains("no such file"), slid::Error);
+  CHECK_THROWS_AS(slid::FeatureReader("scp:" + (dir / "nothing").string()), slid::Error);
+  fs::remove_all(dir);
 }

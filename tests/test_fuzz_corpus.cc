@@ -46,3 +46,7 @@ TEST_CASE("fuzz_config corpus replays without crashing") {
 TEST_CASE("fuzz_model corpus replays without crashing") {
   CHECK(Replay("fuzz_model", slid::fuzz::FuzzModel) >= 3);
 }
+
+TEST_CASE("fuzz_kaldi_ark corpus replays without crashing") {
+  CHECK(Replay("fuzz_kaldi_ark", slid::fuzz::FuzzKaldiArk) >= 10);
+}

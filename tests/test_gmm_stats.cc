@@ -5,6 +5,7 @@
 
 #include "slid/error.h"
 #include "slid/gmm_stats.h"
+#include "temp_dir.h"
 
 using namespace slid;
 
@@ -146,4 +147,76 @@ TEST_CASE("pruned statistics: the sparse path equals the dense GEMM when nothing
   CHECK(RelDiff(pruned.occupancy(), dense.occupancy()) > 0);  // something was pruned
   CHECK_THROWS_AS(GmmStats(k, d, 1.0f), Error);
   CHECK_THROWS_AS(GmmStats(k, d, -0.1f), Error);
+}
+
+TEST_CASE("statistics travel: write -> read is exact, read-and-add of shards equals one accumulation") {
+  const int k = 7, d = 4;
+  const DiagGmm g = RandomGmm(k, d, 5);
+  const Matrix x = RandomFrames(3000, d, 6);
+  GmmStats whole(k, d);
+  whole.Accumulate(g, x);
+  // Three shards written to disk, read back in a different order, added.
+  TempDir tmp("slid-test-gmmstats-");
+  const int64_t cuts[4] = {0, 1000, 2100, 3000};
+  GmmStats in_memory(k, d);
+  for (int s = 0; s < 3; ++s) {
+    GmmStats part(k, d);
+    part.Accumulate(g, x.middleRows(cuts[s], cuts[s + 1] - cuts[s]));
+    part.Write(tmp("shard" + std::to_string(s)));
+    in_memory.Add(part);
+  }
+  GmmStats sum;  // 0 x 0 placeholder: the first read with add = true takes the shape
+  for (int s : {2, 0, 1}) sum.Read(tmp("shard" + std::to_string(s)), /*add=*/true);
+  CHECK(sum.NumFrames() == whole.NumFrames());
+  // Against the in-memory sum of the same shards: only the order of three double additions differs.
+  CHECK(RelDiff(sum.first_order(), in_memory.first_order()) < 1e-14);
+  CHECK(RelDiff(sum.second_order(), in_memory.second_order()) < 1e-14);
+  // Against one accumulation over all frames: block boundaries move, and block products are float
+  // (see Accumulate), so the bound is single-precision rounding.
+  CHECK(RelDiff(sum.first_order(), whole.first_order()) < 1e-5);
+  CHECK(RelDiff(sum.second_order(), whole.second_order()) < 1e-5);
+  CHECK(std::abs(sum.TotalLogLikelihood() - whole.TotalLogLikelihood()) < 1e-6 * std::abs(whole.TotalLogLikelihood()));
+
+  // Exact round trip of one file.
+  GmmStats again;
+  again.Read(tmp("shard1"));
+  GmmStats direct(k, d);
+  direct.Accumulate(g, x.middleRows(1000, 1100));
+  CHECK(again.ToBytes() == direct.ToBytes());
+  CHECK((again.occupancy().array() == direct.occupancy().array()).all());
+
+  // Adding to a non-empty accumulator doubles it.
+  again.Read(tmp("shard1"), /*add=*/true);
+  CHECK(again.NumFrames() == 2 * direct.NumFrames());
+  CHECK(RelDiff(again.first_order(), 2 * direct.first_order()) < 1e-15);
+}
+
+TEST_CASE("damaged statistics files are refused with the file named") {
+  GmmStats s(3, 2);
+  s.Accumulate(RandomGmm(3, 2, 1), RandomFrames(50, 2, 2));
+  const std::string good = s.ToBytes();
+  GmmStats t;
+  CHECK_NOTHROW(t.FromBytes(good, "ok.stats"));
+  auto message = [&](const std::string& bytes) {
+    try {
+      t.FromBytes(bytes, "x.stats");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(message("hello").find("x.stats: not slid GMM statistics") == 0);
+  CHECK(message(good.substr(0, good.size() - 1)).find("truncated") != std::string::npos);
+  CHECK(message(good + "x").find("trailing bytes") != std::string::npos);
+  std::string flipped = good;
+  flipped[60] ^= 1;
+  CHECK(message(flipped).find("checksum") != std::string::npos);
+  std::string version = good;
+  version[8] = 9;
+  CHECK(message(version).find("format version 9") != std::string::npos);
+  // Every truncation is an error, never a crash.
+  for (size_t n = 0; n < good.size(); ++n) CHECK_THROWS_AS(t.FromBytes(good.substr(0, n), "cut"), Error);
+  // Adding statistics of another shape is refused.
+  GmmStats other(4, 2);
+  CHECK_THROWS_WITH_AS(other.FromBytes(good, "y.stats", true), doctest::Contains("adding to 4 x 2"), Error);
 }

@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
+#include <string>
 #include <sstream>
 #include <vector>
 
@@ -180,4 +182,61 @@ TEST_CASE("Evaluate agrees with numpy/scikit-learn on 300 random 5-language tria
   // Both sides compute the LLRs in double from the same 4-decimal scores; 1e-9 allows for exp/log rounding.
   CHECK(s.eer == doctest::Approx(ref["eer"].get<double>()).epsilon(1e-9));
   CHECK(s.cavg == doctest::Approx(ref["cavg"].get<double>()).epsilon(1e-9));
+}
+
+// ---------------------------------------------------------------- Cllr (tests/data/cllr/make_cllr_fixtures.py)
+
+TEST_CASE("Cllr and min-Cllr agree with a numpy / scikit-learn-isotonic transcription of BOSARIS (1e-9)") {
+  std::ifstream in(SLID_TEST_DATA "/cllr/expected_cllr.json");
+  REQUIRE(in);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  for (const auto& c : j["binary"]) {
+    CAPTURE(c["name"].get<std::string>());
+    const std::vector<double> tar = c["tar"], non = c["non"];
+    CHECK(slid::Cllr(tar, non) == doctest::Approx(c["cllr"].get<double>()).epsilon(1e-9));
+    CHECK(slid::MinCllr(tar, non) == doctest::Approx(c["min_cllr"].get<double>()).epsilon(1e-9));
+    CHECK(slid::MinCllr(tar, non) <= slid::Cllr(tar, non) + 1e-12);
+  }
+  std::ifstream tsv(SLID_TEST_DATA "/metrics/trials_5lang.tsv");
+  REQUIRE(tsv);
+  std::vector<Trial> trials;
+  std::string line;
+  while (std::getline(tsv, line)) {
+    std::istringstream ls(line);
+    Trial t;
+    ls >> t.true_language;
+    t.scores.resize(5);
+    for (double& s : t.scores) ls >> s;
+    trials.push_back(t);
+  }
+  REQUIRE(trials.size() == 300);
+  const slid::CllrSummary s = slid::DetectionCllr(trials, 5);
+  CHECK(s.num_languages == 5);
+  CHECK(s.cllr == doctest::Approx(j["detection_cllr"].get<double>()).epsilon(1e-9));
+  CHECK(s.min_cllr == doctest::Approx(j["detection_min_cllr"].get<double>()).epsilon(1e-9));
+  CHECK(slid::MulticlassCllr(trials, 5) == doctest::Approx(j["multiclass_cllr"].get<double>()).epsilon(1e-9));
+}
+
+TEST_CASE("Cllr: hand-computed values and properties") {
+  // s = 0 everywhere: log(2) / (2 log 2) * 2 = 1 bit.
+  CHECK(slid::Cllr({0.0, 0.0}, {0.0}) == doctest::Approx(1.0));
+  // Targets at +inf, non-targets at -inf: 0.
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(slid::Cllr({inf}, {-inf}) == 0.0);
+  // One target at log 3 (posterior 3/4), one non-target at -log 3: (log(4/3) + log(4/3)) / (2 log 2).
+  CHECK(slid::Cllr({std::log(3.0)}, {-std::log(3.0)}) == doctest::Approx(std::log(4.0 / 3.0) / std::log(2.0)));
+  // min-Cllr is invariant under monotone transformations of the scores.
+  const std::vector<double> tar = {0.3, 1.2, 2.5, -0.1, 0.9}, non = {-1.0, 0.2, -0.3, 0.95, -2.0, 0.0};
+  std::vector<double> tar2, non2;
+  for (double v : tar) tar2.push_back(std::exp(3 * v) + 7);
+  for (double v : non) non2.push_back(std::exp(3 * v) + 7);
+  CHECK(slid::MinCllr(tar, non) == doctest::Approx(slid::MinCllr(tar2, non2)).epsilon(1e-12));
+  // Uninformative multiclass scores give log2(N).
+  std::vector<Trial> trials(4);
+  for (int i = 0; i < 4; ++i) trials[i] = Trial{i % 4, {1.0, 1.0, 1.0, 1.0}, 1.0};
+  CHECK(slid::MulticlassCllr(trials, 4) == doctest::Approx(2.0));
+  CHECK(slid::MulticlassCllr({}, 4) == -1.0);
+  CHECK(slid::DetectionCllr({}, 4).cllr == -1.0);
+  CHECK_THROWS_AS(slid::Cllr({}, {1.0}), slid::Error);
+  CHECK_THROWS_AS(slid::MinCllr({1.0}, {std::nan("")}), slid::Error);
 }

@@ -1,4 +1,4 @@
-// `slid eval --model M DATA --out-dir DIR`: score labelled test data and write the report.
+// `slid eval --model M DATA --out-dir DIR`: Evaluate (slid/evaluate.h), then write the report files.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -6,11 +6,12 @@
 
 #include "command.h"
 #include "frontend_flags.h"
-#include "ordered_parallel.h"
 #include "progress.h"
+#include "progress_callbacks.h"
 #include "report.h"
 #include "slid/dataset.h"
 #include "slid/error.h"
+#include "slid/evaluate.h"
 #include "slid/io.h"
 #include "slid/metrics.h"
 #include "slid/model.h"
@@ -33,10 +34,39 @@ struct EvalArgs {
   CLI::App* app = nullptr;
 };
 
-struct Outcome {
-  ScoreResult result;
-  std::string error;
-};
+// The report of `r` for the tool's writers, with provenance.
+EvalReport MakeReport(const EvalArgs& args, const std::string& data_root, const LanguageModelSet& model,
+                      const EvaluateResult& r, double wall_seconds) {
+  EvalReport report;
+  report.model_path = args.model;
+  report.data_path = data_root;
+  report.languages = r.languages;
+  report.num_utterances = r.num_utterances;
+  report.num_failed = r.num_failed;
+  report.num_too_little_speech = r.num_too_little_speech;
+  report.overall = r.overall;
+  report.buckets = r.buckets;
+  report.by_bucket = r.by_bucket;
+  report.extra = {{"date", UtcNow()},
+                  {"command_line", ProcessCommandLine()},
+                  {"audio_seconds_scored", r.audio_seconds_scored},
+                  {"wall_seconds", wall_seconds},
+                  {"threads", args.threads},
+                  {"min_speech_seconds", args.min_speech_seconds},
+                  {"model_summary", model.summary}};
+  return report;
+}
+
+// scores.tsv: identify's TSV columns with the true language after the utterance id.
+std::string ScoresTsv(const Dataset& data, const EvaluateResult& r) {
+  std::string tsv = "utterance\ttruth\t" + IdentifyTsvHeader(r.languages, 0).substr(5);  // drop "path\t"
+  for (const EvaluatedEntry& e : r.entries) {
+    const DataEntry& d = data.entries[e.index];
+    const std::string line = IdentifyTsvLine(d.id, r.languages, e.result, 0);
+    tsv += line.substr(0, line.find('\t')) + "\t" + d.language + line.substr(line.find('\t'));
+  }
+  return tsv;
+}
 
 int Run(EvalArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -44,89 +74,19 @@ int Run(EvalArgs& args) {
   if (int rc = CheckFrontendFlagsMatchModel(*args.app, args.frontend.AnyGiven(), model.frontend, args.model))
     return rc;
   const Dataset data = LoadDataset(args.data);
-  for (const auto& l : data.languages)
-    if (model.LanguageIndex(l) < 0) {
-      std::string known;
-      for (const auto& m : model.languages) known += (known.empty() ? "" : ",") + m;
-      throw Error(data.root + ": test language '" + l + "' is not in the model " + args.model + " (it has: " + known +
-                  ")");
-    }
-  ScorerOptions so;
-  so.min_speech_seconds = args.min_speech_seconds;
-  const Scorer scorer(model, so);
+  EvaluateOptions opts;
+  opts.scorer.min_speech_seconds = args.min_speech_seconds;
+  opts.threads = args.threads;
   std::error_code ec;
   fs::create_directories(args.out_dir, ec);
   if (ec) ThrowFileError(args.out_dir, "cannot create the output folder: " + ec.message());
-
   Progress progress("slid eval", args.quiet);
-  progress.StartPhase("scoring", static_cast<int64_t>(data.entries.size()), "files");
-  EvalReport report;
-  report.model_path = args.model;
-  report.data_path = data.root;
-  report.languages = scorer.languages();
-  report.num_utterances = static_cast<int64_t>(data.entries.size());
-  std::vector<Trial> trials;
-  std::string scores_tsv = "utterance\ttruth\t" + IdentifyTsvHeader(report.languages, 0).substr(5);  // drop "path\t"
-  double audio_seconds = 0;
-  OrderedParallel<Outcome>(
-      data.entries.size(), args.threads,
-      [&](size_t i) {
-        Outcome o;
-        const DataEntry& e = data.entries[i];
-        try {
-          o.result = e.is_command ? scorer.ScoreWaveform(ReadEntryAudio(e, model.frontend.sample_rate_hz))
-                                  : scorer.ScoreFile(e.source);
-        } catch (const std::exception& ex) {
-          const std::string name = EntryName(e), what = ex.what();
-          o.error = what.rfind(name + ":", 0) == 0 ? what : name + ": " + what;
-        }
-        return o;
-      },
-      [&](size_t i, Outcome o) {
-        const DataEntry& e = data.entries[i];
-        if (!o.error.empty()) {
-          ++report.num_failed;
-          progress.Warn("skipped: " + o.error);
-        } else {
-          audio_seconds += o.result.audio_seconds;
-          std::string line = IdentifyTsvLine(e.id, report.languages, o.result, 0);
-          scores_tsv += line.substr(0, line.find('\t')) + "\t" + e.language + line.substr(line.find('\t'));
-          if (o.result.too_little_speech) {
-            ++report.num_too_little_speech;
-          } else {
-            Trial t;
-            t.true_language = static_cast<int>(
-                std::find(report.languages.begin(), report.languages.end(), e.language) - report.languages.begin());
-            t.scores = o.result.avg_loglik;
-            t.duration_seconds = o.result.audio_seconds;
-            trials.push_back(std::move(t));
-          }
-        }
-        progress.Advance(1, std::to_string(report.num_failed) + " failed, " +
-                                std::to_string(report.num_too_little_speech) + " too little speech");
-      });
-  progress.EndPhase();
-
-  const int n = static_cast<int>(report.languages.size());
-  report.overall = Evaluate(trials, n);
-  report.buckets = DefaultDurationBuckets();
-  for (const DurationBucket& b : report.buckets) {
-    std::vector<Trial> sub;
-    for (const Trial& t : trials)
-      if (t.duration_seconds > b.min_seconds && t.duration_seconds <= b.max_seconds) sub.push_back(t);
-    report.by_bucket.push_back(Evaluate(sub, n));
-  }
+  const EvaluateResult r = Evaluate(model, data, opts, ProgressCallbacksFor(progress));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  report.extra = {{"date", UtcNow()},
-                  {"command_line", ProcessCommandLine()},
-                  {"audio_seconds_scored", audio_seconds},
-                  {"wall_seconds", secs},
-                  {"threads", args.threads},
-                  {"min_speech_seconds", args.min_speech_seconds},
-                  {"model_summary", model.summary}};
+  const EvalReport report = MakeReport(args, data.root, model, r, secs);
 
   const fs::path dir(args.out_dir);
-  WriteFileAtomically((dir / "scores.tsv").string(), [&](std::ostream& o) { o << scores_tsv; });
+  WriteFileAtomically((dir / "scores.tsv").string(), [&](std::ostream& o) { o << ScoresTsv(data, r); });
   std::string message;
   const std::vector<std::string> pictures = DrawEvalPictures(report, args.out_dir, args.plot_format, &message);
   if (!message.empty()) std::fprintf(stderr, "slid eval: %s\n", message.c_str());

@@ -1,4 +1,4 @@
-// `slid features`: audio in, feature matrices out (.npy per utterance, or one Kaldi text archive).
+// `slid features`: audio in, feature matrices out (.npy per utterance, or one Kaldi archive + scp).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +15,7 @@
 #include "slid/feature_io.h"
 #include "slid/frontend.h"
 #include "slid/io.h"
+#include "slid/kaldi_io.h"
 
 namespace slid::tool {
 namespace {
@@ -147,6 +148,7 @@ int Run(FeaturesArgs& args) {
   FrontendOptions opts;
   try {
     opts = args.frontend.Resolve();
+    if (!args.ark.empty()) ParseKaldiWspecifier(args.ark);  // refuse "f.ark", "ark,scp:f" before any work
   } catch (const Error& e) {
     std::fprintf(stderr, "slid: error: %s\n", e.what());
     return kExitUsage;
@@ -189,17 +191,10 @@ int Run(FeaturesArgs& args) {
   };
 
   if (!args.ark.empty()) {
-    auto write_entry = [](std::ostream& out) {
-      return [&out](const std::string& id, const Matrix& m) {
-        WriteKaldiTextEntry(out, id, m);
-        out.flush();
-        if (!out) throw Error("cannot write the archive");
-      };
-    };
-    if (args.ark == "-")
-      run_all(write_entry(std::cout));
-    else
-      WriteFileAtomically(args.ark, [&](std::ostream& out) { run_all(write_entry(out)); });
+    // Written atomically: the archive (and scp) appear only once every input has been processed.
+    KaldiMatrixWriter writer(args.ark);
+    run_all([&](const std::string& id, const Matrix& m) { writer.Write(id, m); });
+    writer.Close();
   } else {
     std::error_code ec;
     fs::create_directories(args.out_dir, ec);
@@ -213,10 +208,11 @@ int Run(FeaturesArgs& args) {
 CommandRegistration reg(
     "features",
     "Compute features (MFCC -> CMVN -> SDC -> VAD by default) from audio files or a list, and write them as\n"
-    ".npy files (one per utterance, named <utt-id>.npy) or a Kaldi text archive.\n"
+    ".npy files (one per utterance, named <utt-id>.npy) or a Kaldi archive (binary or text, optionally with an scp).\n"
     "Examples:\n"
     "  slid features models/samples/*.wav --out-dir feats/\n"
-    "  slid features --list data/wav.scp --ark - --stage mfcc --num-ceps 13 --config conf/mfcc.conf\n"
+    "  slid features --list data/wav.scp --ark ark,scp:feats.ark,feats.scp --stage mfcc --config conf/mfcc.conf\n"
+    "  slid features a.wav --ark ark,t:- --stage mfcc --num-ceps 13\n"
     "A file that cannot be read is reported on one line and skipped; the exit code is then 3.",
     [](CLI::App& app) -> Runner {
       auto args = std::make_shared<FeaturesArgs>();
@@ -229,8 +225,10 @@ CommandRegistration reg(
       auto* out_dir = app.add_option("--out-dir", args->out_dir, "Folder for one <utt-id>.npy per utterance (float32, frames x dims)")
                           ->type_name("DIR")
                           ->capture_default_str();
-      app.add_option("--ark", args->ark, "Write one Kaldi text archive instead ('-' for standard output)")
-          ->type_name("FILE")
+      app.add_option("--ark", args->ark,
+                     "Write a Kaldi archive instead, named by a Kaldi wspecifier: ark:FILE (binary, as Kaldi), "
+                     "ark,t:FILE (text), ark,scp:ARK,SCP (archive + scp with byte offsets), ark:- (standard output)")
+          ->type_name("WSPECIFIER")
           ->excludes(out_dir);
       app.add_option("--stage", args->stage,
                      "Where to stop: mfcc (raw MFCC), cmvn (normalised MFCC), sdc (all frames), full (voiced frames: "

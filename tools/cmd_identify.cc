@@ -7,10 +7,10 @@
 
 #include "command.h"
 #include "frontend_flags.h"
-#include "ordered_parallel.h"
 #include "report.h"
 #include "slid/dataset.h"
 #include "slid/error.h"
+#include "slid/evaluate.h"
 #include "slid/io.h"
 #include "slid/model.h"
 #include "slid/scorer.h"
@@ -68,11 +68,6 @@ std::vector<std::string> SplitCommas(const std::string& s) {
   return out;
 }
 
-struct Outcome {
-  ScoreResult result;
-  std::string error;
-};
-
 int Run(IdentifyArgs& args) {
   const LanguageModelSet model = LanguageModelSet::Load(args.model);
   if (int rc = CheckFrontendFlagsMatchModel(*args.app, args.frontend.AnyGiven(), model.frontend, args.model))
@@ -112,35 +107,20 @@ int Run(IdentifyArgs& args) {
   const std::vector<std::string>& langs = scorer->languages();
   const int top = args.top > 0 ? std::min<int>(args.top, static_cast<int>(langs.size())) : 0;
   if (!args.json) std::fputs(IdentifyTsvHeader(langs, top).c_str(), stdout);
-  int failed = 0;
-  OrderedParallel<Outcome>(
-      inputs.size(), args.threads,
-      [&](size_t i) {
-        Outcome o;
-        const DataEntry& e = inputs[i];
-        try {
-          o.result = e.is_command ? scorer->ScoreWaveform(ReadEntryAudio(e, model.frontend.sample_rate_hz)) : scorer->ScoreFile(e.source);
-        } catch (const std::exception& ex) {
-          const std::string name = EntryName(e), what = ex.what();
-          o.error = what.rfind(name + ":", 0) == 0 ? what : name + ": " + what;
-        }
-        return o;
-      },
-      [&](size_t i, Outcome o) {
-        if (!o.error.empty()) {
-          ++failed;
-          std::fflush(stdout);
-          std::fprintf(stderr, "slid: %s\n", o.error.c_str());
-          return;
-        }
-        const std::string name = EntryName(inputs[i]);
-        const std::string line = args.json ? IdentifyJsonLine(name, langs, o.result, top)
-                                           : IdentifyTsvLine(name, langs, o.result, top);
-        std::fputs(line.c_str(), stdout);
-        std::fflush(stdout);
-      });
+  ScoreEntriesCallbacks cb;
+  cb.on_result = [&](size_t i, const ScoreResult& r) {
+    const std::string name = EntryName(inputs[i]);
+    const std::string line = args.json ? IdentifyJsonLine(name, langs, r, top) : IdentifyTsvLine(name, langs, r, top);
+    std::fputs(line.c_str(), stdout);
+    std::fflush(stdout);
+  };
+  cb.on_error = [&](size_t, const std::string& message) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "slid: %s\n", message.c_str());
+  };
+  const int64_t failed = ScoreEntries(*scorer, inputs, args.threads, cb);
   if (failed > 0) {
-    std::fprintf(stderr, "slid identify: %d of %zu file(s) failed (listed above)\n", failed, inputs.size());
+    std::fprintf(stderr, "slid identify: %lld of %zu file(s) failed (listed above)\n", static_cast<long long>(failed), inputs.size());
     return kExitSomeFailed;
   }
   return kExitOk;

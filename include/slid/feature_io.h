@@ -7,6 +7,8 @@
 //    shortest form that reads back to the same float, so text archives round-trip exactly.
 // All writers to files are atomic (slid::WriteFileAtomically); errors throw slid::Error("<path>: ...").
 #pragma once
+#include <istream>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -35,5 +37,33 @@ void WriteKaldiTextEntry(std::ostream& out, const std::string& utt_id, const Mat
 // into (utt-id, matrix) pairs in file order. Throws Error("<name>: ...") on malformed text or rows of
 // unequal length.
 std::vector<std::pair<std::string, Matrix>> ParseKaldiTextArchive(const std::string& text, const std::string& name);
+
+// Precomputed feature matrices, one utterance at a time, from any of
+//  - a Kaldi rspecifier: "scp:feats.scp", "ark:feats.ark", "ark:-", "ark,s,cs:..." (kaldi_io.h): binary,
+//    text and compressed archives, scp entries with offsets and ranges;
+//  - a Kaldi data directory holding feats.scp (read as "scp:DIR/feats.scp"; its entries' paths are
+//    relative to the working directory, as in Kaldi);
+//  - a folder of .npy files: each "*.npy" directly inside it, in byte order of the names, utterance id
+//    = file name without ".npy".
+// Memory: one matrix at a time (a folder is listed by name only). Throws Error naming the source if
+// it is none of these (e.g. a plain file: write scp:FILE or ark:FILE), or for malformed data.
+class FeatureReader {
+ public:
+  // `standard_input` is what "ark:-" / "scp:-" read (default std::cin).
+  explicit FeatureReader(const std::string& source, std::istream* standard_input = nullptr);
+  ~FeatureReader();
+  FeatureReader(const FeatureReader&) = delete;
+  FeatureReader& operator=(const FeatureReader&) = delete;
+
+  // Reads the next utterance; false at the end.
+  bool Next(std::string* id, Matrix* features);
+  // What was given, for messages.
+  const std::string& source() const { return source_; }
+
+ private:
+  struct Impl;
+  std::string source_;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace slid

@@ -2,12 +2,15 @@
 // They add: statistics from threads, files or machines are merged with Add() before one M-step.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "slid/gmm.h"
 #include "slid/matrix.h"
 
 namespace slid {
+
+constexpr uint32_t kGmmStatsFormatVersion = 1;
 
 class GmmStats {
  public:
@@ -29,6 +32,25 @@ class GmmStats {
   void Add(const GmmStats& other);
   // Back to all zeros (keeps the shape).
   void SetZero();
+
+  // Statistics that travel (Kaldi's AccumDiagGmm::Write / Read(..., add)): so that an EM iteration can
+  // be a map over shards of the data (accumulate, write) and a reduce (read and add, then one M-step).
+  // Binary format, version kGmmStatsFormatVersion, all little-endian:
+  //   "SLIDGST\0", uint32 version, uint32 K, uint32 D, float32 min_posterior, float64 num_frames,
+  //   float64 total_loglik, float64 occupancy[K], float64 first[K*D], float64 second[K*D] (row-major),
+  //   uint64 FNV-1a of every byte before it.
+  // Doubles are stored exactly, so write -> read gives identical statistics and a sum of read shards
+  // equals the in-memory sum up to the order of additions (float rounding only).
+  std::string ToBytes() const;
+  // Parses ToBytes() output; `name` stands for the source in errors (wrong magic, other version,
+  // truncated, trailing bytes, checksum mismatch, absurd shape). With add = true the parsed statistics
+  // are added to *this (shapes must match, or *this is a default 0 x 0 placeholder); otherwise they
+  // replace it.
+  void FromBytes(const std::string& bytes, const std::string& name, bool add = false);
+  // Writes ToBytes() to `path` atomically (WriteFileAtomically).
+  void Write(const std::string& path) const;
+  // Reads `path` (see FromBytes); errors name the path.
+  void Read(const std::string& path, bool add = false);
 
   int NumGauss() const { return static_cast<int>(occupancy_.size()); }
   int Dim() const { return static_cast<int>(first_.cols()); }

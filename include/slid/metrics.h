@@ -107,4 +107,33 @@ struct DurationBucket {
 };
 const std::vector<DurationBucket>& DefaultDurationBuckets();
 
+
+// --- Calibration-sensitive measures (Brümmer & du Preez 2006; BOSARIS toolkit cllr.m, min_cllr.m).
+// Cllr of a binary detector whose scores are read as natural-log likelihood ratios, in bits:
+//   Cllr = 1/(2 log 2) * [ mean_tar log(1 + e^-s) + mean_non log(1 + e^s) ]
+// 0 for perfect and perfectly calibrated LLRs, 1 for the uninformative s = 0, unbounded above.
+// Error if either list is empty or a score is NaN.
+double Cllr(const std::vector<double>& target_llrs, const std::vector<double>& nontarget_llrs);
+// Cllr after the best monotone recalibration of the scores: pool-adjacent-violators (PAV) on the
+// target/non-target labels sorted by score (ties pooled), posterior -> LLR by removing the empirical
+// prior log-odds log(N_tar / N_non) (BOSARIS opt_loglr.m). min-Cllr <= Cllr; the difference is the
+// calibration loss. Error as for Cllr.
+double MinCllr(const std::vector<double>& target_scores, const std::vector<double>& nontarget_scores);
+
+// Cllr and min-Cllr of the per-language detection tasks (scores s_L = DetectionScores(trial.scores),
+// targets = trials of L, non-targets = the others), averaged over the languages that have both.
+// -1 if no language has both.
+struct CllrSummary {
+  double cllr = -1;      // mean over languages of Cllr
+  double min_cllr = -1;  // mean over languages of MinCllr
+  int num_languages = 0; // languages averaged
+};
+CllrSummary DetectionCllr(const std::vector<Trial>& trials, int num_languages);
+
+// Multiclass Cllr (Brümmer & van Leeuwen 2006; FoCal multiclass), in bits: with posteriors
+// P(c | x) = softmax(scores) (scores read as log-likelihoods, flat prior),
+//   Cllr_mc = -1/C' sum_c mean_{trials of c} log2 P(c | x)
+// over the C' languages with trials. log2(N) for uninformative scores. -1 with no trials.
+double MulticlassCllr(const std::vector<Trial>& trials, int num_languages);
+
 }  // namespace slid

@@ -261,8 +261,8 @@ said m.slid/feats
 set +e; timeout 60 "$SLID" identify --model m.slid $GOOD data/hi/b1.wav >/dev/full 2>last.err; rc=$?; set -e
 [[ $rc == 1 ]] || fail "identify > /dev/full exited $rc, expected 1"
 grep -qi "standard output" last.err || fail "identify > /dev/full: no error naming standard output"
-set +e; timeout 60 "$SLID" features --ark - $GOOD >/dev/full 2>last.err; rc=$?; set -e
-[[ $rc == 1 || $rc == 3 ]] || fail "features --ark - > /dev/full exited $rc"
+set +e; timeout 60 "$SLID" features --ark ark:- $GOOD >/dev/full 2>last.err; rc=$?; set -e
+[[ $rc == 1 || $rc == 3 ]] || fail "features --ark ark:- > /dev/full exited $rc"
 
 # ---- SIGKILL during `slid train`: the previous model survives intact, a rerun works -------------------------------------------------
 # A Kaldi data dir whose last entry is a command that waits, so training is surely still running when

@@ -42,7 +42,7 @@ for opt in "--num-ceps INT=7" "--frame-length FLOAT=25" "--frame-shift FLOAT=10"
            "--dither FLOAT=0" "--window-type TEXT=povey" "--num-mel-bins INT=23" "--low-freq FLOAT=20" \
            "--high-freq FLOAT=0" "--use-energy BOOL=false" "--cepstral-lifter FLOAT=22" "--sdc-n INT=7" \
            "--sdc-d INT=1" "--sdc-p INT=3" "--sdc-k INT=7" "--use-vad BOOL=true" "--stage TEXT:{mfcc,cmvn,sdc,full}=full" \
-           "--config FILE" "--list FILE" "--ark FILE" "--out-dir DIR=."; do
+           "--config FILE" "--list FILE" "--ark WSPECIFIER" "--out-dir DIR=."; do
   grep -qF -- "$opt" "$WORK/help.txt" || fail "--help does not show '$opt'"
 done
 # Every option line in the frontend group carries a default ("=value").
@@ -74,7 +74,7 @@ ls "$WORK/npy" | grep -q tmp && fail "temporary files left in the output folder"
 [ "$(npy_shape "$WORK/sdc/en-conf-onlyperson.npy")" = "314 56" ] || fail "sdc stage shape"
 
 # 4. Kaldi text archive to stdout: same utterance, same number of rows as the .npy.
-"$SLID" features "$EN" --ark - -q > "$WORK/en.ark"
+"$SLID" features "$EN" --ark ark,t:- -q > "$WORK/en.ark"
 head -1 "$WORK/en.ark" | grep -qx "en-conf-onlyperson  \[" || fail "ark key line: $(head -1 "$WORK/en.ark")"
 ark_rows=$(grep -c '^  ' "$WORK/en.ark")
 [ "$ark_rows" -eq "$rows_en" ] || fail "ark has $ark_rows rows, npy $rows_en"
@@ -83,7 +83,7 @@ awk 'NR>1 && NF!=56 && $0 != "]" { bad=1 } END { exit bad }' <(sed 's/ ]$//' "$W
 
 # 5. A wav.scp list with a plain path, a piped command and a bare path, into an archive file.
 printf 'uttFR %s\nuttES cat %s |\n# a comment\n\n%s\n' "$FR" "$ES" "$EN" > "$WORK/wav.scp"
-"$SLID" features --list "$WORK/wav.scp" --ark "$WORK/list.ark" -q
+"$SLID" features --list "$WORK/wav.scp" --ark "ark,t:$WORK/list.ark" -q
 [ "$(grep -c '  \[$' "$WORK/list.ark")" -eq 3 ] || fail "list archive should hold 3 entries"
 grep -q '^uttES  \[$' "$WORK/list.ark" || fail "piped wav.scp entry missing"
 grep -q '^en-conf-onlyperson  \[$' "$WORK/list.ark" || fail "bare path entry missing"

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-namespace slid::tool {
+namespace slid {
 
 template <typename Result, typename Work, typename Commit>
 void OrderedParallel(size_t n, int threads, Work work, Commit commit, size_t window = 0) {
@@ -81,4 +81,4 @@ void OrderedParallel(size_t n, int threads, Work work, Commit commit, size_t win
   }
 }
 
-}  // namespace slid::tool
+}  // namespace slid

@@ -1,0 +1,75 @@
+// Scoring and evaluating data sets: the drivers behind `slid identify` and `slid eval`.
+//
+// ScoreEntry is the one way an entry of a data set or list is scored: a file is streamed from disk in
+// segments (Scorer::ScoreFile); a piped command's output is read whole (ReadEntryAudio) and scored.
+// ScoreEntries runs it over many entries on threads and hands each outcome to the caller in entry
+// order (so output does not depend on the number of threads); a failing entry is reported with one
+// line naming it and the batch continues.
+// Evaluate scores a labelled Dataset and summarises it (slid/metrics.h), overall and by duration.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "slid/callbacks.h"
+#include "slid/dataset.h"
+#include "slid/metrics.h"
+#include "slid/model.h"
+#include "slid/scorer.h"
+
+namespace slid {
+
+// Scores one entry. Throws slid::Error naming the entry if it cannot be read.
+ScoreResult ScoreEntry(const Scorer& scorer, const DataEntry& entry);
+
+// What ScoreEntries hands back, in entry order, one call at a time (never concurrently).
+struct ScoreEntriesCallbacks {
+  // entries[index] was scored.
+  std::function<void(size_t index, const ScoreResult& result)> on_result;
+  // entries[index] failed; `message` is one line naming it. The batch continues.
+  std::function<void(size_t index, const std::string& message)> on_error;
+};
+
+// Scores every entry with `threads` threads (>= 1). Returns the number of entries that failed.
+// An exception thrown by a callback stops the batch and is rethrown.
+int64_t ScoreEntries(const Scorer& scorer, const std::vector<DataEntry>& entries, int threads,
+                     const ScoreEntriesCallbacks& callbacks);
+
+struct EvaluateOptions {
+  ScorerOptions scorer;   // min_speech_seconds etc. (languages must stay empty: all of the model's)
+  int threads = 1;        // entries scored in parallel (>= 1)
+  CavgOptions cavg;       // Cavg cost parameters
+  std::vector<DurationBucket> buckets = DefaultDurationBuckets();  // duration buckets reported
+};
+
+// One scored (readable) entry of the data set.
+struct EvaluatedEntry {
+  size_t index = 0;       // index into Dataset::entries
+  int true_language = -1; // index into EvaluateResult::languages
+  ScoreResult result;     // its scores (result.too_little_speech: not counted in the metrics)
+};
+
+struct EvaluateResult {
+  std::vector<std::string> languages;     // the model's languages (score order)
+  int64_t num_utterances = 0;             // entries in the data set
+  int64_t num_failed = 0;                 // unreadable (reported through entry_error)
+  int64_t num_too_little_speech = 0;      // excluded from the metrics
+  double audio_seconds_scored = 0;        // audio length of the readable entries
+  EvalSummary overall;                    // all counted utterances
+  std::vector<DurationBucket> buckets;    // = options.buckets
+  std::vector<EvalSummary> by_bucket;     // one per bucket
+  std::vector<EvaluatedEntry> entries;    // readable entries, in data order
+};
+
+// The metrics of `trials` overall and per bucket (a trial is in a bucket iff min < duration <= max).
+void SummariseTrials(const std::vector<Trial>& trials, int num_languages, const std::vector<DurationBucket>& buckets,
+                     const CavgOptions& cavg, EvalSummary* overall, std::vector<EvalSummary>* by_bucket);
+
+// Scores every entry of `data` with `model` and summarises. Throws slid::Error (before scoring) if a
+// language of the data is not in the model or the options are bad; unreadable entries are counted,
+// reported through callbacks.entry_error and skipped. Progress: one phase "scoring" over the entries.
+EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, const EvaluateOptions& opts,
+                        const ProgressCallbacks& callbacks = {});
+
+}  // namespace slid

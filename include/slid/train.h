@@ -1,0 +1,64 @@
+// Training a LanguageModelSet from a labelled Dataset: the driver behind `slid train`.
+//
+// 1. Features, once per file (threads over files, appended in data order, so the model does not depend
+//    on the number of threads). Each language's frames stay in memory until all languages together
+//    outgrow max_memory_mb, then that language's frames are spilled to a feature cache file in
+//    cache_dir (slid/feature_cache.h) and EM streams them from disk. A file that cannot be read is
+//    reported through entry_error and skipped; a file without voiced frames gives a warning.
+// 2. The back-end:
+//    - "gmm": one diagonal GMM per language, EM on that language's frames (slid/em.h);
+//    - "ubm-map": one GMM (the UBM) trained with EM on the frames of all languages, then each
+//      language's GMM is its MAP adaptation (slid/map.h; Reynolds et al. 2000) from one E-step of that
+//      language's frames against the UBM.
+// Errors (slid::Error): bad options, an unusable cache folder, a language left without any voiced frame
+// (naming it and how many of its files were read / failed / silent). The cache folder, when created
+// here, and every cache file are removed on return, error or not (and registered with
+// RegisterTempFile so a signal handler can remove them too).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "slid/callbacks.h"
+#include "slid/dataset.h"
+#include "slid/em.h"
+#include "slid/frontend.h"
+#include "slid/map.h"
+#include "slid/model.h"
+
+namespace slid {
+
+struct TrainOptions {
+  FrontendOptions frontend;      // features to train on (validated here)
+  std::string backend = "gmm";   // "gmm" (one EM-trained GMM per language) or "ubm-map" (see above)
+  EmOptions em;                  // EM of each language's GMM (gmm) or of the UBM (ubm-map); em.threads is
+                                 // replaced by `threads`
+  MapOptions map;                // MAP adaptation (ubm-map only)
+  int threads = 1;               // threads for feature extraction (over files) and the EM E-step (>= 1)
+  std::string cache_dir;         // folder for feature cache files; "" = a temporary folder, removed at the end
+  double max_memory_mb = 1024;   // features of all languages kept in memory before spilling to disk (> 0)
+};
+
+// A file of the data set that was skipped.
+struct SkippedFile {
+  std::string entry;     // EntryName() of the entry
+  std::string language;  // its label
+  std::string error;     // one line naming the entry
+};
+
+struct TrainResult {
+  LanguageModelSet model;             // the trained model; model.summary describes the run
+  std::vector<SkippedFile> skipped;   // files that could not be read, in data order
+  int64_t files_used = 0;             // files read (including files without voiced frames)
+  double audio_seconds = 0;           // length of the audio read
+  int64_t frames = 0;                 // voiced feature frames trained on
+};
+
+// Trains as described at the top of this file. Progress goes to `callbacks`.
+TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
+                                  const ProgressCallbacks& callbacks = {});
+
+// "kmeans" or "split": the name of an EmOptions::init value (as `slid train --init` spells it).
+std::string GmmInitName(GmmInit init);
+
+}  // namespace slid

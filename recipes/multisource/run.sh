@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# multisource recipe: real speech of many speakers and sources (../shared/corpora/real-v1), evaluated
+# on speakers and on sources that training never heard (README.md: the protocol and the figures).
+#   recipes/multisource/run.sh [--stage N] [--stop-stage N] [--slid PATH] [--exp DIR] [--<setting> VALUE]...
+# --<setting> overrides a setting of conf/train.conf for this run (dashes for underscores), e.g.
+#   run.sh --stage 4 --exp exp/utt_cmvn --train-opts "--cmvn-mode utterance"
+# Stages: 1 data dirs  2 leak checks  3 audio for slid builds without segments  4 train  5 eval
+#         6 Python peer  7 summary  8 shipped model (all shippable data)
+# Writes under recipes/multisource/{data,exp} (or $SLID_RECIPE_OUT).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+stage=1; stop_stage=99; exp_opt=
+slid=${SLID:-$here/../../build/bin/slid}
+overrides=()
+while [ $# -gt 0 ]; do
+  [ $# -ge 2 ] || { echo "run.sh: option '$1' needs a value" >&2; exit 2; }
+  case "$1" in
+    --stage) stage=$2; shift 2 ;;
+    --stop-stage) stop_stage=$2; shift 2 ;;
+    --slid) slid=$2; shift 2 ;;
+    --exp) exp_opt=$2; shift 2 ;;
+    --*) overrides+=("$1" "$2"); shift 2 ;;
+    *) echo "run.sh: unknown option '$1' (use --stage N, --stop-stage N, --slid PATH, --exp DIR, --<train.conf setting> VALUE)" >&2; exit 2 ;;
+  esac
+done
+case $exp_opt in ''|/*) ;; *) exp_opt=$PWD/$exp_opt ;; esac  # relative to the caller
+case $slid in /*) ;; */*) slid=$PWD/$slid ;; *) slid=$(command -v "$slid" || echo "$slid") ;; esac
+[ -x "$slid" ] || { echo "run.sh: no slid program at $slid (build it, or pass --slid PATH)" >&2; exit 1; }
+cd "$here"
+. conf/corpus.conf
+. conf/train.conf
+for ((i = 0; i < ${#overrides[@]}; i += 2)); do
+  name=${overrides[i]#--}; name=${name//-/_}
+  grep -q "^$name=" conf/train.conf || { echo "run.sh: unknown option '${overrides[i]}' (not a setting of conf/train.conf)" >&2; exit 2; }
+  printf -v "$name" '%s' "${overrides[i+1]}"
+done
+out=${SLID_RECIPE_OUT:-$here}
+data=$out/data; exp=${exp_opt:-$out/exp}
+mkdir -p "$data" "$exp"
+t0=$(date +%s)
+log() { echo "[run.sh $(date +%H:%M:%S), +$(( $(date +%s) - t0 )) s] $*"; }
+run() { [ "$stage" -le "$1" ] && [ "$1" -le "$stop_stage" ]; }
+# Does this slid read Kaldi segments? If not, stage 3 writes each utterance as a WAV file.
+if "$slid" train --help 2>&1 | grep -qi segments; then segs=true; else segs=false; fi
+dir() { if [ "$segs" = true ]; then echo "$data/$1"; else echo "$data/wav_sets/$1"; fi; }
+# (model set, test set) pairs of the protocol: within-source (train) and cross-source folds (xs<k>).
+pairs() {
+  local b
+  for b in train $(cd "$data" && ls -d xs*_train 2> /dev/null); do
+    for s in "$b" $([ "$baselines" = true ] && echo "${b}_1spk"); do
+      if [ "$b" = train ]; then echo "$s test_spk"; echo "$s test_rec"; else echo "$s ${b%_train}_test"; fi
+    done
+  done
+}
+models() { pairs | cut -d' ' -f1 | uniq; }
+
+if run 1; then
+  log "stage 1: data directories from $realv1 (utterances of >= $merge_min_seconds s) and the protocol's sets"
+  [ -f "$realv1/recordings.tsv" ] || { echo "run.sh: no corpus at $realv1 (set SLID_REALV1)" >&2; exit 1; }
+  rm -rf "$data"; mkdir -p "$data"
+  perl local/make_data.pl "$realv1" "$merge_min_seconds" "$exclude_sources" "$data/all"
+  perl local/make_sets.pl "$data/all" "$test_speaker_percent" "$test_recording_percent" "$max_train_minutes" \
+    "$max_test_utts" "$data"
+  cat "$data/folds.txt" "$data/sets.txt"
+fi
+if run 2; then
+  log "stage 2: leak checks (and a planted speaker, clip and source leak must fail them)"
+  perl local/check_sets.pl "$data" | tee "$exp/checks.txt"
+  local/test_check_sets.sh "$data" | tee -a "$exp/checks.txt"
+fi
+if run 3 && [ "$segs" = false ]; then
+  log "stage 3: this slid reads no segments: writing each utterance as a WAV file"
+  for s in $(cd "$data" && ls -d */ | tr -d /); do
+    [ -f "$data/$s/segments" ] && [ "$s" != all ] || continue
+    /usr/bin/python3 local/materialise.py "$data/$s" "$data/wav" "$data/wav_sets/$s"
+  done
+fi
+if run 4; then
+  for m in $(models); do
+    log "stage 4: slid train $m ($num_gauss Gaussians, $max_iters iterations${train_opts:+, $train_opts})"
+    # shellcheck disable=SC2086
+    "$slid" train -q --config conf/mfcc.conf --num-gauss "$num_gauss" --iters "$max_iters" --threads "$threads" \
+      $train_opts --output "$exp/$m.slid" "$(dir "$m")"
+  done
+fi
+if run 5; then
+  pairs | while read -r m t; do
+    log "stage 5: slid eval $m on $t"
+    "$slid" eval -q --model "$exp/$m.slid" --threads "$threads" --out-dir "$exp/eval_${m}_$t" "$(dir "$t")"
+  done
+fi
+if run 6 && [ "$run_peer" = true ]; then
+  mkdir -p "$exp/peer"
+  pairs | grep -v _1spk | while read -r m t; do
+    log "stage 6: Python peer: train on $m, test on $t${peer_opts:+ ($peer_opts)}"
+    [ -f "$exp/peer/$m.pkl" ] || /usr/bin/python3 local/peer.py train "$data/$m" "$exp/peer/$m.pkl" $peer_opts \
+      --feats-cache "$exp/peer/feats_$m.npz"
+    /usr/bin/python3 local/peer.py eval "$exp/peer/$m.pkl" "$data/$t" "$exp/peer/scores_${m}_$t.tsv" \
+      --feats-cache "$exp/peer/feats_$t.npz"
+  done
+fi
+if run 7; then
+  log "stage 7: summary"
+  args=()
+  while read -r m t; do
+    args+=("slid $m → $t=$exp/eval_${m}_$t/scores.tsv=$data/$t")
+    [ -f "$exp/peer/scores_${m}_$t.tsv" ] && args+=("peer $m → $t=$exp/peer/scores_${m}_$t.tsv=$data/$t")
+  done < <(pairs)
+  perl local/summary.pl "${args[@]}" | tee "$exp/summary.md"
+fi
+if run 8; then
+  log "stage 8: shipped model: every utterance of every source except '$ship_exclude_sources'"
+  rm -rf "$data/ship"; mkdir -p "$data/ship"
+  perl local/make_data.pl "$realv1" "$merge_min_seconds" "$ship_exclude_sources" "$data/ship/all"
+  # nothing held out (0 %): ship/train = every utterance, capped per (language, source) as the protocol's
+  perl local/make_sets.pl "$data/ship/all" 0 0 "$ship_max_train_minutes" 0 "$data/ship"
+  ship_dir=$data/ship/train
+  if [ "$segs" = false ]; then
+    /usr/bin/python3 local/materialise.py "$ship_dir" "$data/wav" "$data/wav_sets/ship"; ship_dir=$data/wav_sets/ship
+  fi
+  # shellcheck disable=SC2086
+  "$slid" train -q --config conf/mfcc.conf --num-gauss "$num_gauss" --iters "$max_iters" --threads "$threads" \
+    $train_opts --output "$exp/ship.slid" "$ship_dir"
+  "$slid" info "$exp/ship.slid" | head -n 20
+fi
+log "done"

@@ -1,0 +1,364 @@
+// TrainLanguageModelSet: features once per file into a bounded-memory frame store, then EM per
+// language or UBM + MAP. See slid/train.h.
+#include "slid/train.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "driver_util.h"
+#include "ordered_parallel.h"
+#include "slid/error.h"
+#include "slid/feature_cache.h"
+#include "slid/io.h"
+#include "slid/version.h"
+
+namespace slid {
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace internal;
+
+// Features of one language: in memory until they outgrow the budget, then in a cache file.
+class LanguageFrames {
+ public:
+  LanguageFrames(std::string cache_path, int dim, int64_t max_memory_frames)
+      : cache_path_(std::move(cache_path)), dim_(dim), max_frames_(max_memory_frames) {}
+  ~LanguageFrames() {
+    writer_.reset();
+    source_.reset();
+    if (on_disk_) {
+      std::error_code ec;
+      fs::remove(cache_path_, ec);
+      UnregisterTempFile(cache_path_);
+    }
+  }
+  void Append(const Matrix& m) {
+    if (m.rows() == 0) return;
+    frames_ += m.rows();
+    if (!writer_ && frames_ > max_frames_) {
+      // Spill: from now on every block goes to disk; memory stays at one file's features.
+      RegisterTempFile(cache_path_);  // removed by a signal handler too
+      on_disk_ = true;
+      writer_ = std::make_unique<FeatureCacheWriter>(cache_path_, dim_);
+      for (const Matrix& b : blocks_) writer_->Append(b);
+      blocks_.clear();
+      blocks_.shrink_to_fit();
+    }
+    if (writer_)
+      writer_->Append(m);
+    else
+      blocks_.push_back(m);
+  }
+  int64_t frames() const { return frames_; }
+  bool on_disk() const { return on_disk_; }
+  // Ends appending; returns the frames as a source (streaming from disk if spilled), valid while
+  // this object lives. Calling it again returns the same source.
+  const FrameSource& Source() {
+    if (source_) return *source_;
+    if (writer_) {
+      writer_->Close();
+      writer_.reset();
+      source_ = std::make_unique<FeatureCacheSource>(cache_path_);
+      return *source_;
+    }
+    all_.resize(frames_, dim_);
+    int64_t row = 0;
+    for (const Matrix& b : blocks_) {
+      all_.middleRows(row, b.rows()) = b;
+      row += b.rows();
+    }
+    blocks_.clear();
+    blocks_.shrink_to_fit();
+    source_ = std::make_unique<MatrixFrameSource>(all_);
+    return *source_;
+  }
+
+ private:
+  std::string cache_path_;
+  int dim_;
+  int64_t max_frames_;
+  int64_t frames_ = 0;
+  bool on_disk_ = false;
+  std::vector<Matrix> blocks_;
+  std::unique_ptr<FeatureCacheWriter> writer_;
+  Matrix all_;                           // in-memory frames once Source() was called
+  std::unique_ptr<FrameSource> source_;  // set by Source()
+};
+
+// The frames of several sources one after another (for the UBM, trained on all languages), re-blocked
+// so that every block but the last has exactly block_frames rows.
+class ConcatFrameSource : public FrameSource {
+ public:
+  ConcatFrameSource(std::vector<const FrameSource*> parts, int dim) : parts_(std::move(parts)), dim_(dim) {}
+  int Dim() const override { return dim_; }
+  int64_t NumFrames() const override {
+    int64_t n = 0;
+    for (const FrameSource* p : parts_) n += p->NumFrames();
+    return n;
+  }
+  void ForEachBlock(int64_t block_frames, const std::function<void(const Matrix&)>& fn) const override {
+    Matrix buf(block_frames, dim_);
+    int64_t filled = 0;
+    for (const FrameSource* p : parts_) {
+      p->ForEachBlock(block_frames, [&](const Matrix& b) {
+        for (int64_t i = 0; i < b.rows();) {
+          const int64_t n = std::min<int64_t>(b.rows() - i, block_frames - filled);
+          buf.middleRows(filled, n) = b.middleRows(i, n);
+          filled += n;
+          i += n;
+          if (filled == block_frames) {
+            fn(buf);
+            filled = 0;
+          }
+        }
+      });
+    }
+    if (filled > 0) {
+      const Matrix last = buf.topRows(filled);
+      fn(last);
+    }
+  }
+
+ private:
+  std::vector<const FrameSource*> parts_;
+  int dim_;
+};
+
+// The cache folder: the one given (created if missing), or a fresh temporary one. Removed at the end
+// if this run created it.
+class CacheFolder {
+ public:
+  explicit CacheFolder(const std::string& requested) : path_(requested) {
+    if (path_.empty())
+      path_ = (fs::temp_directory_path() / ("slid-train-" + std::to_string(::getpid()))).string();
+    if (!fs::exists(path_)) {
+      std::error_code ec;
+      fs::create_directories(path_, ec);
+      if (ec) ThrowFileError(path_, "cannot create the feature cache folder: " + ec.message());
+      made_ = true;
+      RegisterTempFile(path_);  // a signal handler removes it once emptied
+    }
+  }
+  ~CacheFolder() {
+    if (!made_) return;
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+    UnregisterTempFile(path_);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool made_ = false;
+};
+
+struct FileFeatures {
+  Matrix features;
+  double seconds = 0;
+  std::string error;  // non-empty: the file failed
+};
+
+// Per-language bookkeeping of phase 1.
+struct LanguageTally {
+  int files_ok = 0, files_failed = 0, files_silent = 0;
+  double seconds = 0;
+};
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string EmDetail(const EmProgress& p) {
+  char detail[160];
+  std::snprintf(detail, sizeof detail, "avg log-likelihood %.4f, %d Gaussians, %.1f s/iteration", p.avg_loglik,
+                p.num_gauss, p.seconds);
+  return detail;
+}
+
+nlohmann::json FinalLoglik(const EmResult& r) {
+  // avg log-likelihood of the model entering the last iteration (EmProgress convention).
+  return r.history.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.history.back().avg_loglik);
+}
+
+}  // namespace
+
+std::string GmmInitName(GmmInit init) { return init == GmmInit::kBinarySplit ? "split" : "kmeans"; }
+
+TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts, const ProgressCallbacks& cb) {
+  if (opts.backend != "gmm" && opts.backend != "ubm-map")
+    throw Error("train: unknown back-end '" + opts.backend + "' (known: gmm, ubm-map)");
+  if (opts.threads < 1) throw Error("train: threads must be >= 1");
+  if (!(opts.max_memory_mb > 0)) throw Error("train: max_memory_mb must be > 0");
+  if (!(opts.map.relevance >= 0)) throw Error("train: MAP relevance factor must be >= 0");
+  if (data.languages.empty()) throw Error(data.root + ": no languages");
+  opts.frontend.Validate();
+  const Frontend frontend(opts.frontend);
+  const int dim = frontend.Dim();
+  const int num_lang = static_cast<int>(data.languages.size());
+  const bool ubm = opts.backend == "ubm-map";
+  EmOptions em = opts.em;
+  em.threads = opts.threads;
+  Info(cb, std::to_string(data.entries.size()) + " files in " + std::to_string(num_lang) + " languages (" +
+               data.format + " data at " + data.root + "), " + std::to_string(dim) + "-dim features, " +
+               std::to_string(em.num_gauss) + " Gaussians, " + std::to_string(opts.threads) +
+               (opts.threads == 1 ? " thread" : " threads"));
+
+  const CacheFolder cache(opts.cache_dir);
+  const int64_t max_frames = static_cast<int64_t>(opts.max_memory_mb * 1024 * 1024 / (sizeof(float) * dim) / num_lang);
+  std::map<std::string, std::unique_ptr<LanguageFrames>> frames;
+  std::map<std::string, LanguageTally> tally;
+  for (const auto& l : data.languages)
+    frames[l] = std::make_unique<LanguageFrames>(
+        (fs::path(cache.path()) / (l + "." + std::to_string(::getpid()) + ".feats")).string(), dim, max_frames);
+
+  // Phase 1: features, once per file, threads over files, appended in data order.
+  TrainResult result;
+  PhaseStart(cb, "features", static_cast<int64_t>(data.entries.size()), "files");
+  OrderedParallel<FileFeatures>(
+      data.entries.size(), opts.threads,
+      [&](size_t i) {
+        FileFeatures r;
+        const DataEntry& e = data.entries[i];
+        try {
+          const Waveform wav = ReadEntryAudio(e, opts.frontend.sample_rate_hz);
+          r.seconds = wav.Seconds();
+          r.features = frontend.Compute(wav);
+        } catch (const std::exception& ex) {
+          r.error = EntryErrorLine(e, ex.what());
+        }
+        return r;
+      },
+      [&](size_t i, FileFeatures r) {
+        const DataEntry& e = data.entries[i];
+        LanguageTally& t = tally[e.language];
+        if (!r.error.empty()) {
+          ++t.files_failed;
+          result.skipped.push_back({EntryName(e), e.language, r.error});
+          EntryError(cb, r.error);
+        } else {
+          if (r.features.rows() == 0) {
+            ++t.files_silent;
+            Warning(cb, EntryName(e) + ": no voiced frames, nothing to train on");
+          }
+          ++t.files_ok;
+          ++result.files_used;
+          t.seconds += r.seconds;
+          result.audio_seconds += r.seconds;
+          result.frames += r.features.rows();
+          frames[e.language]->Append(r.features);
+        }
+        Advance(cb, 1,
+                Fixed(result.audio_seconds / 3600, 2) + " h of audio, " + std::to_string(result.frames) + " frames, " +
+                    std::to_string(result.skipped.size()) + " failed");
+      });
+  PhaseEnd(cb);
+
+  for (const auto& l : data.languages)
+    if (frames[l]->frames() == 0)
+      throw Error("language '" + l + "' has no usable audio (" + std::to_string(tally[l].files_ok) + " files read, " +
+                  std::to_string(tally[l].files_failed) + " failed, " + std::to_string(tally[l].files_silent) +
+                  " without voiced frames)");
+
+  // Phase 2: the back-end.
+  LanguageModelSet& model = result.model;
+  model.frontend = opts.frontend;
+  nlohmann::json per_lang = nlohmann::json::object();
+  auto language_summary = [&](const std::string& l) {
+    return nlohmann::json{{"files", tally[l].files_ok},
+                          {"failed_files", tally[l].files_failed},
+                          {"audio_hours", tally[l].seconds / 3600},
+                          {"frames", frames[l]->frames()}};
+  };
+  nlohmann::json ubm_summary = nullptr;
+  if (ubm) {
+    std::vector<const FrameSource*> parts;
+    for (const auto& l : data.languages) parts.push_back(&frames[l]->Source());
+    const ConcatFrameSource pooled(parts, dim);
+    PhaseStart(cb, "EM UBM (all languages)", em.max_iters, "iterations");
+    EmResult u = TrainDiagGmm(pooled, em, [&](const EmProgress& p) { Advance(cb, 1, EmDetail(p), true); });
+    for (const std::string& w : u.warnings) Warning(cb, "UBM: " + w);
+    PhaseEnd(cb, std::to_string(pooled.NumFrames()) + " frames" + (u.converged ? ", converged" : ""));
+    PhaseStart(cb, "MAP adaptation", num_lang, "languages");
+    for (const std::string& l : data.languages) {
+      const GmmStats st = AccumulateStats(u.gmm, frames[l]->Source(), opts.threads, em.block_frames);
+      nlohmann::json s = language_summary(l);
+      s["num_gauss"] = u.gmm.NumGauss();
+      s["ubm_avg_loglik"] = st.TotalLogLikelihood() / std::max(1.0, st.NumFrames());
+      per_lang[l] = s;
+      model.languages.push_back(l);
+      model.gmms.push_back(MapAdapt(u.gmm, st, opts.map));
+      Advance(cb, 1, l);
+    }
+    PhaseEnd(cb);
+    ubm_summary = {{"num_gauss", u.gmm.NumGauss()},
+                   {"iterations", u.history.size()},
+                   {"converged", u.converged},
+                   {"final_avg_loglik", FinalLoglik(u)},
+                   {"warnings", u.warnings},
+                   {"map_relevance", opts.map.relevance},
+                   {"map_means", opts.map.update_means},
+                   {"map_weights", opts.map.update_weights},
+                   {"map_variances", opts.map.update_variances}};
+  } else {
+    double em_seconds = 0, em_frame_iters = 0;  // for the overall time-left estimate
+    for (int li = 0; li < num_lang; ++li) {
+      const std::string& l = data.languages[li];
+      LanguageFrames& lf = *frames[l];
+      PhaseStart(cb, "EM " + l + " (" + std::to_string(li + 1) + "/" + std::to_string(num_lang) + ")", em.max_iters,
+                 "iterations");
+      const int64_t n = lf.frames();
+      EmResult r = TrainDiagGmm(lf.Source(), em, [&](const EmProgress& p) {
+        // Overall estimate: seconds per frame-iteration so far, times the frame-iterations still to do
+        // in this language and the ones after it (EM may stop earlier when it converges).
+        em_seconds += p.seconds;
+        em_frame_iters += static_cast<double>(n);
+        double remaining = static_cast<double>(n) * std::max(0, em.max_iters - p.iteration);
+        for (int lj = li + 1; lj < num_lang; ++lj)
+          remaining += static_cast<double>(frames[data.languages[lj]]->frames()) * em.max_iters;
+        Advance(cb, 1, EmDetail(p), true, em_seconds / std::max(1.0, em_frame_iters) * remaining);
+      });
+      for (const std::string& w : r.warnings) Warning(cb, l + ": " + w);
+      PhaseEnd(cb, std::to_string(n) + " frames" + (lf.on_disk() ? " (streamed from the disk cache)" : "") +
+                       (r.converged ? ", converged" : ""));
+      nlohmann::json s = language_summary(l);
+      s["num_gauss"] = r.gmm.NumGauss();
+      s["iterations"] = r.history.size();
+      s["converged"] = r.converged;
+      s["final_avg_loglik"] = FinalLoglik(r);
+      s["warnings"] = r.warnings;
+      per_lang[l] = s;
+      model.languages.push_back(l);
+      model.gmms.push_back(std::move(r.gmm));
+    }
+  }
+
+  model.summary = {
+      {"audio_hours", result.audio_seconds / 3600},
+      {"frames", result.frames},
+      {"files", result.files_used},
+      {"failed_files", result.skipped.size()},
+      {"data", data.root},
+      {"data_format", data.format},
+      {"backend", opts.backend},
+      {"em",
+       {{"num_gauss", em.num_gauss},
+        {"max_iters", em.max_iters},
+        {"seed", em.seed},
+        {"var_floor_rel", em.var_floor_rel},
+        {"init", GmmInitName(em.init)}}},
+      {"ubm", ubm_summary},
+      {"languages", per_lang},
+      {"slid_version", Version()},
+  };
+  return result;
+}
+
+}  // namespace slid

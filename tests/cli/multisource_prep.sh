@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The data preparation of recipes/multisource on a tiny fake corpus made on the fly (real-v1 layout:
+# recordings.tsv, segments.tsv, audio/): two languages with two sources each (one source with three
+# speakers, one with one), plus a one-source language. Checks the Kaldi files written (recording-level
+# wav.scp, segments inside their recordings, short clips merged to >= 2 s, every clip kept once,
+# utt2lang/utt2spk/utt2source), the protocol's sets (speaker-disjoint test_spk, the cross-source folds
+# and what each trains and tests on) and that the leak checks pass untouched and fail on planted leaks.
+# Usage: bash multisource_prep.sh <slid-binary> <tests/data dir>   (the binary is not needed)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+LOCAL=$ROOT/recipes/multisource/local
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail() { echo "multisource_prep: FAIL: $*" >&2; exit 1; }
+
+# Corpus: per speaker 3 recordings of 4 clips (0.8 s tone + 0.25 s gap each -> 4.15 s recordings).
+c=$tmp/corpus; mkdir -p "$c/audio"
+printf 'recording\tsource\tlang\tspeaker\tduration_s\tclips\n' > "$c/recordings.tsv"
+printf 'recording\tstart_s\tend_s\toriginal_clip\n' > "$c/segments.tsv"
+sox -n -r 16000 -b 16 -c 1 "$tmp/rec.wav" synth 4.15 sine 300 2> /dev/null
+add() {  # source lang speaker
+  local d="$1/$2/$3" r i s
+  mkdir -p "$c/audio/$d"
+  for r in 0 1 2; do
+    cp "$tmp/rec.wav" "$c/audio/$d/${2}_rec_000$r.wav"
+    printf '%s\t%s\t%s\t%s\t4.15\t4\n' "$d/${2}_rec_000$r.wav" "$1" "$2" "$3" >> "$c/recordings.tsv"
+    for i in 0 1 2 3; do
+      s=$(awk -v i=$i 'BEGIN { printf "%.3f", i * 1.05 }')
+      printf '%s\t%s\t%s\t%s\n' "$d/${2}_rec_000$r.wav" "$s" "$(awk -v s="$s" 'BEGIN { printf "%.3f", s + 0.8 }')" \
+        "$1/$2/$3 clip $r$i.wav" >> "$c/segments.tsv"
+    done
+  done
+}
+for s in A B C; do add games xx "Speaker $s"; add games yy "Speaker $s"; done
+add words xx solo; add words yy solo; add games zz "Speaker A"
+
+perl "$LOCAL/make_data.pl" "$c" 2 "" "$tmp/all" 2> /dev/null || fail "make_data.pl failed"
+a=$tmp/all
+[[ $(wc -l < "$a/wav.scp") == 27 ]] || fail "wav.scp has $(wc -l < "$a/wav.scp") recordings, expected 27"
+# 4 clips of 0.8 s at 1.05 s spacing, merged to >= 2 s: clips 1-3 (2.9 s) and clip 4 alone.
+[[ $(wc -l < "$a/segments") == 54 ]] || fail "segments has $(wc -l < "$a/segments") utterances, expected 54"
+awk '{ n = split($0, f, " "); c += n - 1 } END { exit c != 108 }' "$a/utt2clips" || fail "utt2clips does not hold the 108 clips"
+grep -q 'clip%2000.wav' "$a/utt2clips" || fail "a space in a clip name is not written %20"
+awk 'NR == FNR { rec[$1] = 1; next } !($2 in rec) || $3 < 0 || $4 <= $3 || $4 > 4.15 { bad = 1 } END { exit bad }' \
+  "$a/wav.scp" "$a/segments" || fail "a segment names an unknown recording or lies outside it"
+awk '$4 - $3 < 2 && $3 < 3 { bad = 1 } END { exit bad }' "$a/segments" || fail "a merged utterance is shorter than 2 s"
+for f in utt2lang utt2spk utt2source utt2dur; do
+  [[ $(cut -d' ' -f1 "$a/$f") == $(cut -d' ' -f1 "$a/segments") ]] || fail "$f does not list the utterances of segments in order"
+done
+[[ $(cut -d' ' -f2 "$a/utt2spk" | sort -u | wc -l) == 9 ]] || fail "expected 9 speakers"
+LC_ALL=C sort -c "$a/segments" || fail "segments not sorted"
+
+perl "$LOCAL/make_sets.pl" "$a" 30 30 0 0 "$tmp" || fail "make_sets.pl failed"
+# test_spk: held-out speakers of games (3 speakers) only, none of them in train
+[[ -s "$tmp/test_spk/utt2spk" ]] || fail "no held-out speaker"
+grep -qv '^games' "$tmp/test_spk/utt2source" && fail "test_spk holds a one-speaker source"
+cut -d' ' -f2 "$tmp/test_spk/utt2spk" | sort -u | grep -Fxf - <(cut -d' ' -f2 "$tmp/train/utt2spk") && fail "speaker in train and test_spk"
+# folds: xs1 holds out games (the source with most languages), xs2 words; zz (one source) is in neither
+grep -qx 'xs1 games | xx yy' "$tmp/folds.txt" || fail "fold 1 is not 'games | xx yy': $(cat "$tmp/folds.txt")"
+grep -qx 'xs2 words | xx yy' "$tmp/folds.txt" || fail "fold 2 is not 'words | xx yy'"
+[[ $(cut -d' ' -f2 "$tmp/xs1_train/utt2source" | sort -u) == words ]] || fail "xs1_train is not words only"
+[[ $(cut -d' ' -f2 "$tmp/xs1_test/utt2source" | sort -u) == games ]] || fail "xs1_test is not games only"
+grep -q ' zz$' "$tmp/xs1_test/utt2lang" && fail "a one-source language in a cross-source test"
+[[ $(cut -d' ' -f2 "$tmp/train_1spk/utt2spk" | sort -u | wc -l) == 3 ]] || fail "train_1spk does not keep one speaker per language"
+
+out=$(perl "$LOCAL/check_sets.pl" "$tmp") || fail "check_sets.pl rejects the untouched sets"
+"$LOCAL/test_check_sets.sh" "$tmp" > "$tmp/planted.txt" || fail "a planted leak was not rejected: $(cat "$tmp/planted.txt")"
+[[ $(grep -c 'rejected as expected' "$tmp/planted.txt") == 3 ]] || fail "expected 3 rejected leaks"
+echo "multisource_prep: ok"

@@ -1,0 +1,134 @@
+// ScoreEntries / Evaluate / SummariseTrials: results in entry order whatever the number of threads,
+// failures counted and named while the batch continues, the metrics equal slid::Evaluate (metrics.h)
+// on the same trials, and duration buckets partition the trials at their stated bounds.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "slid/error.h"
+#include "slid/evaluate.h"
+#include "slid/train.h"
+
+namespace {
+
+slid::Dataset SampleData() {
+  const std::string s = std::string(SLID_SOURCE_DIR) + "/models/samples/";
+  slid::Dataset d;
+  d.root = s;
+  d.format = "tsv";
+  const std::pair<const char*, const char*> files[] = {
+      {"es", "es-conf-onlyperson.wav"}, {"es", "es-co-conf-onlyperson.wav"},
+      {"fr", "fr-conf-onlyperson.wav"}, {"fr", "fr-armelle-conf-onlyperson.wav"},
+      {"it", "it-conf-onlyperson.wav"}, {"it", "it-menardi-conf-onlyperson.wav"}};
+  for (const auto& [lang, file] : files) {
+    slid::DataEntry e;
+    e.id = file;
+    e.source = s + file;
+    e.language = lang;
+    d.entries.push_back(e);
+  }
+  d.languages = {"es", "fr", "it"};
+  return d;
+}
+
+const slid::LanguageModelSet& SmallModel() {
+  static const slid::LanguageModelSet m = [] {
+    slid::TrainOptions o;
+    o.em.num_gauss = 4;
+    o.em.max_iters = 2;
+    return slid::TrainLanguageModelSet(SampleData(), o).model;
+  }();
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("ScoreEntries: entry order with 1 and 3 threads, a bad entry reported and skipped") {
+  slid::Dataset data = SampleData();
+  slid::DataEntry bad;
+  bad.id = bad.source = "/nonexistent/missing.wav";
+  data.entries.insert(data.entries.begin() + 2, bad);
+  const slid::Scorer scorer(SmallModel(), {});
+  for (int threads : {1, 3}) {
+    std::vector<size_t> order;
+    std::vector<slid::ScoreResult> results;
+    std::vector<std::string> errors;
+    slid::ScoreEntriesCallbacks cb;
+    cb.on_result = [&](size_t i, const slid::ScoreResult& r) {
+      order.push_back(i);
+      results.push_back(r);
+    };
+    cb.on_error = [&](size_t i, const std::string& m) {
+      order.push_back(i);
+      errors.push_back(m);
+    };
+    CHECK(slid::ScoreEntries(scorer, data.entries, threads, cb) == 1);
+    REQUIRE(order.size() == 7);
+    for (size_t i = 0; i < order.size(); ++i) CHECK(order[i] == i);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].rfind("/nonexistent/missing.wav:", 0) == 0);
+    // The same numbers as scoring one entry directly.
+    const slid::ScoreResult direct = slid::ScoreEntry(scorer, data.entries[4]);
+    CHECK(results[3].avg_loglik == direct.avg_loglik);
+  }
+  CHECK_THROWS_AS(slid::ScoreEntries(scorer, data.entries, 0, {}), slid::Error);
+}
+
+TEST_CASE("Evaluate: counts, and the metrics of the scored trials") {
+  slid::Dataset data = SampleData();
+  slid::DataEntry bad;
+  bad.id = bad.source = "/nonexistent/missing.wav";
+  bad.language = "it";
+  data.entries.push_back(bad);
+  slid::EvaluateOptions opts;
+  opts.threads = 2;
+  int errors = 0;
+  slid::ProgressCallbacks cb;
+  cb.entry_error = [&](const std::string&) { ++errors; };
+  const slid::EvaluateResult r = slid::Evaluate(SmallModel(), data, opts, cb);
+  CHECK(errors == 1);
+  CHECK(r.num_utterances == 7);
+  CHECK(r.num_failed == 1);
+  REQUIRE(r.entries.size() == 6);
+  CHECK(r.languages == SmallModel().languages);
+  std::vector<slid::Trial> trials;
+  double seconds = 0;
+  for (const slid::EvaluatedEntry& e : r.entries) {
+    CHECK(r.languages[e.true_language] == data.entries[e.index].language);
+    seconds += e.result.audio_seconds;
+    if (e.result.too_little_speech) continue;
+    trials.push_back({e.true_language, e.result.avg_loglik, e.result.audio_seconds});
+  }
+  CHECK(r.audio_seconds_scored == doctest::Approx(seconds));
+  CHECK(r.num_too_little_speech + static_cast<int64_t>(trials.size()) == 6);
+  const slid::EvalSummary ref = slid::Evaluate(trials, 3);
+  CHECK(r.overall.num_trials == ref.num_trials);
+  CHECK(r.overall.accuracy == ref.accuracy);
+  CHECK(r.overall.cavg == ref.cavg);
+  CHECK(r.overall.eer == ref.eer);
+  int64_t in_buckets = 0;
+  for (const slid::EvalSummary& b : r.by_bucket) in_buckets += b.num_trials;
+  CHECK(in_buckets == r.overall.num_trials);
+
+  slid::Dataset other = SampleData();
+  other.entries[0].language = "xx";
+  other.languages.push_back("xx");
+  CHECK_THROWS_WITH_AS(slid::Evaluate(SmallModel(), other, opts), doctest::Contains("'xx' is not in the model"),
+                       slid::Error);
+}
+
+TEST_CASE("SummariseTrials: buckets at their stated bounds") {
+  // Durations on the bucket edges: 0 and 3 s in "<=3s", 3.5 and 10 s in "3-10s", 10.5 s in ">10s".
+  std::vector<slid::Trial> trials;
+  const double durations[] = {0, 3, 3.5, 10, 10.5};
+  for (int i = 0; i < 5; ++i) trials.push_back({i % 2, {i % 2 == 0 ? 1.0 : 0.0, i % 2 == 1 ? 1.0 : 0.0}, durations[i]});
+  slid::EvalSummary overall;
+  std::vector<slid::EvalSummary> by;
+  slid::SummariseTrials(trials, 2, slid::DefaultDurationBuckets(), {}, &overall, &by);
+  REQUIRE(by.size() == 3);
+  CHECK(overall.num_trials == 5);
+  CHECK(overall.accuracy == 1.0);
+  CHECK(by[0].num_trials == 2);
+  CHECK(by[1].num_trials == 2);
+  CHECK(by[2].num_trials == 1);
+}

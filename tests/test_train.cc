@@ -1,0 +1,150 @@
+// TrainLanguageModelSet on the shipped sample recordings (real speech, a few seconds each): the model
+// does not depend on where the frames were kept (memory or the disk cache) nor on the number of
+// threads; unreadable files are skipped and reported; a language without audio is an error naming it;
+// callbacks see every phase; UBM-MAP with a huge relevance factor leaves every language at the UBM.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "slid/error.h"
+#include "slid/train.h"
+#include "temp_dir.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+slid::Dataset SampleData() {
+  const std::string s = std::string(SLID_SOURCE_DIR) + "/models/samples/";
+  slid::Dataset d;
+  d.root = s;
+  d.format = "tsv";
+  const std::pair<const char*, const char*> files[] = {
+      {"es", "es-conf-onlyperson.wav"}, {"es", "es-co-conf-onlyperson.wav"},
+      {"fr", "fr-conf-onlyperson.wav"}, {"fr", "fr-armelle-conf-onlyperson.wav"},
+      {"it", "it-conf-onlyperson.wav"}, {"it", "it-menardi-conf-onlyperson.wav"}};
+  for (const auto& [lang, file] : files) {
+    slid::DataEntry e;
+    e.id = file;
+    e.source = s + file;
+    e.language = lang;
+    d.entries.push_back(e);
+  }
+  d.languages = {"es", "fr", "it"};
+  return d;
+}
+
+slid::TrainOptions SmallOptions() {
+  slid::TrainOptions o;
+  o.em.num_gauss = 4;
+  o.em.max_iters = 2;
+  return o;
+}
+
+void CheckSameModel(const slid::LanguageModelSet& a, const slid::LanguageModelSet& b) {
+  REQUIRE(a.languages == b.languages);
+  for (size_t l = 0; l < a.gmms.size(); ++l) {
+    CHECK(a.gmms[l].weights() == b.gmms[l].weights());
+    CHECK(a.gmms[l].means() == b.gmms[l].means());
+    CHECK(a.gmms[l].variances() == b.gmms[l].variances());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("TrainLanguageModelSet: same model from memory, from the disk cache, and with 2 threads") {
+  const slid::Dataset data = SampleData();
+  const slid::TrainResult mem = slid::TrainLanguageModelSet(data, SmallOptions());
+  CHECK(mem.skipped.empty());
+  CHECK(mem.files_used == 6);
+  CHECK(mem.frames > 0);
+  CHECK(mem.audio_seconds > 15);
+  REQUIRE(mem.model.languages == data.languages);
+  CHECK(mem.model.gmms[0].NumGauss() == 4);
+  CHECK(mem.model.summary.at("backend") == "gmm");
+  CHECK(mem.model.summary.at("files") == 6);
+  mem.model.Validate();
+
+  TempDir tmp("slid-test-train-");
+  slid::TrainOptions disk = SmallOptions();
+  disk.cache_dir = tmp("cache");
+  disk.max_memory_mb = 0.01;  // every language spills after its first file
+  std::string phases;
+  slid::ProgressCallbacks cb;
+  cb.phase_end = [&](const std::string& detail) { phases += detail + "\n"; };
+  const slid::TrainResult d = slid::TrainLanguageModelSet(data, disk, cb);
+  CheckSameModel(mem.model, d.model);
+  CHECK(phases.find("streamed from the disk cache") != std::string::npos);
+  CHECK_FALSE(fs::exists(tmp("cache")));  // created by the run, so removed by it
+
+  slid::TrainOptions two = SmallOptions();
+  two.threads = 2;
+  CheckSameModel(mem.model, slid::TrainLanguageModelSet(data, two).model);
+}
+
+TEST_CASE("TrainLanguageModelSet: an unreadable file is skipped and reported; callbacks see every phase") {
+  slid::Dataset data = SampleData();
+  slid::DataEntry bad;
+  bad.id = bad.source = "/nonexistent/missing.wav";
+  bad.language = "fr";
+  data.entries.insert(data.entries.begin() + 3, bad);
+  std::vector<std::string> errors, started;
+  std::map<std::string, int64_t> advanced, totals;
+  std::string current;
+  slid::ProgressCallbacks cb;
+  cb.entry_error = [&](const std::string& m) { errors.push_back(m); };
+  cb.phase_start = [&](const std::string& what, int64_t total, const std::string&) {
+    started.push_back(what);
+    current = what;
+    totals[what] = total;
+  };
+  cb.advance = [&](int64_t n, const std::string&, bool, double) { advanced[current] += n; };
+  const slid::TrainResult r = slid::TrainLanguageModelSet(data, SmallOptions(), cb);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].rfind("/nonexistent/missing.wav", 0) == 0);
+  REQUIRE(r.skipped.size() == 1);
+  CHECK(r.skipped[0].language == "fr");
+  CHECK(r.files_used == 6);
+  CHECK(r.model.summary.at("failed_files") == 1);
+  REQUIRE(started.size() == 4);  // features, then EM per language
+  CHECK(started[0] == "features");
+  CHECK(advanced["features"] == 7);
+  CHECK(started[1] == "EM es (1/3)");
+  for (size_t i = 1; i < started.size(); ++i) CHECK(advanced[started[i]] <= totals[started[i]]);
+}
+
+TEST_CASE("TrainLanguageModelSet: a language without usable audio, or a bad option, is an error") {
+  slid::Dataset data = SampleData();
+  slid::DataEntry bad;
+  bad.id = bad.source = "/nonexistent/x.wav";
+  bad.language = "xx";
+  data.entries.push_back(bad);
+  data.languages.push_back("xx");
+  try {
+    slid::TrainLanguageModelSet(data, SmallOptions());
+    FAIL("no error");
+  } catch (const slid::Error& e) {
+    CHECK(std::string(e.what()).find("language 'xx' has no usable audio (0 files read, 1 failed") != std::string::npos);
+  }
+  slid::TrainOptions o = SmallOptions();
+  o.backend = "nope";
+  CHECK_THROWS_AS(slid::TrainLanguageModelSet(SampleData(), o), slid::Error);
+  o = SmallOptions();
+  o.threads = 0;
+  CHECK_THROWS_AS(slid::TrainLanguageModelSet(SampleData(), o), slid::Error);
+}
+
+TEST_CASE("TrainLanguageModelSet ubm-map: relevance 1e9 keeps every language at the UBM, 16 separates them") {
+  slid::TrainOptions o = SmallOptions();
+  o.backend = "ubm-map";
+  o.map.relevance = 1e9;
+  const slid::TrainResult big = slid::TrainLanguageModelSet(SampleData(), o);
+  REQUIRE(big.model.gmms.size() == 3);
+  CHECK(big.model.summary.at("ubm").at("map_relevance") == 1e9);
+  for (int l = 1; l < 3; ++l) CHECK((big.model.gmms[l].means() - big.model.gmms[0].means()).cwiseAbs().maxCoeff() < 1e-3);
+  o.map.relevance = 16;
+  const slid::TrainResult r16 = slid::TrainLanguageModelSet(SampleData(), o);
+  for (int l = 1; l < 3; ++l) CHECK((r16.model.gmms[l].means() - r16.model.gmms[0].means()).cwiseAbs().maxCoeff() > 1e-2);
+}
