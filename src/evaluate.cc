@@ -92,7 +92,7 @@ EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, cons
       Trial t;
       t.true_language = ee.true_language;
       t.scores = res.avg_loglik;
-      t.duration_seconds = res.audio_seconds;
+      t.duration_seconds = res.speech_seconds;  // buckets by seconds of speech, as NIST LRE
       trials.push_back(std::move(t));
     }
     r.entries.push_back(std::move(ee));
