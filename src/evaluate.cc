@@ -96,7 +96,7 @@ EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, cons
       Trial t;
       t.true_language = ee.true_language;
       t.scores = res.calibrated.empty() ? res.avg_loglik : res.calibrated;
-      t.duration_seconds = res.audio_seconds;
+      t.duration_seconds = res.speech_seconds;  // buckets by seconds of speech, as NIST LRE
       trials.push_back(std::move(t));
     }
     r.entries.push_back(std::move(ee));

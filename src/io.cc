@@ -1,14 +1,19 @@
 #include "slid/io.h"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2, RENAME_EXCHANGE (glibc >= 2.28)
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <regex>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -83,8 +88,47 @@ void CheckOutputWritable(const std::string& path) {
   if (::access(dir.c_str(), W_OK) != 0) ThrowFileError(path, "cannot write in folder " + dir + ": " + ErrnoText());
 }
 
+std::string RegexEscape(const std::string& text) {
+  static const std::string kSpecial = R"(\^$.|?*+()[]{}-/)";
+  std::string out;
+  for (char c : text) {
+    if (kSpecial.find(c) != std::string::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+bool ProcessIsGone(long pid) {
+  if (pid <= 0 || pid == static_cast<long>(::getpid())) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+int RemoveDeadProcessLeftovers(const std::string& dir, const std::string& name_regex) {
+  namespace fs = std::filesystem;
+  const std::regex re(name_regex);
+  std::error_code ec;
+  fs::directory_iterator it(dir.empty() ? "." : dir, ec), end;
+  int removed = 0;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::smatch m;
+    if (!std::regex_match(name, m, re) || m.size() < 2) continue;
+    const long pid = std::strtol(m[1].str().c_str(), nullptr, 10);
+    if (!ProcessIsGone(pid)) continue;  // running (ours, another slid, or a reused pid): leave it
+    std::error_code rec;
+    if (fs::remove_all(it->path(), rec) > 0 && !rec) ++removed;
+  }
+  return removed;
+}
+
 void WriteFileAtomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {  // what a killed writer of the same path left (SIGKILL cannot be caught)
+    const size_t slash = path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+    RemoveDeadProcessLeftovers(dir, RegexEscape(base) + "\\.tmp\\.([0-9]+)");
+  }
   RegisterTempFile(tmp);
   struct Cleanup {
     const std::string& file;
@@ -159,6 +203,76 @@ void CheckRegularFile(const std::string& path, const std::string& expected) {
   std::string why = std::string("is ") + kind + ", expected " + expected;
   if (!S_ISDIR(st.st_mode)) why += " (only regular files are read, so that nothing waits forever)";
   ThrowFileError(path, why);
+}
+
+void CheckOutputIsNotInput(const std::string& output, const std::vector<std::string>& inputs) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(output, ec)) return;  // a new file cannot be an existing input
+  for (const std::string& in : inputs) {
+    std::error_code e2;
+    if (fs::equivalent(output, in, e2) && !e2)
+      ThrowFileError(output, "is one of the inputs (" + in + "); refusing to overwrite it with the output");
+  }
+}
+
+void ReplaceFolderAtomically(const std::string& dir_in, const std::vector<std::string>& replaceable_names,
+                             const std::function<void(const std::string& tmp_dir)>& write) {
+  namespace fs = std::filesystem;
+  std::string dir = dir_in;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (dir.empty()) throw Error("empty output folder name");
+  const fs::path target(dir);
+  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const std::string base = target.filename().string();
+  if (base == "." || base == ".." ) ThrowFileError(dir, "name the output folder itself, not '.' or '..'");
+  std::error_code ec;
+  if (!fs::is_directory(parent, ec)) ThrowFileError(dir, "cannot create: " + parent.string() + " is not a folder");
+  const fs::file_status st = fs::status(target, ec);
+  const bool exists = fs::exists(st);
+  if (exists && !fs::is_directory(st)) ThrowFileError(dir, "exists and is not a folder");
+  if (exists) {  // it will be replaced whole: it must hold nothing else
+    for (fs::directory_iterator it(target, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (std::find(replaceable_names.begin(), replaceable_names.end(), name) == replaceable_names.end())
+        ThrowFileError(dir, "holds '" + name + "', which is not an output of this command; refusing to replace the "
+                            "folder (choose a new or empty one)");
+    }
+    if (ec) ThrowFileError(dir, "cannot list: " + ec.message());
+  }
+  RemoveDeadProcessLeftovers(parent.string(), RegexEscape(base) + "\\.(?:tmp|old)\\.([0-9]+)");
+  const std::string tmp = (parent / (base + ".tmp." + std::to_string(::getpid()))).string();
+  fs::remove_all(tmp, ec);
+  if (!fs::create_directory(tmp, ec) || ec) ThrowFileError(dir, "cannot create a folder beside it: " + ec.message());
+  RegisterTempFile(tmp);
+  struct Cleanup {
+    const std::string& path;
+    bool armed = true;
+    ~Cleanup() {
+      std::error_code e;
+      if (armed) std::filesystem::remove_all(path, e);
+      UnregisterTempFile(path);
+    }
+  } cleanup{tmp};
+  write(tmp);
+  if (!exists) {
+    if (std::rename(tmp.c_str(), dir.c_str()) != 0) ThrowFileError(dir, "cannot rename into place: " + ErrnoText());
+    cleanup.armed = false;
+    return;
+  }
+  // Swap the new folder with the old one in one step, then delete the old one (now at `tmp`).
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) return;
+  // A file system without RENAME_EXCHANGE: two renames; a crash between them leaves the old report
+  // at <dir>.old.<pid> and the new one at <dir>.tmp.<pid>, never a mixture of the two.
+  const std::string old = (parent / (base + ".old." + std::to_string(::getpid()))).string();
+  if (std::rename(dir.c_str(), old.c_str()) != 0) ThrowFileError(dir, "cannot move the old folder aside: " + ErrnoText());
+  if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
+    const std::string why = ErrnoText();
+    std::rename(old.c_str(), dir.c_str());
+    ThrowFileError(dir, "cannot rename into place: " + why);
+  }
+  cleanup.armed = false;
+  fs::remove_all(old, ec);
 }
 
 std::string ReadFileToString(const std::string& path) {

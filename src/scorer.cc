@@ -6,7 +6,12 @@
 #include <cmath>
 #include <limits>
 
+#include "slid/cmvn.h"
+#include "slid/deltas.h"
 #include "slid/error.h"
+#include "slid/mfcc.h"
+#include "slid/sdc.h"
+#include "slid/vad.h"
 
 namespace slid {
 
@@ -90,20 +95,73 @@ ScoreResult Scorer::ScoreWaveform(const Waveform& wav) const {
   return ScoreFeatures(frontend_->Compute(wav), wav.Seconds());
 }
 
+// ScoreFile gives the result of scoring the whole file at once, whatever segment_seconds is (with
+// snip-edges, the default; see scorer.h). The audio is streamed in segments, but:
+//  1. MFCC frames are cut from a sample stream carried across segments, so every frame is the one a
+//     whole-file analysis makes (frames are independent of each other given their samples);
+//  2. the raw MFCC of the whole file (num-ceps floats per 10 ms: 30 MB for 3 hours) is kept, so the
+//     VAD threshold (from the file's mean C0) and CMVN (sliding windows or utterance statistics)
+//     see the whole file, as they do in one piece;
+//  3. SDC (or deltas), the only wide stage, is computed in blocks that carry enough normalised
+//     frames of context on both sides and keep only their own frames.
+// Memory is one audio segment, the file's MFCC and one block of features.
 ScoreResult Scorer::ScoreFile(const std::string& path) const {
   AudioReader reader(path, frontend_->options().sample_rate_hz);
   const std::unique_ptr<UtteranceScorer> u = NewUtterance();
+  const FrontendOptions& fo = frontend_->options();
+  const MfccComputer mfcc(fo.mfcc, fo.sample_rate_hz);  // for its frame geometry only
+  const bool exact = fo.mfcc.snip_edges;
+  const int64_t frame_length = mfcc.FrameLengthSamples(), frame_shift = mfcc.FrameShiftSamples();
+
+  std::vector<float> raw;  // the file's MFCC, row-major, num_ceps per frame
+  const int num_ceps = fo.mfcc.num_ceps;
+  std::vector<float> carry;  // samples not yet consumed by a whole frame
   double seconds = 0;
   Waveform chunk;
-  while (reader.Read(opts_.segment_seconds, &chunk)) {
-    seconds += chunk.Seconds();
-    Matrix f;
-    try {
-      f = frontend_->Compute(chunk);
-    } catch (const Error& e) {
-      ThrowFileError(path, e.what());
+  try {
+    while (reader.Read(opts_.segment_seconds, &chunk)) {
+      seconds += chunk.Seconds();
+      Matrix m;
+      if (exact) {
+        carry.insert(carry.end(), chunk.samples.begin(), chunk.samples.end());
+        const int64_t n = mfcc.NumFrames(static_cast<int64_t>(carry.size()));
+        if (n == 0) continue;
+        const int64_t used = (n - 1) * frame_shift + frame_length;
+        Waveform piece;
+        piece.rate_hz = chunk.rate_hz;
+        piece.samples.assign(carry.begin(), carry.begin() + used);
+        m = frontend_->ComputeMfcc(piece);
+        carry.erase(carry.begin(), carry.begin() + n * frame_shift);
+      } else {
+        m = frontend_->ComputeMfcc(chunk);  // --snip-edges=false: segment joins are treated as file edges
+      }
+      raw.insert(raw.end(), m.data(), m.data() + m.size());
     }
-    u->Add(f);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    if (what.rfind(path + ":", 0) == 0) throw;
+    ThrowFileError(path, what);
+  }
+  const int64_t total = static_cast<int64_t>(raw.size()) / std::max(1, num_ceps);
+  const Eigen::Map<const Matrix> all(raw.data(), total, num_ceps);
+  const int context_needed = fo.sdc.enabled ? fo.sdc.ContextFrames() : 1;
+  if (total == 0 || total < context_needed) return Finish(*u, seconds);
+  const std::vector<bool> voiced = frontend_->ComputeVoiced(all);
+  const Matrix normed = ApplyCmvn(all, fo.cmvn);
+  // Frames of context each side that SDC or deltas read (with room to spare).
+  const int64_t ctx = fo.sdc.enabled    ? fo.sdc.ContextFrames() + 2
+                      : fo.use_deltas   ? static_cast<int64_t>(fo.deltas.window) * fo.deltas.order + 2
+                                        : 0;
+  constexpr int64_t kBlock = 60000;  // 10 minutes of 10 ms frames: 13 MB of 56-dim features
+  for (int64_t a = 0; a < total; a += kBlock) {
+    const int64_t b = std::min(total, a + kBlock);
+    const int64_t lo = std::max<int64_t>(0, a - ctx), hi = std::min(total, b + ctx);
+    const Matrix slice = normed.middleRows(lo, hi - lo);
+    const Matrix f = fo.sdc.enabled ? ComputeSdc(slice, fo.sdc) : fo.use_deltas ? ComputeDeltas(slice, fo.deltas) : slice;
+    const Matrix own = f.middleRows(a - lo, b - a);
+    const std::vector<bool> own_voiced(voiced.begin() + a, voiced.begin() + b);
+    const Matrix v = SelectVoicedFrames(own, own_voiced);
+    u->Add(v);
   }
   return Finish(*u, seconds);
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
@@ -170,8 +171,15 @@ class EvenSubsampleSource : public FrameSource {
 class CacheFolder {
  public:
   explicit CacheFolder(const std::string& requested) : path_(requested) {
-    if (path_.empty())
-      path_ = (fs::temp_directory_path() / ("slid-train-" + std::to_string(::getpid()))).string();
+    // What killed runs left (SIGKILL cannot be caught): their temporary cache folders, and their
+    // cache files in a folder given with --cache-dir.
+    if (path_.empty()) {
+      const std::string tmp = fs::temp_directory_path().string();
+      RemoveDeadProcessLeftovers(tmp, "slid-train-([0-9]+)");
+      path_ = (fs::path(tmp) / ("slid-train-" + std::to_string(::getpid()))).string();
+    } else {
+      RemoveDeadProcessLeftovers(path_, "[^/]+\\.([0-9]+)\\.feats(?:\\.tmp\\.[0-9]+)?");
+    }
     if (!fs::exists(path_)) {
       std::error_code ec;
       fs::create_directories(path_, ec);
@@ -234,6 +242,17 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
   if (!(opts.max_memory_mb > 0)) throw Error("train: max_memory_mb must be > 0");
   if (!(opts.map.relevance >= 0)) throw Error("train: MAP relevance factor must be >= 0");
   if (data.languages.empty()) throw Error(data.root + ": no languages");
+  {  // Labels become model entries and cache file names: check them all now, not at the first spill or
+     // at save time after hours of work, and name every bad one at once.
+    std::string bad;
+    for (const std::string& l : data.languages)
+      if (l.empty() || l == "." || l == ".." ||
+          l.find_first_of(std::string(" \t\r\n\v\f,/\\\0", 10)) != std::string::npos)
+        bad += (bad.empty() ? "'" : ", '") + l + "'";
+    if (!bad.empty())
+      throw Error(data.root + ": bad language label(s) " + bad +
+                  ": a label must be non-empty, without spaces, commas or slashes (it names a model entry and files)");
+  }
   opts.frontend.Validate();
   const Frontend frontend(opts.frontend);
   const int dim = frontend.Dim();
@@ -403,6 +422,8 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
     }
   } else {
     double em_seconds = 0, em_frame_iters = 0;  // for the overall time-left estimate
+    int num_converged = 0;
+    const auto em_start = std::chrono::steady_clock::now();
     for (int li = 0; li < num_lang; ++li) {
       const std::string& l = data.languages[li];
       LanguageFrames& lf = *frames[l];
@@ -429,9 +450,14 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
       s["final_avg_loglik"] = FinalLoglik(r);
       s["warnings"] = r.warnings;
       per_lang[l] = s;
+      num_converged += r.converged ? 1 : 0;
       gmms.push_back(std::move(r.gmm));
     }
     model.backend = std::make_shared<GmmBackend>(std::move(gmms));
+    // One summary line after the per-language lines.
+    Info(cb, "EM done: " + std::to_string(num_lang) + " languages, " + std::to_string(result.frames) + " frames in " +
+                 Fixed(std::chrono::duration<double>(std::chrono::steady_clock::now() - em_start).count(), 1) + " s, " +
+                 std::to_string(num_converged) + " converged");
   }
 
   model.summary = {

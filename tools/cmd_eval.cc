@@ -57,15 +57,53 @@ EvalReport MakeReport(const EvalArgs& args, const std::string& data_root, const 
   return report;
 }
 
-// scores.tsv: identify's TSV columns with the true language after the utterance id.
+// scores.tsv: identify's TSV columns with the true language after the utterance id, and the audio
+// seconds last (the duration buckets count speech seconds, as NIST LRE does).
 std::string ScoresTsv(const Dataset& data, const EvaluateResult& r) {
-  std::string tsv = "utterance\ttruth\t" + IdentifyTsvHeader(r.languages, 0).substr(5);  // drop "path\t"
+  std::string header = "utterance\ttruth\t" + IdentifyTsvHeader(r.languages, 0).substr(5);  // drop "path\t"
+  header.pop_back();
+  std::string tsv = header + "\taudio_seconds\n";
   for (const EvaluatedEntry& e : r.entries) {
     const DataEntry& d = data.entries[e.index];
-    const std::string line = IdentifyTsvLine(d.id, r.languages, e.result, 0);
-    tsv += line.substr(0, line.find('\t')) + "\t" + d.language + line.substr(line.find('\t'));
+    std::string line = IdentifyTsvLine(d.id, r.languages, e.result, 0);
+    line.pop_back();
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "\t%.2f\n", e.result.audio_seconds);
+    tsv += line.substr(0, line.find('\t')) + "\t" + d.language + line.substr(line.find('\t')) + secs;
   }
   return tsv;
+}
+
+// scores.llr: NIST LRE / Kaldi style, one line "<utterance> <language> <detection LLR>" per scored
+// utterance and language (the LLR s_L of slid/metrics.h); utterances with too little speech are left out.
+std::string ScoresLlr(const Dataset& data, const EvaluateResult& r) {
+  std::string out;
+  char buf[64];
+  for (const EvaluatedEntry& e : r.entries) {
+    if (e.result.too_little_speech || e.result.avg_loglik.size() != r.languages.size()) continue;
+    const std::vector<double> llr = DetectionScores(e.result.avg_loglik);
+    for (size_t l = 0; l < llr.size(); ++l) {
+      std::snprintf(buf, sizeof buf, " %.6g\n", llr[l]);
+      out += data.entries[e.index].id + " " + r.languages[l] + buf;
+    }
+  }
+  return out;
+}
+
+// One DET curve per language: its utterances' detection LLRs against those of the other languages.
+std::vector<std::vector<DetPoint>> DetPerLanguage(const EvaluateResult& r) {
+  const size_t n = r.languages.size();
+  std::vector<std::vector<double>> target(n), nontarget(n);
+  for (const EvaluatedEntry& e : r.entries) {
+    if (e.result.too_little_speech || e.result.avg_loglik.size() != n) continue;
+    const std::vector<double> llr = DetectionScores(e.result.avg_loglik);
+    for (size_t l = 0; l < n; ++l) (static_cast<int>(l) == e.true_language ? target : nontarget)[l].push_back(llr[l]);
+  }
+  std::vector<std::vector<DetPoint>> det(n);
+  if (n < 2) return det;
+  for (size_t l = 0; l < n; ++l)
+    if (!target[l].empty() && !nontarget[l].empty()) det[l] = DetCurve(target[l], nontarget[l]);
+  return det;
 }
 
 int Run(EvalArgs& args) {
@@ -77,23 +115,37 @@ int Run(EvalArgs& args) {
   EvaluateOptions opts;
   opts.scorer.min_speech_seconds = args.min_speech_seconds;
   opts.threads = args.threads;
+  // The report set replaces DIR as a whole (slid/io.h ReplaceFolderAtomically): a re-run killed half-way
+  // cannot leave report.json of one run beside scores.tsv of another. Checked before scoring.
+  const std::vector<std::string> outputs = {"report.json", "report.md",     "scores.tsv", "scores.llr",
+                                            "confusion.dat", "confusion.png", "confusion.svg", "det.dat",
+                                            "det.png",      "det.svg",       "plots.gp",   "plots.log"};
   std::error_code ec;
-  fs::create_directories(args.out_dir, ec);
-  if (ec) ThrowFileError(args.out_dir, "cannot create the output folder: " + ec.message());
+  if (fs::exists(args.out_dir, ec) && !fs::is_directory(args.out_dir, ec))
+    ThrowFileError(args.out_dir, "exists and is not a folder");
+  if (!fs::path(args.out_dir).parent_path().empty() && !fs::is_directory(fs::path(args.out_dir).parent_path(), ec))
+    ThrowFileError(args.out_dir, "cannot create the output folder: " + fs::path(args.out_dir).parent_path().string() +
+                                     " is not a folder");
   Progress progress("slid eval", args.quiet);
   const EvaluateResult r = Evaluate(model, data, opts, ProgressCallbacksFor(progress));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const EvalReport report = MakeReport(args, data.root, model, r, secs);
+  EvalReport report = MakeReport(args, data.root, model, r, secs);
 
-  const fs::path dir(args.out_dir);
-  WriteFileAtomically((dir / "scores.tsv").string(), [&](std::ostream& o) { o << ScoresTsv(data, r); });
+  report.det_per_language = DetPerLanguage(r);
+  std::vector<std::string> pictures;
   std::string message;
-  const std::vector<std::string> pictures = DrawEvalPictures(report, args.out_dir, args.plot_format, &message);
+  ReplaceFolderAtomically(args.out_dir, outputs, [&](const std::string& tmp) {
+    const fs::path d(tmp);
+    WriteFileAtomically((d / "scores.tsv").string(), [&](std::ostream& o) { o << ScoresTsv(data, r); });
+    WriteFileAtomically((d / "scores.llr").string(), [&](std::ostream& o) { o << ScoresLlr(data, r); });
+    pictures = DrawEvalPictures(report, tmp, args.plot_format, &message);
+    nlohmann::json j = EvalReportJson(report);
+    j["pictures"] = pictures;
+    WriteFileAtomically((d / "report.json").string(), [&](std::ostream& o) { o << j.dump(2) << "\n"; });
+    WriteFileAtomically((d / "report.md").string(), [&](std::ostream& o) { o << EvalReportMarkdown(report, pictures); });
+  });
   if (!message.empty()) std::fprintf(stderr, "slid eval: %s\n", message.c_str());
-  nlohmann::json j = EvalReportJson(report);
-  j["pictures"] = pictures;
-  WriteFileAtomically((dir / "report.json").string(), [&](std::ostream& o) { o << j.dump(2) << "\n"; });
-  WriteFileAtomically((dir / "report.md").string(), [&](std::ostream& o) { o << EvalReportMarkdown(report, pictures); });
+  const fs::path dir(args.out_dir);
   std::fputs(EvalReportTable(report).c_str(), stdout);
   std::printf("\nreport: %s, %s%s\n", (dir / "report.md").c_str(), (dir / "report.json").c_str(),
               pictures.empty() ? "" : (", pictures: " + pictures.front() + (pictures.size() > 1 ? ", " + pictures[1] : "")).c_str());
@@ -108,8 +160,10 @@ int Run(EvalArgs& args) {
 CommandRegistration reg(
     "eval",
     "Evaluate a model on labelled test data: accuracy, per-language precision/recall, confusion matrix,\n"
-    "EER and Cavg (NIST LRE 2007/2009), overall and by duration (<=3 s, 3-10 s, >10 s).\n"
-    "Writes DIR/report.json, DIR/report.md, DIR/scores.tsv, DIR/confusion.png and DIR/det.png (gnuplot).\n"
+    "EER and Cavg (NIST LRE 2007/2009), overall and by seconds of speech (<=3 s, 3-10 s, >10 s).\n"
+    "Writes DIR/report.json, DIR/report.md, DIR/scores.tsv, DIR/scores.llr ('utt lang llr' lines),\n"
+    "DIR/confusion.png and DIR/det.png (gnuplot). DIR is replaced as a whole; it may hold only the\n"
+    "files of an earlier report.\n"
     "DATA: as for slid train (folder of <lang>/ folders, Kaldi data dir, or TSV list).\n"
     "Example:\n"
     "  slid eval --model lid.slid data/test --out-dir exp/eval --threads 2",

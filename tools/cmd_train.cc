@@ -1,5 +1,6 @@
 // `slid train DATA -o MODEL`: parse the options, TrainLanguageModelSet (slid/train.h), write the model.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "command.h"
@@ -15,6 +16,8 @@
 namespace slid::tool {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 struct TrainArgs {
   std::string data;
@@ -51,6 +54,15 @@ int Run(TrainArgs& args) {
   opts.em.var_floor_rel = static_cast<float>(args.var_floor_rel);
   CheckOutputWritable(args.output);  // fail now, not after hours of training
   const Dataset data = LoadDataset(args.data);
+  {  // -o onto a training file, the list or a file of the data dir would destroy it: refuse now
+    std::vector<std::string> inputs = {data.root};
+    std::error_code ec;
+    if (fs::is_directory(data.root, ec))
+      for (const auto& f : fs::directory_iterator(data.root, ec)) inputs.push_back(f.path().string());
+    for (const DataEntry& e : data.entries)
+      if (!e.is_command) inputs.push_back(e.source);
+    CheckOutputIsNotInput(args.output, inputs);
+  }
   Progress progress("slid train", args.quiet);
   TrainResult r = TrainLanguageModelSet(data, opts, ProgressCallbacksFor(progress));
   r.model.summary["date"] = UtcNow();

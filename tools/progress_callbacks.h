@@ -13,7 +13,7 @@ inline ProgressCallbacks ProgressCallbacksFor(Progress& progress) {
     progress.StartPhase(what, total, unit);
   };
   cb.advance = [&progress](int64_t n, const std::string& detail, bool milestone, double overall_seconds_left) {
-    progress.Advance(n, overall_seconds_left < 0 ? detail : detail + ", all ~" + FormatDuration(overall_seconds_left) + " left",
+    progress.Advance(n, overall_seconds_left < 0 ? detail : detail + ", total: ~" + FormatDuration(overall_seconds_left) + " left",
                      milestone);
   };
   cb.phase_end = [&progress](const std::string& detail) { progress.EndPhase(detail); };

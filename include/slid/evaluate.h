@@ -52,7 +52,7 @@ struct EvaluateOptions {
   ScorerOptions scorer;   // min_speech_seconds etc. (languages must stay empty: all of the model's)
   int threads = 1;        // entries scored in parallel (>= 1)
   CavgOptions cavg;       // Cavg cost parameters
-  std::vector<DurationBucket> buckets = DefaultDurationBuckets();  // duration buckets reported
+  std::vector<DurationBucket> buckets = DefaultDurationBuckets();  // buckets of seconds of speech (VAD), as NIST LRE
 };
 
 // One scored (readable) entry of the data set.

@@ -5,12 +5,13 @@
 #include <istream>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace slid {
 
 // Writes `path` atomically: `write` fills a temporary file beside it ("<path>.tmp.<pid>"), which is
 // flushed, fsync'ed and renamed over `path` only if `write` returned normally and every byte reached
-// the disk. On any failure (exception from `write`, full disk, unwritable folder) the temporary file is
+// the disk. Temporary files of `path` left by writers that were killed are removed first. On any failure (exception from `write`, full disk, unwritable folder) the temporary file is
 // removed, `path` keeps its previous content, and Error("<path>: <reason>") is thrown.
 void WriteFileAtomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 
@@ -61,6 +62,31 @@ uint64_t CopyStreamToFile(std::istream& in, const std::string& prefix, const std
 // the open forever and /dev/zero would never end. Standard input is read only where a tool
 // documents '-'.
 void CheckRegularFile(const std::string& path, const std::string& expected);
+
+// Throws Error("<output>: is one of the inputs (<input>) ...") if `output` names an existing file that is
+// also one of `inputs` (the same file, through any path, symbolic link or hard link). For tools, before
+// any work: `slid train DATA -o DATA/en/x.wav` must not overwrite a training file with the model.
+void CheckOutputIsNotInput(const std::string& output, const std::vector<std::string>& inputs);
+
+// Writes a set of files as one: `write(tmp_dir)` fills a fresh folder "<dir>.tmp.<pid>" beside `dir`,
+// which then replaces `dir` in one step (renameat2 RENAME_EXCHANGE, then the old folder is deleted;
+// plain renames where the file system lacks it). Readers see the old set or the new one, never a
+// mixture, and a run killed half-way leaves `dir` as it was (its temporary folder is removed by the
+// next run). An existing `dir` may hold only names listed in `replaceable_names` (the outputs of a
+// previous run), else Error: replacing it would delete someone's files. On an exception from
+// `write` the temporary folder is removed and `dir` is untouched.
+void ReplaceFolderAtomically(const std::string& dir, const std::vector<std::string>& replaceable_names,
+                             const std::function<void(const std::string& tmp_dir)>& write);
+
+// Leftovers of killed processes. Temporary files and folders carry the writer's process id
+// ("<path>.tmp.<pid>", "slid-train-<pid>", "<lang>.<pid>.feats"); SIGKILL (or a power cut) leaves them
+// behind. This removes every entry of folder `dir` whose whole name matches `name_regex` (ECMAScript;
+// capture group 1 is the pid) and whose process no longer exists (kill(pid, 0) fails with ESRCH).
+// Entries of running processes, this one included, are left alone. Folders are removed with their
+// contents. Returns how many entries were removed; never throws (an unreadable folder removes nothing).
+int RemoveDeadProcessLeftovers(const std::string& dir, const std::string& name_regex);
+// `text` with every ECMAScript regex metacharacter escaped, for building `name_regex` from a file name.
+std::string RegexEscape(const std::string& text);
 
 // Reads a whole file into a string; Error("<path>: <reason>") if it is missing, not a regular file
 // (CheckRegularFile) or unreadable.

@@ -12,10 +12,13 @@
 //    it were the evidence of a single frame, which keeps posteriors away from 0/1 but is no probability.
 //  - Fewer than min_speech_seconds of voiced frames (frames x frame shift): too_little_speech is set,
 //    best is -1, and the scores (if any frame) are still filled in but no decision is made.
-//  - Long files (ScoreFile) are read with AudioReader in segments of segment_seconds; each segment is
-//    featurised on its own (so CMVN windows and SDC context restart at segment edges; with the default
-//    600 s segments this touches a negligible fraction of frames) and fed to the back-end's
-//    per-recording state, so memory stays bounded whatever the file length.
+//  - Long files (ScoreFile) are read with AudioReader in segments of segment_seconds, and the result
+//    does not depend on segment_seconds: MFCC frames are cut from a sample stream carried across
+//    segments, the VAD threshold and CMVN use the whole file's MFCC (kept: num-ceps floats per frame,
+//    about 30 MB for 3 hours), and SDC/deltas are computed in blocks with context on both sides.
+//    Scores equal those of ScoreWaveform on the whole file up to float summation order. Exception:
+//    with snip_edges = false each segment's ends are reflected as file edges (as a separate file
+//    would be), which changes a few frames per segment; and dither > 0 draws new noise per segment.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -33,7 +36,7 @@ struct ScorerOptions {
   std::vector<std::string> languages;  // candidate languages (subset of the model's); empty = all
   double min_speech_seconds = 0.5;     // voiced speech needed for a decision, seconds (>= 0)
   double posterior_scale = 1.0;        // posteriors = softmax(posterior_scale * avg_loglik) (> 0)
-  double segment_seconds = 600.0;      // ScoreFile reads and featurises long files in chunks of this (> 0)
+  double segment_seconds = 600.0;      // ScoreFile reads long files in chunks of this (> 0); memory only
 };
 
 // The outcome for one recording. Vectors are indexed like Scorer::languages().

@@ -119,6 +119,115 @@ run 0 60 "$SLID" eval --model m.slid evdata --out-dir ev --quiet
 no_nan ev/scores.tsv
 grep -q too_little_speech ev/scores.tsv || fail "scores.tsv lacks the too_little_speech row"
 
+# ---- 4. --segment-seconds is a memory setting: it does not change the answer -----------------------------------
+# The shipped model on a shipped sample (3.3 s) and on a 12-minute file (more than one block of
+# 60000 SDC frames), read in segments of 0.1 s, 1 s and 600 s, against the whole file scored at once
+# (a list entry ending in '|' is read whole). Before: 0.25-1 s segments gave another language and
+# 0.1 s made 3 s of speech too_little_speech.
+MODEL=$ROOT/models/default.slid
+SAMPLE=$ROOT/models/samples/it-menardi-conf-onlyperson.wav
+sox -n -r 8000 -b 16 long12.wav synth 720 sine 200-1800 vol 0.4 tremolo 3 60 2>/dev/null
+printf 'cat %s |\ncat %s |\n' "$SAMPLE" "$WORK/long12.wav" >whole.list
+run 0 60 "$SLID" identify --model "$MODEL" --list whole.list
+cut -f2- last.out >whole.tsv
+for seg in 0.1 1 600; do
+  run 0 60 "$SLID" identify --model "$MODEL" --segment-seconds $seg "$SAMPLE" long12.wav
+  cut -f2- last.out >seg.tsv
+  paste whole.tsv seg.tsv | awk -F'\t' -v seg=$seg 'NR > 1 {
+      n = NF / 2
+      if ($1 != $(n + 1) || $3 != $(n + 3)) { print "segment " seg ": decision " $(n + 1) "/" $(n + 3) ", whole file " $1 "/" $3; exit 1 }
+      for (i = 2; i <= n; ++i) if (i != 3) { d = $i - $(n + i); if (d < 0) d = -d; if (d > 1e-3 * (1 + ($i < 0 ? -$i : $i))) {
+        print "segment " seg ": column " i " is " $(n + i) ", whole file " $i; exit 1 } } }' ||
+    fail "--segment-seconds $seg changed the result"
+done
+
+# ---- 3. an output path that is one of the inputs is refused before any work ------------------------------------
+cp data/lo/a1.wav a1.backup
+run 1 30 "$SLID" train data -o data/lo/a1.wav --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
+said_both data/lo/a1.wav "one of the inputs"
+cmp -s a1.backup data/lo/a1.wav || fail "train -o onto a training file overwrote it"
+grep -q "features" last.err && fail "train did work before refusing its output path"
+mkdir -p kd3
+printf 'u1 %s\nu2 %s\n' "$WORK/data/lo/a1.wav" "$WORK/data/hi/b1.wav" >kd3/wav.scp
+printf 'u1 lo\nu2 hi\n' >kd3/utt2lang
+cp kd3/wav.scp scp.backup
+run 1 30 "$SLID" train kd3 -o kd3/wav.scp --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
+said_both kd3/wav.scp "one of the inputs"
+cmp -s scp.backup kd3/wav.scp || fail "train -o onto wav.scp overwrote it"
+printf '%s\tlo\n%s\thi\n' "$WORK/data/lo/a2.wav" "$WORK/data/hi/b2.wav" >list3.tsv
+ln -s list3.tsv link3.tsv
+run 1 30 "$SLID" train list3.tsv -o link3.tsv --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
+said_both link3.tsv "one of the inputs"
+
+# ---- 7. leftovers of killed runs are removed by the next run; eval replaces its report folder whole ------------
+dead=$(sh -c 'echo $$')  # the pid of a process that has exited
+live=$$                  # this shell: running
+[[ ! -d /proc/$dead ]] || fail "test set-up: pid $dead is running again"
+mkdir -p tmp7/slid-train-$dead tmp7/slid-train-$live
+head -c 1000000 /dev/zero >tmp7/slid-train-$dead/lo.$dead.feats
+cp m.slid m7.slid.tmp.$dead; cp m.slid m7.slid.tmp.$live
+mkdir -p cache7; touch cache7/lo.$dead.feats cache7/hi.$dead.feats.tmp.$dead cache7/lo.$live.feats cache7/notes.txt
+TMPDIR=$WORK/tmp7 run 0 60 "$SLID" train data -o m7.slid --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200 --quiet
+[[ ! -e tmp7/slid-train-$dead ]] || fail "the cache folder of a dead run was not removed"
+[[ -d tmp7/slid-train-$live ]] || fail "the cache folder of a running process was removed"
+[[ ! -e m7.slid.tmp.$dead ]] || fail "the temporary model of a dead run was not removed"
+[[ -e m7.slid.tmp.$live ]] || fail "the temporary model of a running process was removed"
+run 0 60 "$SLID" train data -o m7.slid --cache-dir cache7 --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200 --quiet
+[[ $(cd cache7 && ls | sort | tr '\n' ' ') == "lo.$live.feats notes.txt " ]] || fail "cache folder after the run: $(ls cache7)"
+# eval: a killed run's temporary report folder is removed; a re-run replaces the report as a whole; a
+# folder holding other files is not replaced.
+mkdir -p ev7.tmp.$dead && touch ev7.tmp.$dead/report.json
+run 0 60 "$SLID" eval --model m.slid evdata --out-dir ev7 --quiet
+[[ ! -e ev7.tmp.$dead ]] || fail "eval left the temporary report folder of a dead run"
+cp m.slid other.slid
+run 0 60 "$SLID" eval --model other.slid evdata --out-dir ev7 --quiet
+grep -q '"model": "other.slid"' ev7/report.json || fail "the re-run did not replace report.json"
+[[ -z $(ls -d ev7.* 2>/dev/null) ]] || fail "eval left folders beside its report: $(ls -d ev7.*)"
+mkdir -p mine && echo keep >mine/notes.txt
+run 1 60 "$SLID" eval --model m.slid evdata --out-dir mine --quiet
+said_both mine "notes.txt"
+[[ $(cat mine/notes.txt) == keep ]] || fail "eval replaced a folder holding other files"
+
+# ---- 9. eval outputs: a NIST-style score file, audio seconds in scores.tsv, buckets by speech seconds, DET ----
+# A 6 s file with 2 s of sound: 2 s of speech, in the <=3 s bucket (by audio length it would be 3-10 s).
+sox -n -r 8000 -b 16 tone.wav synth 2 sine 250-880 vol 0.4 tremolo 3 60 2>/dev/null
+sox -D -n -r 8000 -b 16 quiet4.wav trim 0 4 2>/dev/null
+mkdir -p ev9/lo ev9/hi && cp data/hi/b2.wav ev9/hi/ && sox tone.wav quiet4.wav ev9/lo/padded.wav
+run 0 60 "$SLID" eval --model m.slid ev9 --out-dir out9 --quiet
+[[ -s out9/scores.llr ]] || fail "no scores.llr beside scores.tsv"
+[[ $(wc -l <out9/scores.llr) == 4 ]] || fail "scores.llr: expected 2 utterances x 2 languages: $(cat out9/scores.llr)"
+awk 'NF != 3 || $3 !~ /^-?[0-9.]+(e[-+]?[0-9]+)?$/ { exit 1 }' out9/scores.llr || fail "scores.llr is not 'utt lang llr': $(cat out9/scores.llr)"
+head -1 out9/scores.tsv | tr '\t' '\n' | tail -1 | grep -qx audio_seconds || fail "scores.tsv lacks audio_seconds"
+grep padded out9/scores.tsv | awk -F'\t' '{ exit !($NF > 5.9 && $NF < 6.1) }' || fail "audio_seconds of padded.wav is not 6"
+/usr/bin/python3 -c '
+import json, sys
+r = json.load(open("out9/report.json"))["by_duration"]
+sys.exit(0 if r["<=3s"]["num_trials"] == 2 and r["3-10s"]["num_trials"] == 0 else 1)' ||
+  fail "duration buckets do not count seconds of speech: $(grep -A3 by_duration out9/report.json)"
+if command -v gnuplot >/dev/null; then
+  grep -q "invnorm(0.995)" out9/plots.gp || fail "the DET axes do not reach 99.5 %"
+  [[ $(grep -c '^# lo$\|^# hi$' out9/det.dat) == 2 ]] || fail "det.dat lacks the per-language curves"
+  grep -q "title \"lo\"" out9/plots.gp || fail "the DET picture lacks the per-language curves"
+  # Replay the DET plot into a table: no point may sit on the border of the plot (clipped, not data).
+  (cd out9 && sed -n '/^reset/,$p' plots.gp | sed 's/^set output.*/set table "det.table"/' | gnuplot 2>/dev/null)
+  # (The dashed p_miss = p_fa diagonal is a line, not data: it is skipped.)
+  awk 'function near(a, b) { return (a - b < 1e-3 && b - a < 1e-3) }
+       /^# Curve title/ { diag = /p_miss = p_fa/ }
+       !diag && $3 == "i" && (near($1, -3.0902) || near($2, -3.0902) || near($1, 2.5758) || near($2, 2.5758)) { bad = 1 }
+       END { exit bad }' out9/det.table || fail "DET points drawn on the border of the plot"
+  [[ $(grep -c '^# Curve title' out9/det.table) == 4 ]] || fail "the DET plot does not have pooled + 2 language curves"
+fi
+
+# ---- 6. bad language labels: all named at once, before any work ------------------------------------------------
+mkdir -p "labels6/en US" "labels6/fr,x" labels6/ok
+cp data/lo/a1.wav "labels6/en US/"; cp data/lo/a2.wav "labels6/fr,x/"; cp data/hi/b1.wav labels6/ok/
+run 1 30 "$SLID" train labels6 -o l6.slid --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
+said_both "'en US'" "'fr,x'"
+grep -q "features" last.err && fail "train extracted features before refusing bad labels"
+printf '%s\ten/US\n%s\tok\n' "$WORK/data/lo/a1.wav" "$WORK/data/hi/b1.wav" >labels6.tsv
+run 1 30 "$SLID" train labels6.tsv -o l6.slid --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
+said_both labels6.tsv "'en/US'"
+
 # ---- 9. --help fits in 80 columns, for the program and every subcommand -------------------------------------
 for sub in "" features train identify eval info version; do
   # shellcheck disable=SC2086
