@@ -7,7 +7,7 @@
 set -euo pipefail
 SLID=$1
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-MODEL=$ROOT/models/default.slid
+MODEL=$ROOT/models/asterisk-5lang/asterisk-5lang.slid  # decisions checked below are those of the 5-language telephone model
 EN=$ROOT/models/samples/en-conf-onlyperson.wav
 FR=$ROOT/models/samples/fr-conf-onlyperson.wav
 WORK=$(mktemp -d)

@@ -70,7 +70,7 @@ grep -q "no/such/dir.ark" err.txt || fail "unwritable archive not named: $(cat e
 ls | grep -q tmp && fail "temporary files left: $(ls)"
 # 4. identify --feats: the shipped model's final features (its frontend: recipes/asterisk/conf/mfcc.conf)
 #    as a binary ark,scp give the same scores as identifying the audio; also from ark:- and a folder of .npy.
-MODEL=$DATA/../../models/default.slid
+MODEL=$DATA/../../models/asterisk-5lang/asterisk-5lang.slid  # trained with recipes/asterisk/conf/mfcc.conf
 CONF=$DATA/../../recipes/asterisk/conf/mfcc.conf
 "$SLID" features "$EN" "$FR" --config "$CONF" --ark ark,scp:final.ark,final.scp -q
 "$SLID" features "$EN" "$FR" --config "$CONF" --out-dir npy -q
