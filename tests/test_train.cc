@@ -11,31 +11,13 @@
 
 #include "slid/error.h"
 #include "slid/train.h"
+#include "sample_data.h"
 #include "temp_dir.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-slid::Dataset SampleData() {
-  const std::string s = std::string(SLID_SOURCE_DIR) + "/models/samples/";
-  slid::Dataset d;
-  d.root = s;
-  d.format = "tsv";
-  const std::pair<const char*, const char*> files[] = {
-      {"es", "es-conf-onlyperson.wav"}, {"es", "es-co-conf-onlyperson.wav"},
-      {"fr", "fr-conf-onlyperson.wav"}, {"fr", "fr-armelle-conf-onlyperson.wav"},
-      {"it", "it-conf-onlyperson.wav"}, {"it", "it-menardi-conf-onlyperson.wav"}};
-  for (const auto& [lang, file] : files) {
-    slid::DataEntry e;
-    e.id = file;
-    e.source = s + file;
-    e.language = lang;
-    d.entries.push_back(e);
-  }
-  d.languages = {"es", "fr", "it"};
-  return d;
-}
 
 slid::TrainOptions SmallOptions() {
   slid::TrainOptions o;
