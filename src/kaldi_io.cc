@@ -424,10 +424,19 @@ struct CompressHeader {
   float min_value, range;
 };
 
+// float -> int as Kaldi's static_cast<int>, then clamped to [lo, hi]; NaN (a zero-width percentile
+// interval in float, which Kaldi's own code turns into undefined behaviour) and values out of int's
+// range go to the nearer bound instead of being converted.
+int ClampedInt(double x, int lo, int hi) {
+  if (!(x > lo)) return lo;  // also NaN
+  if (x >= hi) return hi;
+  return std::min(std::max(static_cast<int>(x), lo), hi);
+}
+
 uint16_t FloatToUint16(const CompressHeader& h, float value) {
   float f = (value - h.min_value) / h.range;
   if (f > 1.0) f = 1.0;
-  if (f < 0.0) f = 0.0;
+  if (!(f >= 0.0)) f = 0.0;
   return static_cast<uint16_t>(static_cast<int>(f * 65535 + 0.499));
 }
 
@@ -437,16 +446,13 @@ uint8_t FloatToChar(float p0, float p25, float p75, float p100, float value) {
   int ans;
   if (value < p25) {
     const float f = (value - p0) / (p25 - p0);
-    ans = static_cast<int>(f * 64 + 0.5);
-    ans = std::min(std::max(ans, 0), 64);
+    ans = ClampedInt(f * 64 + 0.5, 0, 64);
   } else if (value < p75) {
     const float f = (value - p25) / (p75 - p25);
-    ans = 64 + static_cast<int>(f * 128 + 0.5);
-    ans = std::min(std::max(ans, 64), 192);
+    ans = 64 + ClampedInt(f * 128 + 0.5, 0, 128);
   } else {
     const float f = (value - p75) / (p100 - p75);
-    ans = 192 + static_cast<int>(f * 63 + 0.5);
-    ans = std::min(std::max(ans, 192), 255);
+    ans = 192 + ClampedInt(f * 63 + 0.5, 0, 63);
   }
   return static_cast<uint8_t>(ans);
 }
