@@ -25,7 +25,9 @@ pkgs+=(python3-dev pybind11-dev python3-numpy python3-pytest)  # Python bindings
       asterisk-prompt-it-menardi-wav                     # recipes/asterisk: real telephone speech
       coreutils grep sed tar findutils bash dpkg apt libc-l10n gettext diffutils wget make gnupg-l10n
       binutils-common man-db login libglib2.0-data libgtk2.0-common psmisc  # recipes/espeak: translated messages (.mo) = sentences
-      python3-soundfile python3-torchaudio python3-sklearn python3-numpy)  # recipes/multisource: Opus decoding in Python, the Python peer
+      python3-soundfile python3-torchaudio python3-sklearn python3-numpy  # recipes/multisource: Opus decoding in Python, the Python peer
+      tuxpaint-stamps-default fillets-ng-data-cs fillets-ng-data-nl festvox-ru gcin-voice klettres-data
+      ktuberling-data)  # recipes/multisource/local/make_debian_corpus.py: recorded speech (and the asterisk packs above)
 [ "$want_refs" = 1 ] && pkgs+=(python3-torchaudio python3-sklearn python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -4,7 +4,7 @@
 #   recipes/multisource/run.sh [--stage N] [--stop-stage N] [--slid PATH] [--exp DIR] [--<setting> VALUE]...
 # --<setting> overrides a setting of conf/train.conf for this run (dashes for underscores), e.g.
 #   run.sh --stage 4 --exp exp/utt_cmvn --train-opts "--cmvn-mode utterance"
-# Stages: 1 data dirs  2 leak checks  3 audio for slid builds without segments  4 train  5 eval
+# Stages: 1 data dirs (and the Debian-package corpus, once)  2 leak checks  3 audio for slid builds without segments  4 train  5 eval
 #         6 Python peer  7 summary  8 shipped model (all shippable data)
 # Writes under recipes/multisource/{data,exp} (or $SLID_RECIPE_OUT).
 set -euo pipefail
@@ -53,12 +53,24 @@ pairs() {
   done
 }
 models() { pairs | cut -d' ' -f1 | uniq; }
+# The corpora pooled by make_data.pl (colon-separated): real-v1, the Debian corpus, extra_corpora.
+debian_dir=${debian_corpus_dir:-$out/corpus/debian}
+corpora=$realv1${extra_corpora:+:$extra_corpora}
+[ "$debian_corpus" = true ] && corpora=$corpora:$debian_dir
 
 if run 1; then
-  log "stage 1: data directories from $realv1 (utterances of >= $merge_min_seconds s) and the protocol's sets"
   [ -f "$realv1/recordings.tsv" ] || { echo "run.sh: no corpus at $realv1 (set SLID_REALV1)" >&2; exit 1; }
+  if [ "$debian_corpus" = true ]; then
+    stamp=$(md5sum < local/make_debian_corpus.py | cut -d' ' -f1)
+    if [ "$(cat "$debian_dir/.made_by" 2> /dev/null)" != "$stamp" ]; then
+      log "stage 1: the Debian-package corpus -> $debian_dir (decodes and resamples ~20 000 files, once)"
+      /usr/bin/python3 local/make_debian_corpus.py "$debian_dir"
+      echo "$stamp" > "$debian_dir/.made_by"
+    fi
+  fi
+  log "stage 1: data directories from $corpora (utterances of >= $merge_min_seconds s) and the protocol's sets"
   rm -rf "$data"; mkdir -p "$data"
-  perl local/make_data.pl "$realv1" "$merge_min_seconds" "$exclude_sources" "$data/all"
+  perl local/make_data.pl "$corpora" "$merge_min_seconds" "$exclude_sources" "$data/all"
   perl local/make_sets.pl "$data/all" "$test_speaker_percent" "$test_recording_percent" "$max_train_minutes" \
     "$max_test_utts" "$data"
   cat "$data/folds.txt" "$data/sets.txt"
@@ -111,7 +123,7 @@ fi
 if run 8; then
   log "stage 8: shipped model: every utterance of every source except '$ship_exclude_sources'"
   rm -rf "$data/ship"; mkdir -p "$data/ship"
-  perl local/make_data.pl "$realv1" "$merge_min_seconds" "$ship_exclude_sources" "$data/ship/all"
+  perl local/make_data.pl "$corpora" "$merge_min_seconds" "$ship_exclude_sources" "$data/ship/all"
   # nothing held out (0 %): ship/train = every utterance, capped per (language, source) as the protocol's
   perl local/make_sets.pl "$data/ship/all" 0 0 "$ship_max_train_minutes" 0 "$data/ship"
   ship_dir=$data/ship/train

@@ -5,6 +5,10 @@
 # wav.scp, segments inside their recordings, short clips merged to >= 2 s, every clip kept once,
 # utt2lang/utt2spk/utt2source), the protocol's sets (speaker-disjoint test_spk, the cross-source folds
 # and what each trains and tests on) and that the leak checks pass untouched and fail on planted leaks.
+# Then the same with a second corpus pooled in (make_data.pl <corpus>:<corpus>, as run.sh does with the
+# Debian-package corpus): more folds, leak checks again, and a source name in two corpora rejected.
+# Last, the per-package rules of local/make_debian_corpus.py (language, speaker, speech or not) on
+# example paths of each package (no package needs to be installed).
 # Usage: bash multisource_prep.sh <slid-binary> <tests/data dir>   (the binary is not needed)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,8 +21,8 @@ c=$tmp/corpus; mkdir -p "$c/audio"
 printf 'recording\tsource\tlang\tspeaker\tduration_s\tclips\n' > "$c/recordings.tsv"
 printf 'recording\tstart_s\tend_s\toriginal_clip\n' > "$c/segments.tsv"
 sox -n -r 16000 -b 16 -c 1 "$tmp/rec.wav" synth 4.15 sine 300 2> /dev/null
-add() {  # source lang speaker
-  local d="$1/$2/$3" r i s
+add() {  # source lang speaker [corpus]
+  local d="$1/$2/$3" r i s c=${4:-$c}
   mkdir -p "$c/audio/$d"
   for r in 0 1 2; do
     cp "$tmp/rec.wav" "$c/audio/$d/${2}_rec_000$r.wav"
@@ -65,4 +69,65 @@ grep -q ' zz$' "$tmp/xs1_test/utt2lang" && fail "a one-source language in a cros
 out=$(perl "$LOCAL/check_sets.pl" "$tmp") || fail "check_sets.pl rejects the untouched sets"
 "$LOCAL/test_check_sets.sh" "$tmp" > "$tmp/planted.txt" || fail "a planted leak was not rejected: $(cat "$tmp/planted.txt")"
 [[ $(grep -c 'rejected as expected' "$tmp/planted.txt") == 3 ]] || fail "expected 3 rejected leaks"
+
+# --- a second corpus pooled in: source "debwords" gives zz a second source and xx a third
+c1=$c; c=$tmp/corpus2; mkdir -p "$c/audio"
+head -n 1 "$c1/recordings.tsv" > "$c/recordings.tsv"; head -n 1 "$c1/segments.tsv" > "$c/segments.tsv"
+add debwords zz v1; add debwords xx v2
+c=$c1
+p=$tmp/pooled; mkdir -p "$p"
+perl "$LOCAL/make_data.pl" "$tmp/corpus:$tmp/corpus2" 2 "" "$p/all" 2> /dev/null || fail "make_data.pl on two corpora failed"
+[[ $(wc -l < "$p/all/wav.scp") == 33 ]] || fail "pooled wav.scp has $(wc -l < "$p/all/wav.scp") recordings, expected 27 + 6"
+[[ $(cut -d' ' -f2 "$p/all/utt2source" | sort -u | tr '\n' ' ') == "debwords games words " ]] || fail "pooled sources wrong"
+grep -q "/corpus2/audio/debwords/zz/v1/zz_rec_0000.wav$" "$p/all/wav.scp" || fail "a recording of corpus 2 is not in wav.scp"
+perl "$LOCAL/make_sets.pl" "$p/all" 30 30 0 0 "$p" || fail "make_sets.pl on the pooled corpus failed"
+# folds: games (3 languages) first; debwords cannot join it (zz would lose both sources), words joins debwords
+grep -qx 'xs1 games | xx yy zz' "$p/folds.txt" || fail "pooled fold 1 is not 'games | xx yy zz': $(cat "$p/folds.txt")"
+grep -qx 'xs2 debwords words | xx yy zz' "$p/folds.txt" || fail "pooled fold 2 is not 'debwords words | xx yy zz'"
+[[ $(wc -l < "$p/folds.txt") == 2 ]] || fail "expected 2 pooled folds"
+grep -q ' zz$' "$p/xs1_test/utt2lang" || fail "zz (two sources now) is not in a cross-source test"
+perl "$LOCAL/check_sets.pl" "$p" > /dev/null || fail "check_sets.pl rejects the untouched pooled sets"
+"$LOCAL/test_check_sets.sh" "$p" > "$tmp/planted2.txt" || fail "a planted leak in the pooled sets was not rejected"
+[[ $(grep -c 'rejected as expected' "$tmp/planted2.txt") == 3 ]] || fail "expected 3 rejected leaks in the pooled sets"
+# the same source name in two corpora is an error (its speakers would be merged)
+c=$tmp/corpus3; mkdir -p "$c/audio"
+head -n 1 "$c1/recordings.tsv" > "$c/recordings.tsv"; head -n 1 "$c1/segments.tsv" > "$c/segments.tsv"
+add words zz solo; c=$c1
+if perl "$LOCAL/make_data.pl" "$tmp/corpus:$tmp/corpus3" 2 "" "$tmp/bad" 2> "$tmp/err"; then fail "a source in two corpora was accepted"; fi
+grep -q "source 'words' is also in" "$tmp/err" || fail "unclear error for a source in two corpora: $(cat "$tmp/err")"
+
+# --- the rules of local/make_debian_corpus.py on example paths (numpy only; no package needed)
+if /usr/bin/python3 -c 'import numpy' 2> /dev/null; then
+  PYTHONPATH=$LOCAL /usr/bin/python3 - <<'PY' || fail "make_debian_corpus.py rules"
+import make_debian_corpus as m
+cases = [
+    (m.rule_tuxpaint, '/usr/share/tuxpaint/stamps/animals/amphibians/frog-1_desc_bg.ogg', ('bg', 'narrator')),
+    (m.rule_tuxpaint, '/usr/share/tuxpaint/stamps/food/spices/ginger_desc_pt_BR.wav', ('pt', 'narrator')),
+    (m.rule_tuxpaint, '/usr/share/tuxpaint/stamps/animals/birds/crow_desc.ogg', ('en', 'narrator')),
+    (m.rule_tuxpaint, '/usr/share/tuxpaint/stamps/animals/birds/crow.ogg', None),
+    (m.rule_fillets, '/usr/share/games/fillets-ng/sound/airplane/cs/let-m-divna.ogg', ('cs', 'small fish')),
+    (m.rule_fillets, '/usr/share/games/fillets-ng/sound/airplane/nl/let-v-oko.ogg', ('nl', 'big fish')),
+    (m.rule_fillets, '/usr/share/games/fillets-ng/sound/fdto/cs/hybeme-v.ogg', ('cs', 'big fish')),
+    (m.rule_fillets, '/usr/share/games/fillets-ng/sound/cabin1/cs/k1-pap-kruci.ogg', None),
+    (m.rule_fillets, '/usr/share/games/fillets-ng/sound/barrel/cs/bar-x-vypr.ogg', None),
+    (m.rule_fillets, '/usr/share/games/fillets-ng/music/kufrik.ogg', None),
+    (m.rule_festvox_ru, '/usr/share/festival/voices/russian/msu_ru_nsh_clunits/wav/ru_0001.wav', ('ru', 'nsh')),
+    (m.rule_gcin, '/usr/share/gcin-voice/ogg/\u3105\u311a/5.ogg', ('zh', 'voice5')),
+    (m.rule_klettres, '/usr/share/klettres/en_GB/alpha/a.ogg', ('en', 'en_GB')),
+    (m.rule_klettres, '/usr/share/klettres/pics/x.ogg', None),
+    (m.rule_ktuberling, '/usr/share/ktuberling/sounds/sr@latin/brkovi.ogg', ('sr', 'sr@latin')),
+    (m.rule_asterisk, '/usr/share/asterisk/sounds/en_US_f_Allison/digits/1.wav', ('en', 'en_US_f_Allison')),
+    (m.rule_asterisk, '/usr/share/asterisk/sounds/en_US_f_Allison/silence/1.wav', None),
+    (m.rule_asterisk, '/usr/share/asterisk/sounds/it_IT_f_Menardi/beep.wav', None),
+    (m.rule_asterisk, '/usr/share/asterisk/sounds/es/digits/1.gsm', ('es', 'es_CO_f_July')),
+    (m.rule_asterisk, '/usr/share/asterisk/sounds/fr/agent-pass.gsm', ('fr', 'fr_FR_f_Armelle')),
+]
+bad = 0
+for rule, path, want in cases:
+    got = rule(path)
+    if (want is None and not isinstance(got, str)) or (want is not None and got != want):
+        print(f'{rule.__name__}({path}) = {got!r}, expected {want!r}'); bad += 1
+raise SystemExit(bad)
+PY
+fi
 echo "multisource_prep: ok"

@@ -1,7 +1,11 @@
 #!/usr/bin/perl
-# Turns a corpus in real-v1 form (recordings.tsv + segments.tsv + audio/) into one Kaldi data directory
-# holding every utterance, with utterances = original clips, short clips of one recording merged.
-#   make_data.pl <corpus-dir> <merge-min-seconds> <exclude-sources> <out-dir>
+# Turns one or several corpora in real-v1 form (recordings.tsv + segments.tsv + audio/) into one Kaldi
+# data directory holding every utterance, with utterances = original clips, short clips of one
+# recording merged.
+#   make_data.pl <corpus-dir>[:<corpus-dir>...] <merge-min-seconds> <exclude-sources> <out-dir>
+# Several corpora (colon-separated, e.g. real-v1 and the Debian corpus of local/make_debian_corpus.py)
+# are pooled: their sources must be distinct (a source name in two corpora is an error, since its
+# speakers would be merged), and every later step sees one list of sources.
 # <exclude-sources>: space-separated source names to leave out ("" for none).
 # An utterance is a run of consecutive clips of one recording (one speaker, one source): clips are
 # taken in time order and merged until the run spans at least <merge-min-seconds> (start of its first
@@ -16,9 +20,10 @@ use strict;
 use warnings;
 use File::Spec;
 binmode STDOUT, ':encoding(UTF-8)';
-die "usage: make_data.pl <corpus-dir> <merge-min-seconds> <exclude-sources> <out-dir>\n" unless @ARGV == 4;
-my ($corpus, $merge_min, $exclude, $out) = @ARGV;
-$corpus = File::Spec->rel2abs($corpus);
+die "usage: make_data.pl <corpus-dir>[:<corpus-dir>...] <merge-min-seconds> <exclude-sources> <out-dir>\n" unless @ARGV == 4;
+my ($corpora, $merge_min, $exclude, $out) = @ARGV;
+my @corpora = map { File::Spec->rel2abs($_) } grep { $_ ne '' } split /:/, $corpora;
+die "make_data.pl: no corpus given\n" unless @corpora;
 my %excl = map { $_ => 1 } split ' ', $exclude;
 die "make_data.pl: merge-min-seconds must be a number >= 0, got '$merge_min'\n" unless $merge_min =~ /^\d+(\.\d+)?$/;
 
@@ -39,39 +44,45 @@ sub ReadTsv {
 }
 sub Clean { (my $s = $_[0]) =~ s/[^A-Za-z0-9]+//g; return $s eq '' ? 'x' : $s; }
 
-my (%rec, %spk_of_label);
-for my $r (@{ReadTsv("$corpus/recordings.tsv", 6)}) {
-  my ($path, $source, $lang, $label, $dur) = @$r;
-  next if $excl{$source};
-  my $abs = "$corpus/audio/$path";
-  die "$corpus/recordings.tsv: $path: no such file $abs\n" unless -f $abs;
-  my $spk = join('-', Clean($source), Clean($lang), Clean($label));
-  my $key = "$source\t$lang\t$label";
-  die "$corpus/recordings.tsv: speakers '$key' and '$spk_of_label{$spk}' both map to id $spk\n"
-    if exists $spk_of_label{$spk} && $spk_of_label{$spk} ne $key;
-  $spk_of_label{$spk} = $key;
-  (my $base = $path) =~ s{^.*/}{};
-  $base =~ s/\.[^.]+$//;
-  $base = $1 if $base =~ /(\d+)$/;   # real-v1 names end in a per-speaker number
-  $rec{$path} = { abs => $abs, source => $source, lang => $lang, spk => $spk, dur => $dur,
-                  id => "$spk-" . Clean($base), clips => [] };
+my (%rec, %spk_of_label, %corpus_of_source);
+for my $corpus (@corpora) {
+  for my $r (@{ReadTsv("$corpus/recordings.tsv", 6)}) {
+    my ($path, $source, $lang, $label, $dur) = @$r;
+    die "$corpus/recordings.tsv: source '$source' is also in $corpus_of_source{$source}\n"
+      if exists $corpus_of_source{$source} && $corpus_of_source{$source} ne $corpus;
+    $corpus_of_source{$source} = $corpus;
+    next if $excl{$source};
+    my $abs = "$corpus/audio/$path";
+    die "$corpus/recordings.tsv: $path: no such file $abs\n" unless -f $abs;
+    my $spk = join('-', Clean($source), Clean($lang), Clean($label));
+    my $key = "$source\t$lang\t$label";
+    die "$corpus/recordings.tsv: speakers '$key' and '$spk_of_label{$spk}' both map to id $spk\n"
+      if exists $spk_of_label{$spk} && $spk_of_label{$spk} ne $key;
+    $spk_of_label{$spk} = $key;
+    (my $base = $path) =~ s{^.*/}{};
+    $base =~ s/\.[^.]+$//;
+    $base = $1 if $base =~ /(\d+)$/;   # real-v1 names end in a per-speaker number
+    $rec{$abs} = { abs => $abs, source => $source, lang => $lang, spk => $spk, dur => $dur,
+                   id => "$spk-" . Clean($base), clips => [] };
+  }
+  for my $s (@{ReadTsv("$corpus/segments.tsv", 4)}) {
+    my ($path, $start, $end, $clip) = @$s;
+    my $abs = "$corpus/audio/$path";
+    next unless exists $rec{$abs};
+    die "$corpus/segments.tsv: $path: segment $start..$end outside the recording ($rec{$abs}{dur} s)\n"
+      unless $start >= 0 && $end > $start && $end <= $rec{$abs}{dur} + 0.05;
+    (my $c = $clip) =~ s/ /%20/g;   # utt2clips is space-separated
+    push @{$rec{$abs}{clips}}, [$start, $end, $c];
+  }
 }
-die "make_data.pl: no recordings left in $corpus (exclude: '$exclude')\n" unless %rec;
-for my $s (@{ReadTsv("$corpus/segments.tsv", 4)}) {
-  my ($path, $start, $end, $clip) = @$s;
-  next unless exists $rec{$path};
-  die "$corpus/segments.tsv: $path: segment $start..$end outside the recording ($rec{$path}{dur} s)\n"
-    unless $start >= 0 && $end > $start && $end <= $rec{$path}{dur} + 0.05;
-  (my $c = $clip) =~ s/ /%20/g;   # utt2clips is space-separated
-  push @{$rec{$path}{clips}}, [$start, $end, $c];
-}
+die "make_data.pl: no recordings left in $corpora (exclude: '$exclude')\n" unless %rec;
 mkdir $out or die "$out: cannot create: $!\n" unless -d $out;
 my (%utt, %recid);
 for my $path (keys %rec) {
   my $r = $rec{$path};
   die "make_data.pl: recording id $r->{id} is not unique\n" if $recid{$r->{id}}++;
   my @c = sort { $a->[0] <=> $b->[0] } @{$r->{clips}};
-  die "$corpus/segments.tsv: no segment for recording $path\n" unless @c;
+  die "make_data.pl: no segment for recording $path (segments.tsv)\n" unless @c;
   my @run;
   my $n = 0;
   my $flush = sub {
