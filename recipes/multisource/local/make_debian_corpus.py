@@ -66,11 +66,13 @@ def rule_tuxpaint(path):
 
 def rule_fillets(path):
     """fillets-ng-data-{cs,nl}: game dialogue, sound/<level>/<lang>/<level>-<who>-<line>.ogg (or
-    <line>-<who>.ogg in one level). <who> = m (the small fish) or v (the big fish): the two actors of
-    each language's dubbing, kept as two speakers. Other <who> codes (parrot, skull, robots, computers,
-    "x" = effects) and files without a code (briefcase help tape, ...) are mixed characters and effects
-    whose actors are not known: skipped."""
-    m = re.search(r'/sound/[^/]+/([a-z][a-z])/([^/]+)\.ogg$', path)
+    <line>-<who>.ogg in one level; the fishes' jokes shared by levels in sound/share/<group>/<lang>/).
+    <who> = m (the small fish) or v (the big fish): the two actors of each language's dubbing, kept as
+    two speakers. Other <who> codes (parrot, skull, robots, computers, "x" = effects) and files without
+    a code (briefcase help tape, ...) are mixed characters and effects whose actors are not known:
+    skipped. fillets-ng-data (the "en" folders) is not used: it holds effects and untranslated
+    Russian/German snippets, no English dialogue."""
+    m = re.search(r'/sound/(?:share/)?[^/]+/([a-z][a-z])/([^/]+)\.ogg$', path)
     if not m:
         return 'not a dialogue file (sound/<level>/<lang>/)'
     who = re.search(r'^[^-]+-(m|v)-|-(m|v)$', m.group(2))
@@ -101,10 +103,14 @@ def rule_gcin(path):
 def rule_klettres(path):
     """klettres-data: klettres/<locale>/{alpha,syllab}/*.ogg, letters and syllables spoken by one voice
     per locale folder (no voice is named): speaker = the locale folder (en and en_GB are two speakers
-    of en; alpha and syllab of one folder are assumed to be one voice)."""
+    of en; alpha and syllab of one folder are assumed to be one voice). nb is left out: its 29 letters
+    are the recordings of gcompris-voices nb/alphabet in real-v1 (local/check_overlap.py: 29 copies of
+    29), so they would sit in a cross-source fold's training and test sets under two source names."""
     m = re.search(r'/klettres/([^/]+)/(alpha|syllab)/[^/]+\.ogg$', path)
     if not m:
         return 'not a letter or syllable'
+    if m.group(1) == 'nb':
+        return 'copy of gcompris-voices nb/alphabet (real-v1)'
     return norm_lang(m.group(1)), m.group(1)
 
 
@@ -118,7 +124,8 @@ def rule_ktuberling(path):
     return norm_lang(m.group(1)), m.group(1)
 
 
-ASTERISK_NONSPEECH = re.compile(r'^(silence/.*|beep|beeperr|ascending-2tone|descending-2tone|tt-monkeys)$')
+ASTERISK_NONSPEECH = re.compile(
+    r'^(silence/.*|beep|beeperr|ascending-2tone|descending-2tone|tt-monkeys|confbridge-join|confbridge-leave)$')
 
 
 def rule_asterisk(path):
@@ -126,7 +133,8 @@ def rule_asterisk(path):
     folder>/**; language = the voice folder's locale (en_US_f_Allison -> en; the es-co and fr-armelle
     packs use a bare es/ and fr/ folder), speaker = the voice folder plus the package's named actor
     (Allison, June, Carlo, IvrvoiceRU, Menardi; es-co: July Jimenez; fr-armelle: Armelle). Non-speech:
-    silence/*, beeps and tones (the skip list of recipes/asterisk)."""
+    silence/*, beeps and tones (the skip list of recipes/asterisk, plus confbridge-join/-leave: tones
+    that core-sounds it and the it-menardi pack share, found by local/check_overlap.py)."""
     m = re.search(r'/asterisk/sounds/([^/]+)/(.+)\.(wav|gsm)$', path)
     if not m:
         return 'not a prompt'
@@ -180,7 +188,7 @@ def read_audio(path):
     else:
         x, rate = sf.read(path, dtype='float32', always_2d=True)
     x = x.mean(axis=1)
-    if rate != RATE_HZ:
+    if rate != RATE_HZ and len(x):
         import torch
         import torchaudio.functional as AF
         x = AF.resample(torch.from_numpy(np.ascontiguousarray(x)), rate, RATE_HZ).numpy()
