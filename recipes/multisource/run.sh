@@ -72,8 +72,10 @@ if run 1; then
   rm -rf "$data"; mkdir -p "$data"
   perl local/make_data.pl "$corpora" "$merge_min_seconds" "$exclude_sources" "$data/all"
   perl local/make_sets.pl "$data/all" "$test_speaker_percent" "$test_recording_percent" "$max_train_minutes" \
-    "$max_test_utts" "$data"
+    "$max_test_utts" "$data" "$fold_max_held_per_lang" "$fold_min_source_minutes"
   cat "$data/folds.txt" "$data/sets.txt"
+  perl local/lang_table.pl "$data/all" > "$data/languages.md"
+  perl local/fold_table.pl "$data" | tee "$data/folds.md"
 fi
 if run 2; then
   log "stage 2: leak checks (and a planted speaker, clip and source leak must fail them)"

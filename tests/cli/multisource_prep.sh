@@ -89,6 +89,18 @@ grep -q ' zz$' "$p/xs1_test/utt2lang" || fail "zz (two sources now) is not in a 
 perl "$LOCAL/check_sets.pl" "$p" > /dev/null || fail "check_sets.pl rejects the untouched pooled sets"
 "$LOCAL/test_check_sets.sh" "$p" > "$tmp/planted2.txt" || fail "a planted leak in the pooled sets was not rejected"
 [[ $(grep -c 'rejected as expected' "$tmp/planted2.txt") == 3 ]] || fail "expected 3 rejected leaks in the pooled sets"
+# leave-one-source-out per language (at most 1 held-out source per language and fold): 3 folds
+q=$tmp/loso; mkdir -p "$q"
+perl "$LOCAL/make_sets.pl" "$p/all" 30 30 0 0 "$q" 1 0 || fail "make_sets.pl with 1 held-out source per language failed"
+[[ $(cut -d'|' -f1 "$q/folds.txt" | tr '\n' ';') == "xs1 games ;xs2 debwords ;xs3 words ;" ]] ||
+  fail "leave-one-source-out folds are not games; debwords; words: $(cat "$q/folds.txt")"
+perl "$LOCAL/check_sets.pl" "$q" > /dev/null || fail "check_sets.pl rejects the leave-one-source-out sets"
+perl "$LOCAL/fold_table.pl" "$q" | grep -q '^| zz | games (.* | debwords (' || fail "fold_table.pl: zz row wrong"
+# a (language, source) pair under the minimum does not count: one speaker's 0.19 min is too little, so
+# only games' xx and yy (three speakers each) remain and no language has two sources: no folds
+mkdir -p "$q/min"
+perl "$LOCAL/make_sets.pl" "$p/all" 30 30 0 0 "$q/min" 1 0.25 || fail "make_sets.pl with a minimum per source failed"
+[[ ! -s "$q/min/folds.txt" ]] || fail "pairs under the minimum still make folds: $(cat "$q/min/folds.txt")"
 # the same source name in two corpora is an error (its speakers would be merged)
 c=$tmp/corpus3; mkdir -p "$c/audio"
 head -n 1 "$c1/recordings.tsv" > "$c/recordings.tsv"; head -n 1 "$c1/segments.tsv" > "$c/segments.tsv"

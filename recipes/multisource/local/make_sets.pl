@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # Builds the evaluation protocol's data directories from the all-utterance directory of make_data.pl.
 #   make_sets.pl <all-dir> <test-speaker-percent> <test-recording-percent> <max-train-minutes>
-#                <max-test-utts> <out-dir>
+#                <max-test-utts> <out-dir> [<max-held-out-sources-per-language> [<min-source-minutes>]]
 # Every random choice is an MD5 of a name, so a rerun gives the same sets.
 # Caps (0 = none), applied last, per (language, source) in every set: training sets keep at most
 # <max-train-minutes> of audio, test sets at most <max-test-utts> utterances; both take utterances in
@@ -14,7 +14,15 @@
 #   test_rec    (c) held-out recordings of training speakers: MD5(recording id) mod 100 < <test-recording-percent>
 #               (same speakers, recordings never heard; the plain within-source condition)
 # Cross-source (b), on the closed set L of languages with >= 2 sources: sources are grouped into folds
-# so that no language loses all its sources in one fold (greedy, sources with most languages first);
+# so that no language loses all its sources in one fold (greedy, sources with most languages first:
+# a source joins the first fold where this holds) and, if <max-held-out-sources-per-language> is > 0
+# (default 0 = no limit), no language has more than that many sources held out in one fold (1 = true
+# leave-one-source-out for every language: more folds, each training on every source but one per
+# language). A (language, source) pair with less than <min-source-minutes> of audio (default 0) does
+# not count as a source of that language for the folds (a few seconds of one voice make neither a
+# training set nor a test); its utterances stay in the within-source sets and in the xs<k>_train of
+# the folds that do not hold its source out (in the fold that does, they are left out: the held-out
+# source is heard in no language of that fold's training set);
 #   xs<k>_train  every utterance (all speakers) of the L languages from the sources NOT held out in fold k
 #   xs<k>_test   every utterance of the L languages from the sources held out in fold k
 # One-speaker-per-language baseline: <set>_1spk for train and each xs<k>_train keeps, per language, only
@@ -23,9 +31,14 @@
 use strict;
 use warnings;
 use Digest::MD5 qw(md5);
-die "usage: make_sets.pl <all-dir> <test-speaker-percent> <test-recording-percent> <max-train-minutes> <max-test-utts> <out-dir>\n" unless @ARGV == 6;
-my ($all, $spk_pct, $rec_pct, $max_train_min, $max_test_utts, $out) = @ARGV;
+die "usage: make_sets.pl <all-dir> <test-speaker-percent> <test-recording-percent> <max-train-minutes> <max-test-utts> <out-dir> [<max-held-out-sources-per-language> [<min-source-minutes>]]\n"
+  unless @ARGV >= 6 && @ARGV <= 8;
+my ($all, $spk_pct, $rec_pct, $max_train_min, $max_test_utts, $out, $max_held, $min_src_min) = @ARGV;
+$max_held //= 0;
+$min_src_min //= 0;
+die "make_sets.pl: min-source-minutes must be a number >= 0, got '$min_src_min'\n" unless $min_src_min =~ /^\d+(\.\d+)?$/;
 for ($max_train_min, $max_test_utts) { die "make_sets.pl: caps must be numbers >= 0\n" unless /^\d+(\.\d+)?$/; }
+die "make_sets.pl: max-held-out-sources-per-language must be an integer >= 0, got '$max_held'\n" unless $max_held =~ /^\d+$/;
 for ($spk_pct, $rec_pct) { die "make_sets.pl: percentages must be in 0..99\n" unless /^\d+$/ && $_ <= 99; }
 sub Hash { return unpack('N', md5($_[0])) % 100; }
 sub ReadMap {
@@ -73,8 +86,13 @@ for my $u (@utts) {
 for my $s ('train', 'test_spk', 'test_rec') { $sets{$s} //= []; }
 
 # --- cross-source folds
-my (%lang_srcs);
-$lang_srcs{$m{utt2lang}{$_}}{$m{utt2source}{$_}} = 1 for @utts;
+my (%lang_srcs, %lang_src_min);
+$lang_src_min{$m{utt2lang}{$_}}{$m{utt2source}{$_}} += $m{utt2dur}{$_} / 60 for @utts;
+for my $l (keys %lang_src_min) {
+  for my $s (keys %{$lang_src_min{$l}}) {
+    $lang_srcs{$l}{$s} = 1 if $lang_src_min{$l}{$s} >= $min_src_min;
+  }
+}
 my @xl = sort grep { keys %{$lang_srcs{$_}} >= 2 } keys %lang_srcs;
 my %xl = map { $_ => 1 } @xl;
 my %src_langs;
@@ -87,6 +105,8 @@ for my $s (sort { keys %{$src_langs{$b}} <=> keys %{$src_langs{$a}} || $a cmp $b
     for my $l (keys %{$src_langs{$s}}) {   # would some language lose its last training source?
       my @left = grep { $_ ne $s && !$f->{held}{$_} } keys %{$lang_srcs{$l}};
       $ok = 0 unless @left;
+      my $held = grep { $f->{held}{$_} } keys %{$lang_srcs{$l}};   # or have too many held out?
+      $ok = 0 if $max_held > 0 && $held + 1 > $max_held;
     }
     if ($ok) { $f->{held}{$s} = 1; $placed = 1; last; }
   }
@@ -97,8 +117,14 @@ for my $k (0 .. $#folds) {
   my $f = $folds[$k];
   my $name = 'xs' . ($k + 1);
   for my $u (@utts) {
-    next unless $xl{$m{utt2lang}{$u}};
-    push @{$sets{$f->{held}{$m{utt2source}{$u}} ? "${name}_test" : "${name}_train"}}, $u;
+    my ($l, $s) = ($m{utt2lang}{$u}, $m{utt2source}{$u});
+    next unless $xl{$l};
+    if ($f->{held}{$s}) {
+      # a pair under <min-source-minutes> is neither tested nor trained on in the fold holding its source out
+      push @{$sets{"${name}_test"}}, $u if $lang_srcs{$l}{$s};
+      next;
+    }
+    push @{$sets{"${name}_train"}}, $u;
   }
   print $ff "$name " . join(' ', sort keys %{$f->{held}}) . " | @xl\n";
 }
