@@ -110,7 +110,7 @@ grep -q "source 'words' is also in" "$tmp/err" || fail "unclear error for a sour
 
 # --- the rules of local/make_debian_corpus.py on example paths (numpy only; no package needed)
 if /usr/bin/python3 -c 'import numpy' 2> /dev/null; then
-  PYTHONPATH=$LOCAL /usr/bin/python3 - <<'PY' || fail "make_debian_corpus.py rules"
+  PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$LOCAL /usr/bin/python3 - <<'PY' || fail "make_debian_corpus.py rules"
 import make_debian_corpus as m
 cases = [
     (m.rule_tuxpaint, '/usr/share/tuxpaint/stamps/animals/amphibians/frog-1_desc_bg.ogg', ('bg', 'narrator')),
