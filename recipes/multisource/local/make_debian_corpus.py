@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Builds a corpus in real-v1 form from the recorded speech shipped in Debian packages.
 
-    local/make_debian_corpus.py [--target-seconds 30] [--max-speaker-minutes 40] <out-dir>
+    local/make_debian_corpus.py [--target-seconds 30] [--max-speaker-minutes 40] [--sources a,b] <out-dir>
 
 Reads the installed packages' files (`dpkg -L <package>`, nothing else, no network) and writes
 <out-dir>/{recordings.tsv, segments.tsv, audio/, README.md, skipped.tsv} with the columns and conventions
