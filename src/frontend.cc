@@ -114,11 +114,13 @@ std::vector<FrontendOptionInfo> BuildTable() {
   SLID_INT("sdc-k", sdc.k, "SDC k: number of blocks");
   SLID_BOOL("sdc-keep-static", sdc.keep_static, "Prepend the N static cepstra to the SDC");
   SLID_BOOL("use-vad", vad.enabled, "Keep only frames the energy VAD marks voiced");
-  SLID_FLOAT("vad-energy-threshold", vad.energy_threshold, "VAD: constant part of the C0 threshold");
+  SLID_FLOAT("vad-energy-threshold", vad.energy_threshold, "VAD: constant part of the threshold");
   SLID_FLOAT("vad-energy-mean-scale", vad.energy_mean_scale, "VAD: add this times the mean C0 to the threshold");
   SLID_INT("vad-frames-context", vad.frames_context, "VAD: frames of context each side");
   SLID_FLOAT("vad-proportion-threshold", vad.proportion_threshold,
              "VAD: share of context frames above threshold needed");
+  SLID_BOOL("vad-log-energy", vad.use_log_energy,
+            "VAD on the frame log-energy (false: on MFCC column 0, i.e. C0 unless --use-energy)");
 #undef SLID_INT
 #undef SLID_FLOAT
 #undef SLID_BOOL
@@ -171,6 +173,9 @@ nlohmann::json FrontendOptions::ToJson() const {
 FrontendOptions FrontendOptions::FromJson(const nlohmann::json& j) {
   if (!j.is_object()) throw Error("frontend options: expected a JSON object");
   FrontendOptions o;
+  // Models written before "vad-log-energy" existed decided voicing on MFCC column 0: an absent key
+  // means false, so that they score exactly as they were trained.
+  if (!j.contains("vad-log-energy")) o.vad.use_log_energy = false;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const FrontendOptionInfo* row = FindOption(it.key());
     if (row == nullptr) throw Error("frontend options: unknown option '" + it.key() + "'");
@@ -272,9 +277,16 @@ Matrix Frontend::ComputeMfcc(const Waveform& wav) const {
   return mfcc_.Compute(wav.samples);
 }
 
+Matrix Frontend::ComputeMfcc(const Waveform& wav, std::vector<float>* vad_energy) const {
+  vad_energy->clear();
+  if (!opts_.vad.enabled || !opts_.vad.use_log_energy) return ComputeMfcc(wav);
+  if (wav.rate_hz != opts_.sample_rate_hz) ComputeMfcc(wav);  // throws the rate error
+  return mfcc_.Compute(wav.samples.data(), static_cast<int64_t>(wav.samples.size()), vad_energy);
+}
+
 std::vector<bool> Frontend::ComputeVoiced(const Matrix& mfcc) const {
   if (!opts_.vad.enabled) return std::vector<bool>(static_cast<size_t>(mfcc.rows()), true);
-  return ComputeVad(mfcc, opts_.vad);
+  return ComputeVad(mfcc, opts_.vad);  // column 0 (vad-log-energy ignored: no energies given)
 }
 
 Matrix Frontend::ComputeFeatures(const Matrix& mfcc) const {
@@ -285,13 +297,28 @@ Matrix Frontend::ComputeFeatures(const Matrix& mfcc) const {
   return normed;
 }
 
+std::vector<bool> Frontend::ComputeVoiced(const Matrix& mfcc, const std::vector<float>& log_energy) const {
+  if (!opts_.vad.enabled || !opts_.vad.use_log_energy) return ComputeVoiced(mfcc);
+  if (static_cast<int64_t>(log_energy.size()) != mfcc.rows())
+    throw Error("Frontend::ComputeVoiced: " + std::to_string(log_energy.size()) + " log-energies for " +
+                std::to_string(mfcc.rows()) + " frames");
+  Matrix e(mfcc.rows(), 1);
+  for (int64_t t = 0; t < e.rows(); ++t) e(t, 0) = log_energy[static_cast<size_t>(t)];
+  return ComputeVad(e, opts_.vad);
+}
+
 Matrix Frontend::Compute(const Waveform& wav, FrontendStage stage) const {
-  Matrix mfcc = ComputeMfcc(wav);
-  if (stage == FrontendStage::kMfcc) return mfcc;
-  if (stage == FrontendStage::kCmvn) return ApplyCmvn(mfcc, opts_.cmvn);
+  if (stage != FrontendStage::kVoiced) {
+    const Matrix mfcc = ComputeMfcc(wav);
+    if (stage == FrontendStage::kMfcc) return mfcc;
+    if (stage == FrontendStage::kCmvn) return ApplyCmvn(mfcc, opts_.cmvn);
+    return ComputeFeatures(mfcc);
+  }
+  std::vector<float> energy;
+  const Matrix mfcc = ComputeMfcc(wav, &energy);
   Matrix feats = ComputeFeatures(mfcc);
-  if (stage == FrontendStage::kSdc || feats.rows() == 0) return feats;
-  return SelectVoicedFrames(feats, ComputeVoiced(mfcc));
+  if (feats.rows() == 0) return feats;
+  return SelectVoicedFrames(feats, ComputeVoiced(mfcc, energy));
 }
 
 Matrix Frontend::Compute(const Waveform& wav) const { return Compute(wav, FrontendStage::kVoiced); }

@@ -192,8 +192,9 @@ class MfccComputer::Impl {
   }
 
   // Dither, DC removal, raw energy, pre-emphasis and window, in place on one frame (Kaldi's
-  // ProcessWindow order). Returns the log-energy (only meaningful if use_energy).
-  float ProcessFrame(float* w, std::mt19937* rng, std::normal_distribution<float>* gauss) const {
+  // ProcessWindow order). Returns the log-energy (only meaningful if use_energy or want_energy).
+  float ProcessFrame(float* w, std::mt19937* rng, std::normal_distribution<float>* gauss, bool want_energy) const {
+    const bool energy = opts.use_energy || want_energy;
     float log_energy = 0.0f;
     if (opts.dither != 0.0f)
       for (int i = 0; i < frame_length; ++i) w[i] += opts.dither * (*gauss)(*rng);
@@ -203,7 +204,7 @@ class MfccComputer::Impl {
       float mean = sum / frame_length;
       for (int i = 0; i < frame_length; ++i) w[i] -= mean;
     }
-    if (opts.use_energy && opts.raw_energy) {
+    if (energy && opts.raw_energy) {
       float e = 0.0f;
       for (int i = 0; i < frame_length; ++i) e += w[i] * w[i];
       log_energy = std::log(std::max(e, kEpsilon));
@@ -216,7 +217,7 @@ class MfccComputer::Impl {
     const float* win = window.data();
     for (int i = 0; i < frame_length; ++i) w[i] *= win[i];
     // w[frame_length..padded) is zero padding.
-    if (opts.use_energy && !opts.raw_energy) {
+    if (energy && !opts.raw_energy) {
       float e = 0.0f;
       for (int i = 0; i < frame_length; ++i) e += w[i] * w[i];
       log_energy = std::log(std::max(e, kEpsilon));
@@ -224,10 +225,11 @@ class MfccComputer::Impl {
     return log_energy;
   }
 
-  Matrix Compute(const float* x, int64_t n) const {
+  Matrix Compute(const float* x, int64_t n, std::vector<float>* energy_out) const {
     const int64_t num_frames = n > 0 ? NumFrames(n) : 0;
     const int num_ceps = opts.num_ceps, num_bins = opts.num_mel_bins;
     Matrix out(num_frames, num_ceps);
+    if (energy_out) energy_out->assign(static_cast<size_t>(num_frames), 0.0f);
     if (num_frames == 0) return out;
 
     constexpr int L = kBlockFrames;
@@ -247,7 +249,7 @@ class MfccComputer::Impl {
       for (int f = 0; f < nb; ++f) {
         float* w = frames.data() + (batch_fft ? 0 : static_cast<size_t>(f) * padded);
         ExtractFrame(x, n, b0 + f, w);
-        log_energy[f] = ProcessFrame(w, &rng, &gauss);
+        log_energy[f] = ProcessFrame(w, &rng, &gauss, energy_out != nullptr);
         if (batch_fft) batch_fft->Pack(w, f, packed.data());
       }
       if (batch_fft) {
@@ -283,6 +285,8 @@ class MfccComputer::Impl {
       if (opts.cepstral_lifter != 0.0f) block.array().rowwise() *= lifter.array().transpose();
       if (opts.use_energy)
         for (int f = 0; f < nb; ++f) block(f, 0) = std::max(log_energy[f], log_energy_floor);
+      if (energy_out)
+        for (int f = 0; f < nb; ++f) (*energy_out)[b0 + f] = std::max(log_energy[f], log_energy_floor);
     }
     return out;
   }
@@ -317,7 +321,11 @@ int64_t MfccComputer::NumFrames(int64_t num_samples) const {
   return num_samples > 0 ? impl_->NumFrames(num_samples) : 0;
 }
 Matrix MfccComputer::Compute(const float* samples, int64_t num_samples) const {
-  return impl_->Compute(samples, num_samples);
+  return impl_->Compute(samples, num_samples, nullptr);
+}
+
+Matrix MfccComputer::Compute(const float* samples, int64_t num_samples, std::vector<float>* log_energy) const {
+  return impl_->Compute(samples, num_samples, log_energy);
 }
 
 }  // namespace slid

@@ -114,6 +114,7 @@ ScoreResult Scorer::ScoreFile(const std::string& path) const {
   const int64_t frame_length = mfcc.FrameLengthSamples(), frame_shift = mfcc.FrameShiftSamples();
 
   std::vector<float> raw;  // the file's MFCC, row-major, num_ceps per frame
+  std::vector<float> energy, piece_energy;  // the file's frame log-energies, if the VAD decides on them
   const int num_ceps = fo.mfcc.num_ceps;
   std::vector<float> carry;  // samples not yet consumed by a whole frame
   double seconds = 0;
@@ -130,11 +131,12 @@ ScoreResult Scorer::ScoreFile(const std::string& path) const {
         Waveform piece;
         piece.rate_hz = chunk.rate_hz;
         piece.samples.assign(carry.begin(), carry.begin() + used);
-        m = frontend_->ComputeMfcc(piece);
+        m = frontend_->ComputeMfcc(piece, &piece_energy);
         carry.erase(carry.begin(), carry.begin() + n * frame_shift);
       } else {
-        m = frontend_->ComputeMfcc(chunk);  // --snip-edges=false: segment joins are treated as file edges
+        m = frontend_->ComputeMfcc(chunk, &piece_energy);  // --snip-edges=false: joins are file edges
       }
+      energy.insert(energy.end(), piece_energy.begin(), piece_energy.end());
       raw.insert(raw.end(), m.data(), m.data() + m.size());
     }
   } catch (const Error& e) {
@@ -146,7 +148,7 @@ ScoreResult Scorer::ScoreFile(const std::string& path) const {
   const Eigen::Map<const Matrix> all(raw.data(), total, num_ceps);
   const int context_needed = fo.sdc.enabled ? fo.sdc.ContextFrames() : 1;
   if (total == 0 || total < context_needed) return Finish(*u, seconds);
-  const std::vector<bool> voiced = frontend_->ComputeVoiced(all);
+  const std::vector<bool> voiced = frontend_->ComputeVoiced(all, energy);
   const Matrix normed = ApplyCmvn(all, fo.cmvn);
   // Frames of context each side that SDC or deltas read (with room to spare).
   const int64_t ctx = fo.sdc.enabled    ? fo.sdc.ContextFrames() + 2

@@ -34,7 +34,11 @@ TEST_CASE("Default frontend: 56 dims, voiced frames only, on real speech") {
   CHECK(all.rows() == mfcc.rows());
   slid::Matrix out = fe.Compute(wav);
   CHECK(out.cols() == 56);
-  std::vector<bool> voiced = slid::ComputeVad(mfcc, opts.vad);  // on raw C0, before CMVN
+  // VAD on the raw frame log-energy (vad-log-energy, the default): Kaldi's use-energy column 0.
+  slid::MfccOptions with_energy = opts.mfcc;
+  with_energy.use_energy = true;
+  const slid::Matrix energy = slid::MfccComputer(with_energy, 16000).Compute(wav.samples);
+  std::vector<bool> voiced = slid::ComputeVad(energy, opts.vad);
   int64_t n = std::count(voiced.begin(), voiced.end(), true);
   CHECK(out.rows() == n);
   CHECK(n > 0);
@@ -44,6 +48,31 @@ TEST_CASE("Default frontend: 56 dims, voiced frames only, on real speech") {
   slid::Matrix by_hand = slid::SelectVoicedFrames(slid::ComputeSdc(slid::ApplyCmvn(mfcc, cmvn), opts.sdc), voiced);
   CHECK(by_hand == out);
   CHECK(out.allFinite());
+  // MfccComputer's log-energy output is that column, and leaves the MFCC unchanged.
+  std::vector<float> log_energy;
+  const slid::Matrix mfcc2 = slid::MfccComputer(opts.mfcc, 16000).Compute(wav.samples.data(),
+                                                                          static_cast<int64_t>(wav.samples.size()), &log_energy);
+  CHECK(mfcc2 == mfcc);
+  REQUIRE(static_cast<int64_t>(log_energy.size()) == mfcc.rows());
+  for (int64_t t = 0; t < mfcc.rows(); ++t) CHECK(log_energy[static_cast<size_t>(t)] == energy(t, 0));
+  CHECK(fe.ComputeVoiced(mfcc, log_energy) == voiced);
+  // vad-log-energy=false: the decision on MFCC column 0 (C0), slid's behaviour before this option.
+  slid::FrontendOptions c0 = opts;
+  c0.vad.use_log_energy = false;
+  const std::vector<bool> voiced_c0 = slid::ComputeVad(mfcc, c0.vad);
+  const slid::Matrix out_c0 = slid::Frontend(c0).Compute(wav);
+  CHECK(out_c0.rows() == std::count(voiced_c0.begin(), voiced_c0.end(), true));
+  CHECK(out_c0 == slid::SelectVoicedFrames(slid::ComputeSdc(slid::ApplyCmvn(mfcc, cmvn), opts.sdc), voiced_c0));
+}
+
+TEST_CASE("A model header without vad-log-energy (written before it existed) decides VAD on C0") {
+  slid::FrontendOptions defaults;
+  CHECK(defaults.vad.use_log_energy);
+  nlohmann::json j = defaults.ToJson();
+  CHECK(j.contains("vad-log-energy"));
+  CHECK(slid::FrontendOptions::FromJson(j).vad.use_log_energy);
+  j.erase("vad-log-energy");
+  CHECK_FALSE(slid::FrontendOptions::FromJson(j).vad.use_log_energy);
 }
 
 TEST_CASE("Empty, sub-frame and shorter-than-SDC-context audio give 0 x Dim()") {

@@ -117,8 +117,15 @@ class Frontend {
 
   // The stages, for tests and `slid features --stage`.
   Matrix ComputeMfcc(const Waveform& wav) const;  // frames x num-ceps
-  // From raw MFCC: the voiced flags (all true if VAD is disabled).
+  // As above, and, if the VAD decides on the log-energy (vad-log-energy), the frame log-energies in
+  // *vad_energy (one per row; left empty otherwise): ComputeVoiced(mfcc, *vad_energy) then decides as
+  // Compute() does.
+  Matrix ComputeMfcc(const Waveform& wav, std::vector<float>* vad_energy) const;
+  // From raw MFCC: the voiced flags (all true if VAD is disabled), decided on column 0.
   std::vector<bool> ComputeVoiced(const Matrix& mfcc) const;
+  // As Compute() decides them: on log_energy (one per MFCC row, from MfccComputer::Compute) if
+  // vad-log-energy, else on column 0 of mfcc. Throws slid::Error if the sizes differ.
+  std::vector<bool> ComputeVoiced(const Matrix& mfcc, const std::vector<float>& log_energy) const;
   // From raw MFCC: CMVN then SDC/deltas, every frame (frames x Dim()); 0 rows if fewer frames than
   // the SDC context.
   Matrix ComputeFeatures(const Matrix& mfcc) const;

@@ -64,6 +64,9 @@ class MfccComputer {
 
   // frames x num_ceps. Fewer samples than one frame (snip_edges) or no samples gives 0 rows.
   Matrix Compute(const float* samples, int64_t num_samples) const;
+  // As above, and also the frame log-energy (as use-energy would put in C0: raw or windowed per
+  // raw_energy, floored at energy_floor) in *log_energy, one value per row, whatever use_energy says.
+  Matrix Compute(const float* samples, int64_t num_samples, std::vector<float>* log_energy) const;
   Matrix Compute(const std::vector<float>& samples) const {
     return Compute(samples.data(), static_cast<int64_t>(samples.size()));
   }

@@ -9,11 +9,16 @@ namespace slid {
 
 struct VadOptions {
   bool enabled = true;                  // false: keep every frame ("use-vad")
-  float energy_threshold = 5.0f;        // constant part of the threshold ("vad-energy-threshold")
+  float energy_threshold = 5.5f;        // constant part of the threshold ("vad-energy-threshold"; Kaldi's
+                                        // compute-vad default is 5.0, its lre07 recipe's vad.conf 5.5)
   float energy_mean_scale = 0.5f;       // + this times the mean of column 0 ("vad-energy-mean-scale")
   int frames_context = 0;               // frames each side used in the vote ("vad-frames-context")
   float proportion_threshold = 0.6f;    // voiced if at least this share of the context frames is
                                         // above the threshold ("vad-proportion-threshold")
+  bool use_log_energy = true;           // decide on the frame log-energy (Kaldi's use-energy column)
+                                        // even when the features keep C0; false: on column 0 of the
+                                        // MFCC (C0 by default), slid's behaviour before 2026-12
+                                        // ("vad-log-energy"; see Frontend)
 };
 
 // Throws slid::Error naming the option if a value is out of range (Kaldi's asserts).

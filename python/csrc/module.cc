@@ -89,12 +89,15 @@ class PyFrontend {
   Matrix Compute(const SamplesArg& a, FrontendStage stage) const {
     if (a.rate_hz != frontend_.options().sample_rate_hz)
       return frontend_.Compute(Resample(a.ToWaveform(), frontend_.options().sample_rate_hz), stage);
-    Matrix mfcc = mfcc_.Compute(a.view.data, a.view.rows);
+    const VadOptions& vad = frontend_.options().vad;
+    std::vector<float> energy;
+    const bool want_energy = stage == FrontendStage::kVoiced && vad.enabled && vad.use_log_energy;
+    Matrix mfcc = mfcc_.Compute(a.view.data, a.view.rows, want_energy ? &energy : nullptr);
     if (stage == FrontendStage::kMfcc) return mfcc;
     if (stage == FrontendStage::kCmvn) return ApplyCmvn(mfcc, frontend_.options().cmvn);
     Matrix feats = frontend_.ComputeFeatures(mfcc);
     if (stage == FrontendStage::kSdc || feats.rows() == 0) return feats;
-    return SelectVoicedFrames(feats, frontend_.ComputeVoiced(mfcc));
+    return SelectVoicedFrames(feats, want_energy ? frontend_.ComputeVoiced(mfcc, energy) : frontend_.ComputeVoiced(mfcc));
   }
   Matrix ComputeFile(const std::string& path, FrontendStage stage) const {
     return frontend_.Compute(ReadAudio(path, frontend_.options().sample_rate_hz), stage);

@@ -247,3 +247,33 @@ def test_evaluate_equals_cli(tmp_path, slid_binary, model, sample_list):
     first = model.identify(str(SAMPLES[0]))
     entry = next(e for e in got["entries"] if e["id"].endswith(SAMPLES[0].name))
     assert entry["decision"] == first.decision and entry["scores"] == list(first.scores)
+
+
+def test_default_vad_is_the_log_energy_rule_of_torchaudio_fbank():
+    """The default VAD (vad-log-energy, threshold 5.5 + 0.5 x mean) keeps exactly the frames whose
+    torchaudio.compliance.kaldi.fbank log-energy (use_energy=True, raw energy, dither 0) passes that rule
+    -- the rule of the Python peer of issue 13 and of Kaldi's lre07 vad.conf."""
+    torch = pytest.importorskip("torch")
+    kaldi = pytest.importorskip("torchaudio.compliance.kaldi")
+    fo = slid.FrontendOptions()
+    assert fo.vad_log_energy and fo.vad_energy_threshold == 5.5
+    differs = 0
+    for path in SAMPLES:
+        x, rate = slid.read_audio(str(path), 16000)
+        x = np.asarray(x, np.float32)
+        fb = kaldi.fbank(torch.from_numpy(x.copy()).unsqueeze(0), num_mel_bins=23, use_energy=True, dither=0.0,
+                         sample_frequency=16000, energy_floor=0.0).numpy()
+        energy = fb[:, 0].astype(np.float64)
+        mask = energy > 5.5 + 0.5 * energy.mean()
+        all_frames = np.asarray(slid.compute_features(x, 16000, stage="sdc"))
+        assert all_frames.shape[0] == energy.shape[0]
+        # Frames within 1e-3 of the threshold may fall either way (float32 vs float64 sums).
+        margin = np.abs(energy - (5.5 + 0.5 * energy.mean())) > 1e-3
+        voiced = np.asarray(slid.compute_features(x, 16000))
+        assert voiced.shape[0] == pytest.approx(mask.sum(), abs=int((~margin).sum()))
+        if margin.all():
+            np.testing.assert_array_equal(voiced, all_frames[mask])
+        # The C0 rule of older models (vad-log-energy=false) is another decision.
+        old = np.asarray(slid.compute_features(x, 16000, options=slid.FrontendOptions(vad_log_energy=False)))
+        differs += old.shape[0] != voiced.shape[0] or not np.array_equal(old, voiced)
+    assert differs > 0
