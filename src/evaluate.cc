@@ -65,6 +65,10 @@ void SummariseTrials(const std::vector<Trial>& trials, int num_languages, const 
 EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, const EvaluateOptions& opts,
                         const ProgressCallbacks& cb) {
   if (!opts.scorer.languages.empty()) throw Error("evaluate: scorer.languages must be empty (all of the model's)");
+  // What the data set left out, reported before any other check (slid/dataset.h).
+  for (const std::string& p : data.problems) EntryError(cb, p);
+  for (const std::string& w : data.ignored) Warning(cb, w);
+  if (data.entries.empty()) throw Error(data.root + ": no usable entries (every problem is reported above)");
   for (const auto& l : data.languages)
     if (model.LanguageIndex(l) < 0) {
       std::string known;

@@ -241,26 +241,75 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
   if (opts.threads < 1) throw Error("train: threads must be >= 1");
   if (!(opts.max_memory_mb > 0)) throw Error("train: max_memory_mb must be > 0");
   if (!(opts.map.relevance >= 0)) throw Error("train: MAP relevance factor must be >= 0");
-  if (data.languages.empty()) throw Error(data.root + ": no languages");
-  {  // Labels become model entries and cache file names: check them all now, not at the first spill or
-     // at save time after hours of work, and name every bad one at once.
+  opts.frontend.Validate();
+  TrainResult result;
+
+  // Before any work: report everything the data set left out, check that every listed file is a
+  // regular file (a missing one is skipped like an unreadable one, but now, not hours later) and every
+  // label can name a model entry and cache files, then refuse data that cannot make a model, giving
+  // every reason at once.
+  for (const std::string& p : data.problems) EntryError(cb, p);
+  for (const std::string& w : data.ignored) Warning(cb, w);
+  std::vector<size_t> todo;  // entries to read, in data order
+  std::map<std::string, int64_t> listed, present;
+  std::map<std::string, LanguageTally> tally;
+  for (size_t i = 0; i < data.entries.size(); ++i) {
+    const DataEntry& e = data.entries[i];
+    ++listed[e.language];
+    if (!e.is_command && !e.temp_file) {
+      try {
+        CheckRegularFile(e.source, "an audio file");
+      } catch (const Error& ex) {
+        const std::string line = EntryErrorLine(e, ex.what());
+        result.skipped.push_back({EntryName(e), e.language, line});
+        ++tally[e.language].files_failed;
+        EntryError(cb, line);
+        continue;
+      }
+    }
+    ++present[e.language];
+    todo.push_back(i);
+  }
+  std::vector<std::string> fatal;
+  {  // Labels become model entries and cache file names.
     std::string bad;
     for (const std::string& l : data.languages)
       if (l.empty() || l == "." || l == ".." ||
           l.find_first_of(std::string(" \t\r\n\v\f,/\\\0", 10)) != std::string::npos)
         bad += (bad.empty() ? "'" : ", '") + l + "'";
     if (!bad.empty())
-      throw Error(data.root + ": bad language label(s) " + bad +
-                  ": a label must be non-empty, without spaces, commas or slashes (it names a model entry and files)");
+      fatal.push_back("bad language label(s) " + bad +
+                      ": a label must be non-empty, without spaces, commas or slashes (it names a model entry and files)");
   }
-  opts.frontend.Validate();
+  std::string usable;
+  int num_usable = 0;
+  for (const std::string& l : data.languages) {
+    if (present[l] > 0) {
+      usable += (usable.empty() ? "" : ", ") + l;
+      ++num_usable;
+    } else {
+      fatal.push_back("language '" + l + "' has no usable audio (" + std::to_string(listed[l]) +
+                      " file(s) listed, none of them a readable file)");
+    }
+  }
+  if (num_usable < 2)
+    fatal.push_back("a language-ID model needs at least 2 languages with audio; the data has " +
+                    std::to_string(num_usable) + (usable.empty() ? "" : " (" + usable + ")"));
+  if (!fatal.empty()) {
+    std::string what;
+    for (const std::string& f : fatal) what += (what.empty() ? "" : "; ") + f;
+    if (!data.problems.empty())
+      what += " (after leaving out " + std::to_string(data.problems.size()) + " problem(s) reported above)";
+    throw Error(data.root + ": " + what);
+  }
+
   const Frontend frontend(opts.frontend);
   const int dim = frontend.Dim();
   const int num_lang = static_cast<int>(data.languages.size());
   const bool ubm = opts.backend == "ubm-map" || opts.backend == "ivector";  // both start from a UBM
   EmOptions em = opts.em;
   em.threads = opts.threads;
-  Info(cb, std::to_string(data.entries.size()) + " files in " + std::to_string(num_lang) + " languages (" +
+  Info(cb, std::to_string(todo.size()) + " files in " + std::to_string(num_lang) + " languages (" +
                data.format + " data at " + data.root + "), " + std::to_string(dim) + "-dim features, " +
                std::to_string(em.num_gauss) + " Gaussians, " + std::to_string(opts.threads) +
                (opts.threads == 1 ? " thread" : " threads"));
@@ -268,19 +317,17 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
   const CacheFolder cache(opts.cache_dir);
   const int64_t max_frames = static_cast<int64_t>(opts.max_memory_mb * 1024 * 1024 / (sizeof(float) * dim) / num_lang);
   std::map<std::string, std::unique_ptr<LanguageFrames>> frames;
-  std::map<std::string, LanguageTally> tally;
   for (const auto& l : data.languages)
     frames[l] = std::make_unique<LanguageFrames>(
         (fs::path(cache.path()) / (l + "." + std::to_string(::getpid()) + ".feats")).string(), dim, max_frames);
 
   // Phase 1: features, once per file, threads over files, appended in data order.
-  TrainResult result;
-  PhaseStart(cb, "features", static_cast<int64_t>(data.entries.size()), "files");
+  PhaseStart(cb, "features", static_cast<int64_t>(todo.size()), "files");
   OrderedParallel<FileFeatures>(
-      data.entries.size(), opts.threads,
-      [&](size_t i) {
+      todo.size(), opts.threads,
+      [&](size_t k) {
         FileFeatures r;
-        const DataEntry& e = data.entries[i];
+        const DataEntry& e = data.entries[todo[k]];
         try {
           const Waveform wav = ReadEntryAudio(e, opts.frontend.sample_rate_hz);
           r.seconds = wav.Seconds();
@@ -290,8 +337,8 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
         }
         return r;
       },
-      [&](size_t i, FileFeatures r) {
-        const DataEntry& e = data.entries[i];
+      [&](size_t k, FileFeatures r) {
+        const DataEntry& e = data.entries[todo[k]];
         LanguageTally& t = tally[e.language];
         if (!r.error.empty()) {
           ++t.files_failed;
@@ -465,6 +512,7 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
       {"frames", result.frames},
       {"files", result.files_used},
       {"failed_files", result.skipped.size()},
+      {"data_problems", data.problems.size()},
       {"data", data.root},
       {"data_format", data.format},
       {"backend", opts.backend},

@@ -149,9 +149,9 @@ int Run(EvalArgs& args) {
   std::fputs(EvalReportTable(report).c_str(), stdout);
   std::printf("\nreport: %s, %s%s\n", (dir / "report.md").c_str(), (dir / "report.json").c_str(),
               pictures.empty() ? "" : (", pictures: " + pictures.front() + (pictures.size() > 1 ? ", " + pictures[1] : "")).c_str());
-  if (report.num_failed > 0) {
-    std::fprintf(stderr, "slid eval: %lld file(s) could not be read (listed above)\n",
-                 static_cast<long long>(report.num_failed));
+  if (report.num_failed > 0 || !data.problems.empty()) {
+    std::fprintf(stderr, "slid eval: %lld file(s) could not be read and %zu data problem(s) were skipped (listed above)\n",
+                 static_cast<long long>(report.num_failed), data.problems.size());
     return kExitSomeFailed;
   }
   return kExitOk;

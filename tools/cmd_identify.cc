@@ -107,8 +107,15 @@ int Run(IdentifyArgs& args) {
     for (DataEntry& e : ReadPathList(ReadFileToString(args.list), args.list)) inputs.push_back(std::move(e));
   if (!args.scp.empty())
     for (DataEntry& e : ReadWavScp(args.scp)) inputs.push_back(std::move(e));
-  if (!args.data.empty())
-    for (DataEntry& e : LoadDataset(args.data).entries) inputs.push_back(std::move(e));
+  size_t data_problems = 0;
+  if (!args.data.empty()) {
+    Dataset data = LoadDataset(args.data);
+    for (const std::string& p : data.problems) std::fprintf(stderr, "slid: skipped: %s\n", p.c_str());
+    for (const std::string& w : data.ignored) std::fprintf(stderr, "slid: warning: %s\n", w.c_str());
+    data_problems = data.problems.size();
+    for (DataEntry& e : data.entries) inputs.push_back(std::move(e));
+  }
+  if (inputs.empty() && data_problems > 0) return kExitSomeFailed;  // every entry was a reported problem
   if (inputs.empty()) {
     std::fprintf(stderr, "slid: error: no input: give audio files, --list FILE, --scp FILE, or '-' (standard "
                          "input: audio, or a list of paths)\n");
@@ -134,6 +141,10 @@ int Run(IdentifyArgs& args) {
   const int64_t failed = ScoreEntries(*scorer, inputs, args.threads, cb);
   if (failed > 0) {
     std::fprintf(stderr, "slid identify: %lld of %zu file(s) failed (listed above)\n", static_cast<long long>(failed), inputs.size());
+    return kExitSomeFailed;
+  }
+  if (data_problems > 0) {
+    std::fprintf(stderr, "slid identify: %zu data problem(s) were skipped (listed above)\n", data_problems);
     return kExitSomeFailed;
   }
   return kExitOk;

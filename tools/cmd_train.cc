@@ -70,8 +70,9 @@ int Run(TrainArgs& args) {
   r.model.Save(args.output);
   progress.Line("wrote " + args.output + " (" + std::to_string(r.model.languages.size()) + " languages, " +
                 std::to_string(r.audio_seconds / 3600).substr(0, 6) + " h of audio)");
-  if (!r.skipped.empty()) {
-    std::fprintf(stderr, "slid train: %zu file(s) failed and were skipped (listed above)\n", r.skipped.size());
+  if (!r.skipped.empty() || !data.problems.empty()) {
+    std::fprintf(stderr, "slid train: %zu file(s) failed and %zu data problem(s) were skipped (listed above)\n",
+                 r.skipped.size(), data.problems.size());
     return kExitSomeFailed;
   }
   return kExitOk;

@@ -78,9 +78,10 @@ struct EvaluateResult {
 void SummariseTrials(const std::vector<Trial>& trials, int num_languages, const std::vector<DurationBucket>& buckets,
                      const CavgOptions& cavg, EvalSummary* overall, std::vector<EvalSummary>* by_bucket);
 
-// Scores every entry of `data` with `model` and summarises. Throws slid::Error (before scoring) if a
-// language of the data is not in the model or the options are bad; unreadable entries are counted,
-// reported through callbacks.entry_error and skipped. Progress: one phase "scoring" over the entries.
+// Scores every entry of `data` with `model` and summarises. First reports data.problems through
+// callbacks.entry_error and data.ignored through callbacks.warning (not counted in num_failed). Throws
+// slid::Error (before scoring) if data has no entries, a language of the data is not in the model or
+// the options are bad; unreadable entries are counted, reported through callbacks.entry_error and skipped. Progress: one phase "scoring" over the entries.
 EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, const EvaluateOptions& opts,
                         const ProgressCallbacks& callbacks = {});
 

@@ -1,5 +1,11 @@
 // Training a LanguageModelSet from a labelled Dataset: the driver behind `slid train`.
 //
+// 0. Before any work: every Dataset::problems line is reported through entry_error and every
+//    Dataset::ignored line through warning; each listed file is checked to be a regular file (one
+//    that is not is reported through entry_error and skipped, as in a batch); then the data is refused
+//    with one Error naming every reason at once if a language label cannot name a model entry or a
+//    file (empty, ".", "..", whitespace, ',', '/', '\\'), a language has no file left, or fewer than 2
+//    languages have files.
 // 1. Features, once per file (threads over files, appended in data order, so the model does not depend
 //    on the number of threads). Each language's frames stay in memory until all languages together
 //    outgrow max_memory_mb, then that language's frames are spilled to a feature cache file in
@@ -13,8 +19,9 @@
 //      language's frames against the UBM; scored with the top-C UBM components (slid/backend.h).
 //    - "ivector": the same UBM, then total-variability i-vectors per training file (utterance
 //      boundaries kept), LDA, WCCN and a classifier (slid/ivector_backend.h).
-// Errors (slid::Error): bad options, an unusable cache folder, a language left without any voiced frame
-// (naming it and how many of its files were read / failed / silent). The cache folder, when created
+// Errors (slid::Error): bad options, the data refused in step 0, an unusable cache folder, a language
+// left without any voiced frame after step 1 (naming it and how many of its files were read / failed /
+// silent). The cache folder, when created
 // here, and every cache file are removed on return, error or not (and registered with
 // RegisterTempFile so a signal handler can remove them too).
 #pragma once
@@ -57,7 +64,7 @@ struct SkippedFile {
 
 struct TrainResult {
   LanguageModelSet model;             // the trained model; model.summary describes the run
-  std::vector<SkippedFile> skipped;   // files that could not be read, in data order
+  std::vector<SkippedFile> skipped;   // files that could not be read: missing ones (step 0), then in data order
   int64_t files_used = 0;             // files read (including files without voiced frames)
   double audio_seconds = 0;           // length of the audio read
   int64_t frames = 0;                 // voiced feature frames trained on
