@@ -433,6 +433,21 @@ Dataset LoadDataset(const std::string& path) {
   return LoadTsv(path);
 }
 
+Dataset LoadUtt2Lang(const std::string& path) {
+  Dataset d;
+  d.root = path;
+  d.format = "utt2lang";
+  for (const auto& [utt, value] : ReadKaldiTable(path, Problems(&d.problems))) {
+    DataEntry e;
+    e.id = utt;
+    e.language = value.first;
+    e.origin = LineRef(path, value.second);
+    d.entries.push_back(std::move(e));
+  }
+  Finish(&d);
+  return d;
+}
+
 std::vector<DataEntry> ReadPathList(const std::string& text, const std::string& list_name) {
   (void)list_name;
   std::vector<DataEntry> out;

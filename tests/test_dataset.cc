@@ -368,3 +368,21 @@ TEST_CASE("Kaldi segments errors name the file and line") {
   CHECK(Has(e, "segments:2"));
   CHECK(Has(e, "ends at"));
 }
+
+TEST_CASE("utt2lang labels for precomputed features: a byte-order mark, bad lines reported, sorted") {
+  TempDir t;
+  const std::string path = (t.path / "utt2lang").string();
+  WriteText(t.path / "utt2lang", "\xEF\xBB\xBFu2 fr\r\nu1 en\nlonely\nu2 de\n");
+  const slid::Dataset d = slid::LoadUtt2Lang(path);
+  CHECK(d.format == "utt2lang");
+  REQUIRE(d.entries.size() == 2);
+  CHECK(d.entries[0].id == "u1");
+  CHECK(d.entries[0].origin == path + ":2");
+  CHECK(d.entries[1].id == "u2");  // the BOM is not part of the first id
+  CHECK(d.entries[1].language == "fr");
+  CHECK(d.entries[0].source.empty());
+  CHECK(d.languages == std::vector<std::string>{"en", "fr"});
+  const std::vector<std::string> want = {path + ":3: expected '<utt-id> <value>', got 'lonely'; line skipped",
+                                         path + ":4: duplicate utterance id 'u2' (first at line 1); line skipped"};
+  CHECK(d.problems == want);
+}

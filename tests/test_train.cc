@@ -11,6 +11,7 @@
 #include <string>
 
 #include "slid/error.h"
+#include "slid/kaldi_io.h"
 #include "slid/train.h"
 #include "sample_data.h"
 #include "temp_dir.h"
@@ -218,4 +219,66 @@ TEST_CASE("TrainLanguageModelSet ubm-map: relevance 1e9 keeps every language at 
   o.map.relevance = 16;
   const slid::TrainResult r16 = slid::TrainLanguageModelSet(SampleData(), o);
   for (int l = 1; l < 3; ++l) CHECK((Gmms(r16.model)[l].means() - Gmms(r16.model)[0].means()).cwiseAbs().maxCoeff() > 1e-2);
+}
+
+TEST_CASE("TrainLanguageModelSetOnFeatures: slid's own features give the audio's model; external ones the same GMMs") {
+  const slid::Dataset data = SampleData();
+  const slid::TrainOptions o = SmallOptions();
+  TempDir tmp("slid-test-train-feats-");
+  // The features of the audio, in data order, as `slid features --ark` writes them; their labels.
+  {
+    const slid::Frontend frontend(o.frontend);
+    slid::KaldiMatrixWriter w("ark:" + tmp("f.ark"));
+    for (const slid::DataEntry& e : data.entries)
+      w.Write(e.id, frontend.Compute(slid::ReadEntryAudio(e, o.frontend.sample_rate_hz)));
+    w.Close();
+    std::ofstream u(tmp("utt2lang"));
+    for (const slid::DataEntry& e : data.entries) u << e.id << " " << e.language << "\n";
+  }
+  const slid::Dataset labels = slid::LoadUtt2Lang(tmp("utt2lang"));
+  REQUIRE(labels.problems.empty());
+  const slid::TrainResult audio = slid::TrainLanguageModelSet(data, o);
+  const slid::TrainResult known = slid::TrainLanguageModelSetOnFeatures("ark:" + tmp("f.ark"), labels, false, o);
+  CheckSameModel(audio.model, known.model);
+  CHECK(known.frames == audio.frames);
+  CHECK(known.files_used == 6);
+  CHECK_FALSE(known.model.frontend_external);
+  CHECK(known.model.frontend == o.frontend);
+  CHECK(known.model.summary.at("data_format") == "features");
+  CHECK(known.model.summary.at("audio_hours").is_null());
+  const slid::TrainResult ext = slid::TrainLanguageModelSetOnFeatures("ark:" + tmp("f.ark"), labels, true, o);
+  CheckSameModel(audio.model, ext.model);
+  CHECK(ext.model.frontend_external);
+  CHECK(ext.model.summary.at("frontend") == "external");
+
+  // A label without features, an utterance without a label: reported and skipped.
+  {
+    std::ofstream u(tmp("part"));
+    for (size_t i = 1; i < data.entries.size(); ++i) u << data.entries[i].id << " " << data.entries[i].language << "\n";
+    u << "ghost " << data.entries[0].language << "\n";
+  }
+  std::vector<std::string> errors;
+  slid::ProgressCallbacks cb;
+  cb.entry_error = [&](const std::string& m) { errors.push_back(m); };
+  const slid::TrainResult part =
+      slid::TrainLanguageModelSetOnFeatures("ark:" + tmp("f.ark"), slid::LoadUtt2Lang(tmp("part")), true, o, cb);
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0] == "ark:" + tmp("f.ark") + ": utterance '" + data.entries[0].id + "' has no label in " + tmp("part") +
+                         "; skipped");
+  CHECK(errors[1] == tmp("part") + ":6: utterance 'ghost' is not in ark:" + tmp("f.ark") + "; skipped");
+  CHECK(part.skipped.size() == 2);
+  CHECK(part.files_used == 5);
+
+  // Features of another dimension than the frontend's: an error before any training.
+  {
+    slid::KaldiMatrixWriter w("ark:" + tmp("g.ark"));
+    w.Write(data.entries[0].id, slid::Matrix::Ones(30, 7));
+    w.Close();
+  }
+  try {
+    slid::TrainLanguageModelSetOnFeatures("ark:" + tmp("g.ark"), labels, false, o);
+    FAIL("no error");
+  } catch (const slid::Error& e) {
+    CHECK(std::string(e.what()).find("has 7-dimensional features, the frontend options give 56") != std::string::npos);
+  }
 }

@@ -90,6 +90,11 @@ int Run(IdentifyArgs& args) {
     const int top = args.top > 0 ? std::min<int>(args.top, static_cast<int>(scorer->languages().size())) : 0;
     return RunFeats(args, *scorer, top);
   }
+  if (model.frontend_external) {
+    std::fprintf(stderr, "slid: error: %s was trained on external features (slid train --feats without frontend "
+                         "options) and cannot score audio; give it such features with --feats\n", args.model.c_str());
+    return kExitUsage;
+  }
 
   // Inputs: file names as given, '-' (standard input: one audio recording, or a list of paths),
   // --list (a list of paths) and --scp (a Kaldi wav.scp, the only place where "<command> |" runs).

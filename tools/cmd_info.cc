@@ -52,6 +52,11 @@ int Run(const InfoArgs& args) {
     if (s.contains(key)) std::printf("  %-14s %s\n", key, Text(s[key]).c_str());
   if (s.contains("em")) std::printf("  %-14s %s\n", "em", s["em"].dump().c_str());
   if (s.contains("ubm") && !s["ubm"].is_null()) std::printf("  %-14s %s\n", "ubm", s["ubm"].dump().c_str());
+  if (m.frontend_external) {
+    std::printf("\nfrontend:       external (trained on precomputed features from outside slid; scores such "
+                "features only, with --feats)\n");
+    return kExitOk;
+  }
   std::printf("\nfrontend options:\n");
   for (const auto& [k, v] : h["frontend"].items()) std::printf("  --%s=%s\n", k.c_str(), Text(v).c_str());
   return kExitOk;

@@ -85,6 +85,13 @@ struct Dataset {
 // above); throws only when nothing can be read.
 Dataset LoadDataset(const std::string& path);
 
+// Labels without audio, for precomputed features (`--feats RSPECIFIER --utt2lang FILE`): a Kaldi
+// utt2lang file, "<utt-id> <language>" per line. Entries carry id, language and origin
+// ("<file>:<line>"), no source; format "utt2lang"; sorted like LoadDataset's. Malformed lines and
+// repeated ids are collected in problems (the line is skipped); throws only if the file
+// cannot be read or holds neither an entry nor a problem.
+Dataset LoadUtt2Lang(const std::string& path);
+
 // A plain list of paths: every line is one path, exactly as written (any character but newline;
 // spaces, tabs, '#' and a trailing '|' are part of the path, and no command is ever run). Empty lines
 // are skipped; a trailing '\r' (CRLF files) is removed, and so is a UTF-8 byte-order mark at the start.

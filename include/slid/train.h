@@ -74,6 +74,27 @@ struct TrainResult {
 TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
                                   const ProgressCallbacks& callbacks = {});
 
+// Trains on precomputed features instead of audio (`slid train --feats RSPECIFIER --utt2lang FILE`):
+// the matrices read from `features` (a FeatureReader source, slid/feature_io.h: "scp:feats.scp",
+// "ark:f.ark", "ark:-", a data directory with feats.scp, a folder of .npy), one per utterance, each
+// labelled by the entry of `labels` (LoadUtt2Lang) with its id. The features are taken as final: the
+// frames the back-end is trained on (voiced frames, normalisation and SDC already applied).
+//  - frontend_external = false: they are what slid's frontend computes with opts.frontend (e.g. made by
+//    `slid features --config C`); every utterance must have its dimension, and the model records those
+//    options, so it scores audio as well as features.
+//  - frontend_external = true: they come from elsewhere (Kaldi); the first utterance with frames fixes
+//    the dimension and the model records an external frontend (LanguageModelSet::frontend_external):
+//    it scores such features only.
+// Step 0 as in TrainLanguageModelSet, on the labels (problems reported, labels checked, >= 2
+// languages), then one pass over the features in reader order: an utterance without a label, or of
+// another dimension, is reported through entry_error and skipped; so, at the end, is a labelled
+// utterance the features do not hold. An utterance without frames gives a warning. A language left
+// without frames is an Error, as is (before anything is trained) a first utterance whose dimension
+// differs from opts.frontend's when frontend_external is false. Audio length is unknown: audio_seconds
+// stays 0; files_used counts utterances.
+TrainResult TrainLanguageModelSetOnFeatures(const std::string& features, const Dataset& labels, bool frontend_external,
+                                            const TrainOptions& opts, const ProgressCallbacks& callbacks = {});
+
 // "kmeans" or "split": the name of an EmOptions::init value (as `slid train --init` spells it).
 std::string GmmInitName(GmmInit init);
 
