@@ -111,6 +111,7 @@ std::vector<std::vector<DetPoint>> DetPerLanguage(const EvaluateResult& r) {
 int Run(EvalArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
   const LanguageModelSet model = LanguageModelSet::Load(args.model);
+  for (const std::string& n : args.frontend.Notes()) std::fprintf(stderr, "slid: %s\n", n.c_str());
   if (int rc = CheckFrontendFlagsMatchModel(*args.app, args.frontend.AnyGiven(), model.frontend, args.model))
     return rc;
   if (args.data.empty() == args.feats.empty() || (!args.feats.empty() && args.utt2lang.empty())) {

@@ -72,6 +72,7 @@ int RunFeats(const IdentifyArgs& args, const Scorer& scorer, int top) {
 
 int Run(IdentifyArgs& args) {
   const LanguageModelSet model = LanguageModelSet::Load(args.model);
+  for (const std::string& n : args.frontend.Notes()) std::fprintf(stderr, "slid: %s\n", n.c_str());
   if (int rc = CheckFrontendFlagsMatchModel(*args.app, args.frontend.AnyGiven(), model.frontend, args.model))
     return rc;
   ScorerOptions so;

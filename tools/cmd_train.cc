@@ -53,12 +53,14 @@ int Run(TrainArgs& args) {
     std::fprintf(stderr, "slid: error: --feats needs --utt2lang FILE ('<utt-id> <language>' per line)\n");
     return kExitUsage;
   }
+  std::vector<std::string> notes;
   try {
-    opts.frontend = args.frontend.Resolve();
+    opts.frontend = args.frontend.Resolve(&notes);
   } catch (const Error& e) {
     std::fprintf(stderr, "slid: error: %s\n", e.what());
     return kExitUsage;
   }
+  for (const std::string& n : notes) std::fprintf(stderr, "slid: %s\n", n.c_str());
   if (args.ubm) opts.backend = "ubm-map";
   for (const char* o : {"--map-relevance", "--map-weights", "--map-variances", "--top-c", "--ubm-unbalanced"})
     if (args.app->count(o) > 0 && opts.backend != "ubm-map") {

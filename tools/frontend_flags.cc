@@ -40,17 +40,48 @@ void FrontendFlags::Register(CLI::App& app, const std::string& group) {
                       ->check(check)
                       ->group(group);
   }
+  // Kaldi options without effect, as Kaldi spells them: a bare flag or --name=value (never a separate
+  // value, which would swallow the next argument). Left to the tool where it has an option of that name
+  // (features --compress). Hidden from --help: they do nothing.
+  const auto& none = KaldiOptionsWithoutEffect();
+  no_effect_values_.assign(none.size(), std::string());
+  no_effect_options_.assign(none.size(), nullptr);
+  for (size_t i = 0; i < none.size(); ++i) {
+    if (app.get_option_no_throw("--" + none[i])) continue;
+    no_effect_options_[i] = app.add_flag("--" + none[i], no_effect_values_[i], "")->group("");
+  }
 }
 
-FrontendOptions FrontendFlags::Resolve() const {
+FrontendOptions FrontendFlags::Resolve(std::vector<std::string>* notes) const {
   const auto& table = FrontendOptionTable();
   FrontendOptions opts;
   if (config_opt_ && config_opt_->count() > 0)
-    ApplyKaldiConfig(ReadFileToString(config_path_), config_path_, &opts);
+    ApplyKaldiConfig(ReadFileToString(config_path_), config_path_, &opts, notes);
+  if (notes) CommandLineNotes(notes);
   for (size_t i = 0; i < options_.size(); ++i)
     if (options_[i] && options_[i]->count() > 0) table[i].set(&opts, values_[i]);
   opts.Validate();
   return opts;
+}
+
+std::vector<std::string> FrontendFlags::Notes() const {
+  std::vector<std::string> notes;
+  if (config_opt_ && config_opt_->count() > 0) {
+    FrontendOptions scratch;
+    try {
+      ApplyKaldiConfig(ReadFileToString(config_path_), config_path_, &scratch, &notes);
+    } catch (const Error&) {
+      // An unreadable or bad config is reported where it is used (Resolve, or the check against a model).
+    }
+  }
+  CommandLineNotes(&notes);
+  return notes;
+}
+
+void FrontendFlags::CommandLineNotes(std::vector<std::string>* notes) const {
+  for (size_t i = 0; i < no_effect_options_.size(); ++i)
+    if (no_effect_options_[i] && no_effect_options_[i]->count() > 0)
+      notes->push_back("note: --" + KaldiOptionsWithoutEffect()[i] + " does not change the features; ignored");
 }
 
 bool FrontendFlags::AnyGiven() const {
