@@ -20,6 +20,7 @@
 #include "slid/feature_io.h"
 #include "slid/io.h"
 #include "slid/ivector_backend.h"
+#include "slid/number_text.h"
 #include "slid/version.h"
 
 namespace slid {
@@ -215,17 +216,11 @@ struct LanguageTally {
   double seconds = 0;
 };
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
+std::string Fixed(double v, int digits) { return FormatFixed(v, digits); }  // '.' in any locale
 
 std::string EmDetail(const EmProgress& p) {
-  char detail[160];
-  std::snprintf(detail, sizeof detail, "avg log-likelihood %.4f, %d Gaussians, %.1f s/iteration", p.avg_loglik,
-                p.num_gauss, p.seconds);
-  return detail;
+  return "avg log-likelihood " + Fixed(p.avg_loglik, 4) + ", " + std::to_string(p.num_gauss) + " Gaussians, " +
+         Fixed(p.seconds, 1) + " s/iteration";
 }
 
 nlohmann::json FinalLoglik(const EmResult& r) {
@@ -343,9 +338,7 @@ void TrainBackEnd(const std::vector<std::string>& languages, int dim,
           else PhaseStart(cb, "LDA, WCCN, " + opts.ivector.classifier + " classifier", 1, "steps");
         }
         if (phase == "extractor") {
-          char detail[96];
-          std::snprintf(detail, sizeof detail, "log-likelihood %.4f per frame", r.em.log_likelihood_per_frame);
-          Advance(cb, 1, detail, true);
+          Advance(cb, 1, "log-likelihood " + Fixed(r.em.log_likelihood_per_frame, 4) + " per frame", true);
         } else if (phase == "ivectors") {
           Advance(cb, r.utterances_done - done, "");
           done = r.utterances_done;

@@ -11,6 +11,7 @@
 #include "slid/dataset.h"
 #include "slid/error.h"
 #include "slid/io.h"
+#include "slid/number_text.h"
 #include "slid/train.h"
 
 namespace slid::tool {
@@ -114,7 +115,7 @@ int Run(TrainArgs& args) {
   r.model.summary["command_line"] = ProcessCommandLine();
   r.model.Save(args.output);
   progress.Line("wrote " + args.output + " (" + std::to_string(r.model.languages.size()) + " languages, " +
-                std::to_string(r.audio_seconds / 3600).substr(0, 6) + " h of audio)");
+                FormatGeneral(r.audio_seconds / 3600, 4) + " h of audio)");
   if (!r.skipped.empty() || !data.problems.empty()) {
     std::fprintf(stderr, "slid train: %zu file(s) failed and %zu data problem(s) were skipped (listed above)\n",
                  r.skipped.size(), data.problems.size());

@@ -18,6 +18,7 @@
 
 #include "slid/error.h"
 #include "slid/io.h"
+#include "slid/number_text.h"
 
 namespace slid::tool {
 
@@ -83,16 +84,12 @@ namespace {
 
 std::string Num(double v, int precision = 6) {
   if (!std::isfinite(v)) return "-";  // unscored values are "-", never "nan"
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-  return buf;
+  return FormatGeneral(v, precision);  // '.' whatever the locale
 }
 
 std::string Pct(double v) {
   if (v < 0) return "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
-  return buf;
+  return FormatFixed(100 * v, 2) + "%";
 }
 
 // Candidate indices sorted by average log-likelihood, best first (stable: model order on ties).
@@ -133,9 +130,7 @@ std::string IdentifyTsvLine(const std::string& path, const std::vector<std::stri
   std::string s = TsvField(path);
   s += "\t" + (r.best >= 0 ? languages[r.best] : std::string("-"));
   s += "\t" + (r.best >= 0 ? Num(r.avg_loglik[r.best]) : std::string("-"));
-  char secs[32];
-  std::snprintf(secs, sizeof secs, "%.2f", r.speech_seconds);
-  s += std::string("\t") + Status(r) + "\t" + secs;
+  s += std::string("\t") + Status(r) + "\t" + FormatFixed(r.speech_seconds, 2);
   const bool have = !r.avg_loglik.empty();
   if (top > 0) {
     const std::vector<int> rank = Ranking(r);
