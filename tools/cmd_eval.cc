@@ -111,9 +111,7 @@ std::vector<std::vector<DetPoint>> DetPerLanguage(const EvaluateResult& r) {
 int Run(EvalArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
   const LanguageModelSet model = LanguageModelSet::Load(args.model);
-  for (const std::string& n : args.frontend.Notes()) std::fprintf(stderr, "slid: %s\n", n.c_str());
-  if (int rc = CheckFrontendFlagsMatchModel(*args.app, args.frontend.AnyGiven(), model.frontend, args.model))
-    return rc;
+  if (int rc = args.frontend.CheckModel(model.frontend, model.frontend_external, args.model)) return rc;
   if (args.data.empty() == args.feats.empty() || (!args.feats.empty() && args.utt2lang.empty())) {
     std::fprintf(stderr, "slid: error: give DATA (audio), or --feats RSPECIFIER with --utt2lang FILE (precomputed features)\n");
     return kExitUsage;
@@ -200,7 +198,7 @@ CommandRegistration reg(
           ->check(CLI::Range(1, 256))
           ->capture_default_str();
       app.add_flag("-q,--quiet", args->quiet, "No progress output");
-      args->frontend.Register(app, "Frontend options (must match the model's; only checked)");
+      args->frontend.RegisterCheck(app);
       return [args]() { return Run(*args); };
     });
 

@@ -72,9 +72,7 @@ int RunFeats(const IdentifyArgs& args, const Scorer& scorer, int top) {
 
 int Run(IdentifyArgs& args) {
   const LanguageModelSet model = LanguageModelSet::Load(args.model);
-  for (const std::string& n : args.frontend.Notes()) std::fprintf(stderr, "slid: %s\n", n.c_str());
-  if (int rc = CheckFrontendFlagsMatchModel(*args.app, args.frontend.AnyGiven(), model.frontend, args.model))
-    return rc;
+  if (int rc = args.frontend.CheckModel(model.frontend, model.frontend_external, args.model)) return rc;
   ScorerOptions so;
   so.languages = SplitCommas(args.languages);
   so.min_speech_seconds = args.min_speech_seconds;
@@ -220,7 +218,7 @@ CommandRegistration reg(
           ->check(CLI::Range(1, 256))
           ->capture_default_str();
       app.add_flag("-q,--quiet", args->quiet, "Accepted for symmetry; identify prints no progress");
-      args->frontend.Register(app, "Frontend options (must match the model's; only checked)");
+      args->frontend.RegisterCheck(app);
       return [args]() { return Run(*args); };
     });
 

@@ -1,5 +1,8 @@
 #include "frontend_flags.h"
 
+#include <cstdio>
+
+#include "command.h"
 #include "slid/error.h"
 #include "slid/io.h"
 
@@ -40,6 +43,10 @@ void FrontendFlags::Register(CLI::App& app, const std::string& group) {
                       ->check(check)
                       ->group(group);
   }
+  RegisterNoEffect(app);
+}
+
+void FrontendFlags::RegisterNoEffect(CLI::App& app) {
   // Kaldi options without effect, as Kaldi spells them: a bare flag or --name=value (never a separate
   // value, which would swallow the next argument). Left to the tool where it has an option of that name
   // (features --compress). Hidden from --help: they do nothing.
@@ -50,6 +57,43 @@ void FrontendFlags::Register(CLI::App& app, const std::string& group) {
     if (app.get_option_no_throw("--" + none[i])) continue;
     no_effect_options_[i] = app.add_flag("--" + none[i], no_effect_values_[i], "")->group("");
   }
+}
+
+void FrontendFlags::RegisterCheck(CLI::App& app) {
+  check_opt_ = app.add_option("--frontend-check", check_path_,
+                              "The model's frontend options are always used; with a Kaldi-style config FILE "
+                              "(e.g. the conf/mfcc.conf the data was prepared with), stop with an error if any "
+                              "option in it differs from the model's")
+                   ->type_name("FILE");
+  RegisterNoEffect(app);
+}
+
+int FrontendFlags::CheckModel(const FrontendOptions& model, bool external, const std::string& model_path) const {
+  for (const std::string& n : Notes()) std::fprintf(stderr, "slid: %s\n", n.c_str());
+  if (!check_opt_ || check_opt_->count() == 0) return kExitOk;
+  std::string diff;
+  try {
+    if (external)
+      throw Error(model_path + " was trained on external features; it has no frontend options to check " +
+                  check_path_ + " against");
+    FrontendOptions asked = model;
+    std::vector<std::string> ignored;
+    ApplyKaldiConfig(ReadFileToString(check_path_), check_path_, &asked, &ignored);
+    for (const std::string& n : ignored) std::fprintf(stderr, "slid: %s\n", n.c_str());
+    for (const auto& row : FrontendOptionTable()) {
+      const std::string a = row.get(asked), m = row.get(model);
+      if (a != m) diff += (diff.empty() ? "" : ", ") + row.name + "=" + a + " (model: " + m + ")";
+    }
+  } catch (const Error& e) {
+    std::fprintf(stderr, "slid: error: %s\n", e.what());
+    return kExitUsage;
+  }
+  if (diff.empty()) return kExitOk;
+  std::fprintf(stderr,
+               "slid: error: %s: frontend options differ from those %s was trained with: %s. A model only scores "
+               "features made like its training features.\n",
+               check_path_.c_str(), model_path.c_str(), diff.c_str());
+  return kExitUsage;
 }
 
 FrontendOptions FrontendFlags::Resolve(std::vector<std::string>* notes) const {

@@ -30,6 +30,16 @@ class FrontendFlags {
   // for tools that do not Resolve.
   std::vector<std::string> Notes() const;
 
+  // For identify and eval, which take the frontend from the model: only --frontend-check FILE (a Kaldi
+  // config whose options must agree with the model's) and the hidden Kaldi options without effect.
+  void RegisterCheck(CLI::App& app);
+
+  // After RegisterCheck: prints the notes, then, if --frontend-check was given, compares its options
+  // with `model` (the options of the model at `model_path`; `external`: the model has no slid
+  // frontend). Returns kExitOk if they agree (or nothing was given), else prints one line naming the
+  // file and every differing option (or the bad value) and returns kExitUsage.
+  int CheckModel(const FrontendOptions& model, bool external, const std::string& model_path) const;
+
   // True if the user gave --config or any frontend flag that changes features (e.g. to warn that a
   // model's options win). Kaldi options without effect do not count.
   bool AnyGiven() const;
@@ -37,8 +47,12 @@ class FrontendFlags {
  private:
   void CommandLineNotes(std::vector<std::string>* notes) const;  // appends one per no-effect flag given
 
+  void RegisterNoEffect(CLI::App& app);  // the hidden Kaldi options without effect
+
   std::string config_path_;
   CLI::Option* config_opt_ = nullptr;
+  std::string check_path_;               // --frontend-check FILE (RegisterCheck)
+  CLI::Option* check_opt_ = nullptr;
   std::vector<std::string> values_;   // one per FrontendOptionTable() row
   std::vector<CLI::Option*> options_; // one per FrontendOptionTable() row
   std::vector<std::string> no_effect_values_;    // one per KaldiOptionsWithoutEffect() name

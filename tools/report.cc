@@ -42,44 +42,6 @@ std::string UtcNow() {
   return buf;
 }
 
-std::string FrontendFlagConflict(const CLI::App& app, const FrontendOptions& model_opts) {
-  FrontendOptions asked = model_opts;
-  const CLI::Option* config = app.get_option_no_throw("--config");
-  if (config && config->count() > 0) {
-    const std::string path = config->as<std::string>();
-    ApplyKaldiConfig(ReadFileToString(path), path, &asked);
-  }
-  for (const auto& row : FrontendOptionTable()) {
-    const CLI::Option* o = app.get_option_no_throw("--" + row.name);
-    if (o && o->count() > 0) row.set(&asked, o->as<std::string>());
-  }
-  if (asked == model_opts) return {};
-  std::string diff;
-  for (const auto& row : FrontendOptionTable()) {
-    const std::string a = row.get(asked), m = row.get(model_opts);
-    if (a != m) diff += (diff.empty() ? "" : ", ") + row.name + "=" + a + " (model: " + m + ")";
-  }
-  return diff;
-}
-
-int CheckFrontendFlagsMatchModel(const CLI::App& app, bool any_given, const FrontendOptions& model_opts,
-                                 const std::string& model_path) {
-  if (!any_given) return kExitOk;
-  std::string conflict;
-  try {
-    conflict = FrontendFlagConflict(app, model_opts);
-  } catch (const Error& e) {
-    std::fprintf(stderr, "slid: error: %s\n", e.what());
-    return kExitUsage;
-  }
-  if (conflict.empty()) return kExitOk;
-  std::fprintf(stderr,
-               "slid: error: frontend options differ from those %s was trained with: %s. A model only scores "
-               "features made like its training features; drop these flags.\n",
-               model_path.c_str(), conflict.c_str());
-  return kExitUsage;
-}
-
 namespace {
 
 std::string Num(double v, int precision = 6) {

@@ -162,9 +162,9 @@ class PyScorer {
       CopyRows(v, begin, std::min(kScoreChunkFrames, v.rows - begin), &block);
       u->Add(block);
     }
-    if (v.rows == 0 && v.cols != scorer_->frontend().Dim())  // no block was added
+    if (v.rows == 0 && v.cols != scorer_->backend().Dim())  // no block was added
       throw Error("scorer: features have " + std::to_string(v.cols) + " dims, the model " +
-                  std::to_string(scorer_->frontend().Dim()));
+                  std::to_string(scorer_->backend().Dim()));
     return Wrap(scorer_->Finish(*u, 0));
   }
   PyResult Any(const py::object& x, int rate_hz) const {
