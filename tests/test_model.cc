@@ -316,3 +316,16 @@ TEST_CASE("A model of external features: any dimension, saved as format 3 with a
   RandomModel(2, 2).Save(path);
   CHECK(slid::LanguageModelSet::Load(path).file_format_version == 2);
 }
+
+TEST_CASE("A model of external features refuses to score audio") {
+  const slid::LanguageModelSet m = ExternalModel(56);  // even with the dimension of slid's default frontend
+  const slid::Scorer s(m, {});
+  slid::Waveform w;
+  w.rate_hz = 16000;
+  w.samples.assign(16000, 0.1f);
+  CHECK_THROWS_WITH_AS(s.ScoreWaveform(w), doctest::Contains("cannot score audio"), slid::Error);
+  CHECK_THROWS_WITH_AS(s.ScoreFile("/nonexistent.wav"), doctest::Contains("cannot score audio"), slid::Error);
+  slid::Matrix x(10, 56);
+  x.setZero();
+  CHECK(s.ScoreFeatures(x).avg_loglik.size() == 2);
+}

@@ -139,7 +139,8 @@ constexpr int64_t kScoreChunkFrames = 128 * 64;
 class PyScorer {
  public:
   PyScorer(const LanguageModelSet& model, const ScorerOptions& opts)
-      : scorer_(std::make_shared<Scorer>(model, opts)), frontend_(std::make_shared<PyFrontend>(model.frontend)) {}
+      : scorer_(std::make_shared<Scorer>(model, opts)), frontend_(std::make_shared<PyFrontend>(model.frontend)),
+        external_(model.frontend_external) {}
 
   const std::vector<std::string>& languages() const { return scorer_->languages(); }
   const ScorerOptions& options() const { return scorer_->options(); }
@@ -149,6 +150,8 @@ class PyScorer {
     return Wrap(scorer_->ScoreFile(path));
   }
   PyResult FromWaveform(const py::handle& samples, int rate_hz) const {
+    if (external_)  // as Scorer::ScoreWaveform, which this does in two steps
+      throw Error("the model was trained on external features and cannot score audio; give it such features");
     const SamplesArg a = ReadSamplesArg(samples, rate_hz > 0 ? rate_hz : frontend_->frontend().options().sample_rate_hz);
     py::gil_scoped_release release;
     return Wrap(scorer_->ScoreFeatures(frontend_->Compute(a, FrontendStage::kVoiced), a.Seconds()));
@@ -178,6 +181,7 @@ class PyScorer {
   PyResult Wrap(ScoreResult r) const { return PyResult{std::move(r), scorer_->languages()}; }
   std::shared_ptr<Scorer> scorer_;
   std::shared_ptr<PyFrontend> frontend_;
+  bool external_ = false;  // the model's frontend_external
 };
 
 // Training frames from NumPy arrays (each frames x dim), streamed in blocks without copying the
