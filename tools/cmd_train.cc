@@ -132,8 +132,9 @@ CommandRegistration reg(
     "Examples:\n"
     "  slid train data/train -o lid.slid --num-gauss 256 --iters 20 --threads 2 --config conf/frontend.conf\n"
     "  slid train --feats scp:data/train/feats.scp --utt2lang data/train/utt2lang -o lid.slid\n"
-    "A file that cannot be read is reported and skipped (exit code 3 at the end); a language left\n"
-    "without usable audio is an error.",
+    "Before any work, every bad list line, empty language folder and missing file is reported and\n"
+    "skipped, as is later a file that cannot be read (exit code 3 at the end); bad language labels, a\n"
+    "language left without usable audio, or fewer than 2 languages are an error naming every reason.",
     [](CLI::App& app) -> Runner {
       auto args = std::make_shared<TrainArgs>();
       args->app = &app;
