@@ -92,8 +92,14 @@ said "kd/wav.scp:4: utterance 'u3' has no entry in" "utt2lang; skipped"
 said "kd/utt2lang:3: utterance 'u9' has no entry in"
 [[ -s k.slid ]] || fail "no model from the Kaldi directory"
 
-# ---- eval reports the same problems and exits 3 ---------------------------------------------------------
+grep -q '^  data_problems  3$' <("$SLID" info k.slid) || fail "info does not show the data problems"
+
+# ---- eval and identify --data report the same problems and exit 3 -------------------------------------------
 run 3 "$SLID" eval --model f.slid list.tsv -o ev --quiet
 said "list.tsv:2: expected '<path><TAB><language>'"
 [[ -s ev/report.json ]] || fail "eval wrote no report"
+run 3 "$SLID" identify --model f.slid --data list.tsv
+said "list.tsv:4: empty language; line skipped"
+said "missing.wav" "o such file"
+[[ $(tail -n +2 last.out | wc -l) == 3 ]] || fail "identify --data: not the 3 good files scored: $(cat last.out)"
 echo "train_data: all checks passed"
