@@ -79,6 +79,13 @@ run 0 "$SLID" identify -m slidf.slid --feats scp:f.scp
 paste audio.tsv last.out | awk -F'\t' 'NR > 1 { n = NF / 2; if ($1 != $(n + 1) || $2 != $(n + 2)) exit 1
     for (i = 6; i <= n; ++i) { d = $i - $(n + i); if (d > 1e-3 || d < -1e-3) exit 1 } }' ||
   fail "audio and its features score differently: $(paste audio.tsv last.out)"
+# The same features as a folder of .npy (slid features --out-dir): the same model, so the same scores.
+run 0 "$SLID" features --scp wav.scp --config "$CONF" --out-dir npy -q
+run 0 "$SLID" train --feats npy --utt2lang utt2lang --config "$CONF" -o npy.slid "${G[@]}" --quiet
+run 0 "$SLID" identify -m npy.slid --feats scp:f.scp
+cp last.out npy.tsv
+run 0 "$SLID" identify -m slidf.slid --feats scp:f.scp
+cmp -s npy.tsv last.out || fail "training on .npy and on the scp gave different models: $(diff npy.tsv last.out | head -4)"
 # Features of another frontend than the --config given: refused before training, naming both dimensions.
 run 1 "$SLID" train --feats "ark:$KALDI/mfcc_16k.txt" --utt2lang u16 --config "$CONF" -o x.slid "${G[@]}" --quiet
 said "en_vm-intro_16k" "7-dimensional" "frontend options give 56"
