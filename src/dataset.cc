@@ -79,19 +79,23 @@ void Finish(Dataset* d) {
   d->languages.assign(langs.begin(), langs.end());
 }
 
-// Why a folder scan does not take a file: not a regular file, or not an audio extension ("" = take it).
-std::string IgnoreReason(const fs::directory_entry& f) {
+// Why a folder scan does not take a file (reason "" = take it), and the kind it is counted under:
+// "non-regular" (FIFO, socket, device, broken link), or its lower-case extension in quotes.
+std::pair<std::string, std::string> IgnoreReason(const fs::directory_entry& f) {
   std::error_code ec;
   const fs::file_status st = f.status(ec);  // follows symbolic links
-  if (ec || !fs::exists(st)) return "a broken symbolic link";
-  if (fs::is_fifo(st)) return "a named pipe (FIFO), not a regular file";
-  if (fs::is_socket(st)) return "a socket, not a regular file";
-  if (fs::is_character_file(st) || fs::is_block_file(st)) return "a device, not a regular file";
-  if (!fs::is_regular_file(st)) return "not a regular file";
-  if (HasAudioExtension(f.path().string())) return "";
-  const std::string ext = f.path().extension().string();
-  if (ext.empty()) return "no file extension; slid reads only files named as audio (.wav, .flac, ...)";
-  return "'" + ext + "' is not an audio format slid reads (it reads .wav, .flac, .ogg, .opus, .mp3, ...)";
+  const std::string kNonRegular = "non-regular";
+  if (ec || !fs::exists(st)) return {"a broken symbolic link", kNonRegular};
+  if (fs::is_fifo(st)) return {"a named pipe (FIFO), not a regular file", kNonRegular};
+  if (fs::is_socket(st)) return {"a socket, not a regular file", kNonRegular};
+  if (fs::is_character_file(st) || fs::is_block_file(st)) return {"a device, not a regular file", kNonRegular};
+  if (!fs::is_regular_file(st)) return {"not a regular file", kNonRegular};
+  if (HasAudioExtension(f.path().string())) return {};
+  std::string ext = f.path().extension().string();
+  if (ext.empty()) return {"no file extension; slid reads only files named as audio (.wav, .flac, ...)", "extension-less"};
+  const std::string reason = "'" + ext + "' is not an audio format slid reads (it reads .wav, .flac, .ogg, .opus, .mp3, ...)";
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return {reason, "'" + ext + "'"};
 }
 
 // Collects the ignored files of one language folder: the first few of each kind named, the rest
@@ -151,11 +155,9 @@ Dataset LoadFolder(const std::string& root) {
       }
       std::error_code e3;
       if (it->is_directory(e3)) continue;
-      const std::string reason = IgnoreReason(*it);
+      const auto [reason, kind] = IgnoreReason(*it);
       if (!reason.empty()) {
-        std::string kind = it->path().extension().string();
-        std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) { return std::tolower(c); });
-        ignored.Add(it->path().string(), reason, reason.find("regular") != std::string::npos ? "non-regular" : "'" + kind + "'");
+        ignored.Add(it->path().string(), reason, kind);
         continue;
       }
       DataEntry entry;

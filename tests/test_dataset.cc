@@ -92,8 +92,10 @@ TEST_CASE("Folder scan names the files it does not read: other formats, FIFOs, s
   REQUIRE(::mkfifo((root / "en" / "c.wav").c_str(), 0600) == 0);  // opening it would block forever
   fs::create_symlink(root / "en" / "gone.wav", root / "en" / "d.wav");
   for (int i = 0; i < 5; ++i) WriteText(root / "en" / ("t" + std::to_string(i) + ".txt"), "transcript");
+  WriteTinyWav(root / "fr" / "a.wav", 800);
+  for (int i = 0; i < 4; ++i) fs::create_symlink(root / "gone.wav", root / "fr" / ("l" + std::to_string(i) + ".wav"));
   const slid::Dataset d = slid::LoadDataset(root.string());
-  REQUIRE(d.entries.size() == 1);
+  REQUIRE(d.entries.size() == 2);
   CHECK(d.entries[0].id == "en/a.wav");
   auto ignored = [&](const std::string& name) {
     for (const std::string& l : d.ignored)
@@ -109,6 +111,13 @@ TEST_CASE("Folder scan names the files it does not read: other formats, FIFOs, s
   CHECK(named_txt == 3);
   CHECK(std::find(d.ignored.begin(), d.ignored.end(),
                   (root / "en").string() + ": ignored 2 more '.txt' file(s) (as above)") != d.ignored.end());
+  // Four broken links: three named, one counted (as non-regular files, whatever their extension).
+  int named_links = 0;
+  for (const std::string& l : d.ignored) named_links += l.find("/fr/l") != std::string::npos;
+  CHECK(named_links == 3);
+  CHECK(std::find(d.ignored.begin(), d.ignored.end(),
+                  (root / "fr").string() + ": ignored 1 more non-regular file(s) (as above)") != d.ignored.end());
+  CHECK(d.ignored.size() == 1 + 2 + (3 + 1) + (3 + 1));  // en: m4a; FIFO and link; 3 txt + 1 count; fr: 3 links + 1
 }
 
 TEST_CASE("Empty and missing inputs are clear errors") {
