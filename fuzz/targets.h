@@ -105,7 +105,8 @@ inline void WriteScratch(const std::string& path, const std::string& bytes) {
 // The data-list parsers of dataset.h (LoadDataset, ReadPathList). The first byte picks the form:
 // even, a TSV list file (and the same bytes as a plain path list); odd, a Kaldi data directory whose
 // files are the text split at NUL bytes: wav.scp, utt2lang, then (if present) segments and utt2spk. Listed paths need not exist: loading only parses (commands are not
-// run). An accepted dataset must keep its documented invariants.
+// run). An accepted dataset must keep its documented invariants; what it leaves out is in problems, one
+// line each naming a file.
 inline int FuzzLists(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
@@ -139,7 +140,10 @@ inline int FuzzLists(const uint8_t* data, size_t size) {
   }
   try {
     const Dataset d = LoadDataset(path);
-    if (d.entries.empty() || d.languages.empty()) PropertyFailed("accepted dataset is empty");
+    if (d.entries.empty() && d.problems.empty()) PropertyFailed("empty dataset without a problem to explain it");
+    if (d.entries.empty() != d.languages.empty()) PropertyFailed("languages disagree with the entries");
+    for (const std::string& p : d.problems)  // one line each, naming the file
+      if (p.empty() || p.find('\n') != std::string::npos || p.rfind(dir, 0) != 0) PropertyFailed("malformed problem line");
     const std::set<std::string> langs(d.languages.begin(), d.languages.end());
     if (langs.size() != d.languages.size()) PropertyFailed("languages not distinct");
     std::set<std::string> ids;

@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "slid/error.h"
+#include "slid/number_text.h"
 #include "slid/io.h"
 
 namespace slid {
@@ -393,16 +394,16 @@ Waveform ReadAudio(const std::string& path, int target_rate_hz) {
 Waveform ReadAudioRange(const std::string& path, double start_seconds, double end_seconds, int target_rate_hz,
                         double max_overshoot_seconds) {
   if (!(start_seconds >= 0) || !std::isfinite(start_seconds))
-    ThrowFileError(path, "range start " + std::to_string(start_seconds) + " s is not a time >= 0");
+    ThrowFileError(path, "range start " + FormatGeneral(start_seconds) + " s is not a time >= 0");
   if (end_seconds >= 0 && !(end_seconds > start_seconds))
-    ThrowFileError(path, "range end " + std::to_string(end_seconds) + " s is not after its start");
+    ThrowFileError(path, "range end " + FormatGeneral(end_seconds) + " s is not after its start");
   auto file = std::make_unique<SndFile>(path);
   const double rate = file->rate_hz();
   const sf_count_t start = std::llround(start_seconds * rate);
   sf_count_t end = end_seconds < 0 ? -1 : std::llround(end_seconds * rate);
   const sf_count_t overshoot = std::llround(std::max(0.0, max_overshoot_seconds) * rate);
   const sf_count_t total = file->frames();
-  auto seconds = [&](sf_count_t frames) { return std::to_string(frames / rate); };
+  auto seconds = [&](sf_count_t frames) { return FormatGeneral(frames / rate); };  // '.' in any locale
   const bool known = !file->is_mpeg() && total > 0 && total != SF_COUNT_MAX;
   if (known && start >= total)
     ThrowFileError(path, "range starts at " + seconds(start) + " s, after the end of the recording (" +

@@ -23,6 +23,8 @@ namespace fs = std::filesystem;
 namespace slid {
 namespace {
 
+constexpr char kBom[] = "\xEF\xBB\xBF";  // UTF-8 byte-order mark, as some editors write it
+
 std::string Trim(const std::string& s) {
   size_t b = 0, e = s.size();
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
@@ -35,8 +37,37 @@ bool IsHidden(const fs::path& p) {
   return !n.empty() && n[0] == '.';
 }
 
+std::string LineRef(const std::string& path, int line) { return path + ":" + std::to_string(line); }
+
+// The lines of a text file, without a UTF-8 byte-order mark at the start and without a trailing '\r'.
+std::vector<std::string> ReadLines(const std::string& path) {
+  std::string text = ReadFileToString(path);
+  if (text.compare(0, 3, kBom) == 0) text.erase(0, 3);
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+// Where a reader sends a problem with one line of a file: thrown at once (strict readers, e.g.
+// ReadWavScp) or collected (LoadDataset), in which case the line is skipped.
+class Problems {
+ public:
+  explicit Problems(std::vector<std::string>* out) : out_(out) {}
+  void Add(const std::string& where, const std::string& what) const {
+    if (!out_) ThrowFileError(where, what);
+    out_->push_back(where + ": " + what);
+  }
+
+ private:
+  std::vector<std::string>* out_;
+};
+
 void Finish(Dataset* d) {
-  if (d->entries.empty()) ThrowFileError(d->root, "no labelled audio found");
+  if (d->entries.empty() && d->problems.empty()) ThrowFileError(d->root, "no labelled audio found");
   std::sort(d->entries.begin(), d->entries.end(), [](const DataEntry& a, const DataEntry& b) {
     return a.language != b.language ? a.language < b.language : a.id < b.id;
   });
@@ -48,15 +79,63 @@ void Finish(Dataset* d) {
   d->languages.assign(langs.begin(), langs.end());
 }
 
+// Why a folder scan does not take a file (reason "" = take it), and the kind it is counted under:
+// "non-regular" (FIFO, socket, device, broken link), or its lower-case extension in quotes.
+std::pair<std::string, std::string> IgnoreReason(const fs::directory_entry& f) {
+  std::error_code ec;
+  const fs::file_status st = f.status(ec);  // follows symbolic links
+  const std::string kNonRegular = "non-regular";
+  if (ec || !fs::exists(st)) return {"a broken symbolic link", kNonRegular};
+  if (fs::is_fifo(st)) return {"a named pipe (FIFO), not a regular file", kNonRegular};
+  if (fs::is_socket(st)) return {"a socket, not a regular file", kNonRegular};
+  if (fs::is_character_file(st) || fs::is_block_file(st)) return {"a device, not a regular file", kNonRegular};
+  if (!fs::is_regular_file(st)) return {"not a regular file", kNonRegular};
+  if (HasAudioExtension(f.path().string())) return {};
+  std::string ext = f.path().extension().string();
+  if (ext.empty()) return {"no file extension; slid reads only files named as audio (.wav, .flac, ...)", "extension-less"};
+  const std::string reason = "'" + ext + "' is not an audio format slid reads (it reads .wav, .flac, .ogg, .opus, .mp3, ...)";
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return {reason, "'" + ext + "'"};
+}
+
+// Collects the ignored files of one language folder: the first few of each kind named, the rest
+// counted, so that a folder of transcripts beside its audio gives a few lines, not thousands.
+class IgnoredFiles {
+ public:
+  void Add(const std::string& path, const std::string& reason, const std::string& kind) {
+    Kind& k = kinds_[kind];
+    if (k.named.size() < kNamed) k.named.push_back(path + ": ignored: " + reason);
+    else ++k.more;
+  }
+  void AppendTo(const std::string& folder, std::vector<std::string>* out) const {
+    for (const auto& [kind, k] : kinds_) {
+      out->insert(out->end(), k.named.begin(), k.named.end());
+      if (k.more > 0)
+        out->push_back(folder + ": ignored " + std::to_string(k.more) + " more " + kind + " file(s) (as above)");
+    }
+  }
+
+ private:
+  static constexpr size_t kNamed = 3;
+  struct Kind {
+    std::vector<std::string> named;
+    int64_t more = 0;
+  };
+  std::map<std::string, Kind> kinds_;
+};
+
 Dataset LoadFolder(const std::string& root) {
   Dataset d;
   d.root = root;
   d.format = "folder";
   std::vector<fs::path> lang_dirs;
-  for (const auto& e : fs::directory_iterator(root)) {
-    if (IsHidden(e.path())) continue;
-    if (e.is_directory()) lang_dirs.push_back(e.path());
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(root, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (IsHidden(it->path())) continue;
+    std::error_code e2;
+    if (it->is_directory(e2)) lang_dirs.push_back(it->path());
   }
+  if (ec) ThrowFileError(root, "cannot list the folder: " + ec.message());
   if (lang_dirs.empty())
     ThrowFileError(root, "no language sub-folders (expected DATA/<lang>/<audio files>, a Kaldi data "
                          "directory with wav.scp + utt2lang, or a TSV list file)");
@@ -64,48 +143,64 @@ Dataset LoadFolder(const std::string& root) {
   for (const auto& dir : lang_dirs) {
     const std::string lang = dir.filename().string();
     size_t found = 0;
-    auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink);
-    for (auto i = fs::begin(it); i != fs::end(it); ++i) {
-      if (IsHidden(i->path())) {
-        if (i->is_directory()) i.disable_recursion_pending();
+    IgnoredFiles ignored;
+    std::string list_error;
+    std::error_code ec2;
+    auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink, ec2);
+    for (; !ec2 && it != fs::recursive_directory_iterator(); it.increment(ec2)) {
+      if (IsHidden(it->path())) {
+        std::error_code e3;
+        if (it->is_directory(e3)) it.disable_recursion_pending();
         continue;
       }
-      if (!i->is_regular_file() || !HasAudioExtension(i->path().string())) continue;
+      std::error_code e3;
+      if (it->is_directory(e3)) continue;
+      const auto [reason, kind] = IgnoreReason(*it);
+      if (!reason.empty()) {
+        ignored.Add(it->path().string(), reason, kind);
+        continue;
+      }
       DataEntry entry;
-      entry.source = i->path().string();
-      entry.id = fs::relative(i->path(), root).generic_string();
+      entry.source = it->path().string();
+      entry.id = fs::relative(it->path(), root).generic_string();
       entry.language = lang;
       d.entries.push_back(std::move(entry));
       ++found;
     }
-    if (found == 0) ThrowFileError(dir.string(), "language folder '" + lang + "' holds no audio files");
+    ignored.AppendTo(dir.string(), &d.ignored);
+    if (ec2)
+      d.problems.push_back(dir.string() + ": cannot list the folder: " + ec2.message() +
+                           (found ? "; the files listed before the error are used" : "; language '" + lang + "' skipped"));
+    else if (found == 0)
+      d.problems.push_back(dir.string() + ": language folder '" + lang + "' holds no audio files; skipped");
   }
   Finish(&d);
   return d;
 }
 
-// Reads "<key> <rest>" lines of a Kaldi table file into a map; errors name file and line.
-std::map<std::string, std::pair<std::string, int>> ReadKaldiTable(const std::string& path) {
-  std::istringstream in(ReadFileToString(path));
+// Reads "<key> <rest>" lines of a Kaldi table file into a map (value, line); a malformed line or a
+// repeated key is a problem naming file and line (the line is skipped).
+std::map<std::string, std::pair<std::string, int>> ReadKaldiTable(const std::string& path, const Problems& problems) {
   std::map<std::string, std::pair<std::string, int>> table;
-  std::string line;
   int n = 0;
-  while (std::getline(in, line)) {
+  for (const std::string& line : ReadLines(path)) {
     ++n;
     const std::string t = Trim(line);
     if (t.empty()) continue;
     const size_t sp = t.find_first_of(" \t");
-    if (sp == std::string::npos)
-      ThrowFileError(path + ":" + std::to_string(n), "expected '<utt-id> <value>', got '" + t + "'");
+    if (sp == std::string::npos) {
+      problems.Add(LineRef(path, n), "expected '<utt-id> <value>', got '" + t + "'; line skipped");
+      continue;
+    }
     const std::string key = t.substr(0, sp);
     const std::string value = Trim(t.substr(sp + 1));
-    if (!table.emplace(key, std::make_pair(value, n)).second)
-      ThrowFileError(path + ":" + std::to_string(n), "duplicate utterance id '" + key + "'");
+    auto [it, inserted] = table.emplace(key, std::make_pair(value, n));
+    if (!inserted)
+      problems.Add(LineRef(path, n), "duplicate utterance id '" + key + "' (first at line " +
+                                         std::to_string(it->second.second) + "); line skipped");
   }
   return table;
 }
-
-std::string LineRef(const std::string& path, int line) { return path + ":" + std::to_string(line); }
 
 // Parses a decimal number in the C locale (std::from_chars); false unless the whole token is one.
 bool ParseSeconds(const std::string& token, double* out) {
@@ -118,36 +213,92 @@ bool ParseSeconds(const std::string& token, double* out) {
 
 // Reads DATA/segments into entries (one per line, file order) whose source is filled from `recordings`.
 std::vector<DataEntry> ReadSegments(const std::string& path, const std::map<std::string, const DataEntry*>& recordings,
-                                    const std::string& scp_path) {
-  std::istringstream in(ReadFileToString(path));
+                                    const std::string& scp_path, const Problems& problems) {
   std::vector<DataEntry> out;
-  std::set<std::string> ids;
-  std::string line;
+  std::map<std::string, int> ids;
   int n = 0;
-  while (std::getline(in, line)) {
+  for (const std::string& line : ReadLines(path)) {
     ++n;
     const std::string t = Trim(line);
     if (t.empty()) continue;
+    const std::string where = LineRef(path, n);
     std::istringstream fields(t);
     std::vector<std::string> f;
     for (std::string x; fields >> x;) f.push_back(x);
-    if (f.size() != 4)
-      ThrowFileError(LineRef(path, n), "expected '<utt-id> <recording-id> <start-seconds> <end-seconds>', got '" + t + "'");
+    if (f.size() != 4) {
+      problems.Add(where, "expected '<utt-id> <recording-id> <start-seconds> <end-seconds>', got '" + t + "'; line skipped");
+      continue;
+    }
     DataEntry e;
     e.id = f[0];
     e.recording = f[1];
-    if (!ParseSeconds(f[2], &e.start_seconds) || e.start_seconds < 0)
-      ThrowFileError(LineRef(path, n), "start '" + f[2] + "' is not a time in seconds >= 0");
-    if (!ParseSeconds(f[3], &e.end_seconds) || (e.end_seconds < 0 && e.end_seconds != -1))
-      ThrowFileError(LineRef(path, n), "end '" + f[3] + "' is not a time in seconds (or -1: to the end)");
-    if (e.end_seconds != -1 && e.start_seconds >= e.end_seconds)
-      ThrowFileError(LineRef(path, n), "start " + f[2] + " is not before end " + f[3]);
+    if (!ParseSeconds(f[2], &e.start_seconds) || e.start_seconds < 0) {
+      problems.Add(where, "start '" + f[2] + "' is not a time in seconds >= 0; line skipped");
+      continue;
+    }
+    if (!ParseSeconds(f[3], &e.end_seconds) || (e.end_seconds < 0 && e.end_seconds != -1)) {
+      problems.Add(where, "end '" + f[3] + "' is not a time in seconds (or -1: to the end); line skipped");
+      continue;
+    }
+    if (e.end_seconds != -1 && e.start_seconds >= e.end_seconds) {
+      problems.Add(where, "start " + f[2] + " is not before end " + f[3] + "; line skipped");
+      continue;
+    }
     auto rec = recordings.find(e.recording);
-    if (rec == recordings.end())
-      ThrowFileError(LineRef(path, n), "recording '" + e.recording + "' is not in " + scp_path);
-    if (!ids.insert(e.id).second) ThrowFileError(LineRef(path, n), "duplicate utterance id '" + e.id + "'");
+    if (rec == recordings.end()) {
+      problems.Add(where, "recording '" + e.recording + "' is not in " + scp_path + "; line skipped");
+      continue;
+    }
+    auto [it, inserted] = ids.emplace(e.id, n);
+    if (!inserted) {
+      problems.Add(where, "duplicate utterance id '" + e.id + "' (first at line " + std::to_string(it->second) +
+                              "); line skipped");
+      continue;
+    }
     e.source = rec->second->source;
     e.is_command = rec->second->is_command;
+    e.origin = where;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// A Kaldi wav.scp (see ReadWavScp); problems with a line go to `problems`.
+std::vector<DataEntry> ReadWavScpLines(const std::string& path, const Problems& problems) {
+  const fs::path base = fs::path(path).parent_path();
+  std::vector<DataEntry> out;
+  std::map<std::string, int> ids;
+  int n = 0;
+  for (const std::string& line : ReadLines(path)) {
+    ++n;
+    const std::string t = Trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    const size_t sp = t.find_first_of(" \t");
+    if (sp == std::string::npos) {
+      problems.Add(LineRef(path, n), "expected '<utt-id> <path>' or '<utt-id> <command> |', got '" + t + "'");
+      continue;
+    }
+    DataEntry e;
+    e.id = t.substr(0, sp);
+    std::string v = Trim(t.substr(sp + 1));
+    auto [it, inserted] = ids.emplace(e.id, n);
+    if (!inserted) {
+      problems.Add(LineRef(path, n), "duplicate utterance id '" + e.id + "' (first at line " +
+                                         std::to_string(it->second) + ")");
+      continue;
+    }
+    if (v.back() == '|') {
+      e.is_command = true;
+      e.source = Trim(v.substr(0, v.size() - 1));
+      if (e.source.empty()) {
+        problems.Add(LineRef(path, n), "empty command for '" + e.id + "'");
+        continue;
+      }
+    } else {
+      fs::path p(v);
+      if (p.is_relative() && !fs::exists(p) && !base.empty()) p = base / p;  // Kaldi paths are usually absolute
+      e.source = p.string();
+    }
     e.origin = LineRef(path, n);
     out.push_back(std::move(e));
   }
@@ -164,45 +315,59 @@ Dataset LoadKaldi(const std::string& root) {
   const std::string u2s_path = (dir / "utt2spk").string();
   const std::string seg_path = (dir / "segments").string();
   if (!fs::exists(u2l_path)) ThrowFileError(u2l_path, "missing (a Kaldi data directory needs wav.scp and utt2lang)");
-  std::vector<DataEntry> scp = ReadWavScp(scp_path);
+  const Problems problems(&d.problems);
+  const size_t scp_problems = d.problems.size();
+  std::vector<DataEntry> scp = ReadWavScpLines(scp_path, problems);
+  for (size_t i = scp_problems; i < d.problems.size(); ++i) d.problems[i] += "; line skipped";
+  const bool have_segments = fs::exists(seg_path);
   std::vector<DataEntry> utts;
-  if (fs::exists(seg_path)) {
+  if (have_segments) {
     std::map<std::string, const DataEntry*> recordings;
     for (const DataEntry& r : scp) recordings[r.id] = &r;
-    utts = ReadSegments(seg_path, recordings, scp_path);
+    utts = ReadSegments(seg_path, recordings, scp_path, problems);
   } else {
     utts = std::move(scp);
   }
-  // utt2lang (required) and utt2spk (optional) must cover exactly the utterances.
-  const auto u2l = ReadKaldiTable(u2l_path);
+  // utt2lang (required) and utt2spk (optional) must cover exactly the utterances; an utterance one of
+  // them lacks is skipped, a label for an unknown utterance reported.
+  const auto u2l = ReadKaldiTable(u2l_path, problems);
   const bool have_spk = fs::exists(u2s_path);
-  const auto u2s = have_spk ? ReadKaldiTable(u2s_path) : decltype(u2l)();
-  const std::string& utt_source = fs::exists(seg_path) ? seg_path : scp_path;
+  const auto u2s = have_spk ? ReadKaldiTable(u2s_path, problems) : decltype(u2l)();
+  const std::string& utt_source = have_segments ? seg_path : scp_path;
   std::set<std::string> known;
   for (DataEntry& e : utts) {
     known.insert(e.id);
     const std::string where = e.origin.empty() ? utt_source : e.origin;
     auto it = u2l.find(e.id);
-    if (it == u2l.end()) ThrowFileError(where, "utterance '" + e.id + "' has no entry in " + u2l_path);
-    const std::string& lang = it->second.first;
-    if (lang.find_first_of(" \t") != std::string::npos)
-      ThrowFileError(LineRef(u2l_path, it->second.second), "language label contains a space");
-    e.language = lang;
+    if (it == u2l.end()) {
+      problems.Add(where, "utterance '" + e.id + "' has no entry in " + u2l_path + "; skipped");
+      continue;
+    }
+    if (it->second.first.empty()) {
+      problems.Add(LineRef(u2l_path, it->second.second), "empty language label for '" + e.id + "'; skipped");
+      continue;
+    }
+    e.language = it->second.first;
     if (have_spk) {
       auto sp = u2s.find(e.id);
-      if (sp == u2s.end()) ThrowFileError(where, "utterance '" + e.id + "' has no entry in " + u2s_path);
-      if (sp->second.first.find_first_of(" \t") != std::string::npos)
-        ThrowFileError(LineRef(u2s_path, sp->second.second), "speaker label contains a space");
+      if (sp == u2s.end()) {
+        problems.Add(where, "utterance '" + e.id + "' has no entry in " + u2s_path + "; skipped");
+        continue;
+      }
+      if (sp->second.first.find_first_of(" \t") != std::string::npos) {
+        problems.Add(LineRef(u2s_path, sp->second.second), "speaker label contains a space; '" + e.id + "' skipped");
+        continue;
+      }
       e.speaker = sp->second.first;
     }
     d.entries.push_back(std::move(e));
   }
   for (const auto& [utt, value] : u2l)
     if (!known.count(utt))
-      ThrowFileError(LineRef(u2l_path, value.second), "utterance '" + utt + "' has no entry in " + utt_source);
+      problems.Add(LineRef(u2l_path, value.second), "utterance '" + utt + "' has no entry in " + utt_source);
   for (const auto& [utt, value] : u2s)
     if (!known.count(utt))
-      ThrowFileError(LineRef(u2s_path, value.second), "utterance '" + utt + "' has no entry in " + utt_source);
+      problems.Add(LineRef(u2s_path, value.second), "utterance '" + utt + "' has no entry in " + utt_source);
   Finish(&d);
   return d;
 }
@@ -211,24 +376,35 @@ Dataset LoadTsv(const std::string& path) {
   Dataset d;
   d.root = path;
   d.format = "tsv";
-  std::istringstream in(ReadFileToString(path));
   const fs::path base = fs::path(path).parent_path();
-  std::string line;
+  std::map<std::string, int> first_line;
   int n = 0;
-  while (std::getline(in, line)) {
+  bool seen_data = false;
+  for (const std::string& line : ReadLines(path)) {
     ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
     if (Trim(line).empty() || Trim(line)[0] == '#') continue;
+    const std::string where = LineRef(path, n);
     const size_t tab = line.find('\t');
-    if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos)
-      ThrowFileError(path + ":" + std::to_string(n), "expected '<path><TAB><language>'");
+    if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos) {
+      d.problems.push_back(where + ": expected '<path><TAB><language>', got '" + line + "'; line skipped");
+      continue;
+    }
     DataEntry e;
     e.id = line.substr(0, tab);
     e.language = Trim(line.substr(tab + 1));
-    if (d.entries.empty() && e.id == "path" && (e.language == "lang" || e.language == "language"))
+    if (!seen_data && e.id == "path" && (e.language == "lang" || e.language == "language"))
       continue;  // a header line
-    if (e.id.empty() || e.language.empty())
-      ThrowFileError(path + ":" + std::to_string(n), "empty path or language");
+    seen_data = true;
+    if (e.id.empty() || e.language.empty()) {
+      d.problems.push_back(where + ": empty " + (e.id.empty() ? "path" : "language") + "; line skipped");
+      continue;
+    }
+    auto [it, inserted] = first_line.emplace(e.id, n);
+    if (!inserted) {
+      d.problems.push_back(where + ": '" + e.id + "' is listed again (first at line " + std::to_string(it->second) +
+                           "); line skipped");
+      continue;
+    }
     fs::path p(e.id);
     e.source = (p.is_relative() ? base / p : p).string();
     d.entries.push_back(std::move(e));
@@ -259,11 +435,26 @@ Dataset LoadDataset(const std::string& path) {
   return LoadTsv(path);
 }
 
+Dataset LoadUtt2Lang(const std::string& path) {
+  Dataset d;
+  d.root = path;
+  d.format = "utt2lang";
+  for (const auto& [utt, value] : ReadKaldiTable(path, Problems(&d.problems))) {
+    DataEntry e;
+    e.id = utt;
+    e.language = value.first;
+    e.origin = LineRef(path, value.second);
+    d.entries.push_back(std::move(e));
+  }
+  Finish(&d);
+  return d;
+}
+
 std::vector<DataEntry> ReadPathList(const std::string& text, const std::string& list_name) {
   (void)list_name;
   std::vector<DataEntry> out;
   size_t pos = 0;
-  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) pos = 3;  // UTF-8 byte-order mark
+  if (text.compare(0, 3, kBom) == 0) pos = 3;
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
@@ -280,35 +471,7 @@ std::vector<DataEntry> ReadPathList(const std::string& text, const std::string& 
 }
 
 std::vector<DataEntry> ReadWavScp(const std::string& path) {
-  std::istringstream in(ReadFileToString(path));
-  const fs::path base = fs::path(path).parent_path();
-  std::vector<DataEntry> out;
-  std::set<std::string> ids;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    const std::string t = Trim(n == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0 ? line.substr(3) : line);
-    if (t.empty() || t[0] == '#') continue;
-    const size_t sp = t.find_first_of(" \t");
-    if (sp == std::string::npos)
-      ThrowFileError(LineRef(path, n), "expected '<utt-id> <path>' or '<utt-id> <command> |', got '" + t + "'");
-    DataEntry e;
-    e.id = t.substr(0, sp);
-    std::string v = Trim(t.substr(sp + 1));
-    if (!ids.insert(e.id).second) ThrowFileError(LineRef(path, n), "duplicate utterance id '" + e.id + "'");
-    if (v.back() == '|') {
-      e.is_command = true;
-      e.source = Trim(v.substr(0, v.size() - 1));
-      if (e.source.empty()) ThrowFileError(LineRef(path, n), "empty command for '" + e.id + "'");
-    } else {
-      fs::path p(v);
-      if (p.is_relative() && !fs::exists(p) && !base.empty()) p = base / p;  // Kaldi paths are usually absolute
-      e.source = p.string();
-    }
-    out.push_back(std::move(e));
-  }
-  return out;
+  return ReadWavScpLines(path, Problems(nullptr));
 }
 
 std::vector<DataEntry> ReadStandardInput(std::istream& in) {

@@ -2,6 +2,7 @@
 #include "slid/evaluate.h"
 
 #include <algorithm>
+#include <map>
 
 #include "driver_util.h"
 #include "ordered_parallel.h"
@@ -65,6 +66,13 @@ void SummariseTrials(const std::vector<Trial>& trials, int num_languages, const 
 EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, const EvaluateOptions& opts,
                         const ProgressCallbacks& cb) {
   if (!opts.scorer.languages.empty()) throw Error("evaluate: scorer.languages must be empty (all of the model's)");
+  // What the data set left out, reported before any other check (slid/dataset.h).
+  for (const std::string& p : data.problems) EntryError(cb, p);
+  for (const std::string& w : data.ignored) Warning(cb, w);
+  if (data.entries.empty()) throw Error(data.root + ": no usable entries (every problem is reported above)");
+  if (model.frontend_external)
+    throw Error("the model was trained on external features (slid train --feats without frontend options) and "
+                "cannot score audio; give it such features (--feats)");
   for (const auto& l : data.languages)
     if (model.LanguageIndex(l) < 0) {
       std::string known;
@@ -116,7 +124,7 @@ EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, cons
 int64_t ScoreFeatureStream(const Scorer& scorer, FeatureReader& reader, int threads,
                            const std::function<void(const std::string& id, const ScoreResult& result)>& on_result) {
   if (threads < 1) throw Error("threads must be >= 1");
-  const int dim = scorer.frontend().Dim();
+  const int dim = scorer.backend().Dim();  // (a model of external features has no slid frontend)
   std::vector<std::pair<std::string, Matrix>> batch;
   const size_t batch_size = 4 * static_cast<size_t>(threads);
   int64_t scored = 0;
@@ -140,6 +148,59 @@ int64_t ScoreFeatureStream(const Scorer& scorer, FeatureReader& reader, int thre
         });
   }
   return scored;
+}
+
+EvaluateResult EvaluateFeatures(const LanguageModelSet& model, const std::string& features, const Dataset& labels,
+                                const EvaluateOptions& opts, const ProgressCallbacks& cb) {
+  if (!opts.scorer.languages.empty()) throw Error("evaluate: scorer.languages must be empty (all of the model's)");
+  for (const std::string& p : labels.problems) EntryError(cb, p);
+  if (labels.entries.empty()) throw Error(labels.root + ": no usable labels (every problem is reported above)");
+  for (const auto& l : labels.languages)
+    if (model.LanguageIndex(l) < 0) throw Error(labels.root + ": test language '" + l + "' is not in the model");
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < labels.entries.size(); ++i) index[labels.entries[i].id] = i;
+  const Scorer scorer(model, opts.scorer);
+  EvaluateResult r;
+  r.languages = scorer.languages();
+  r.num_utterances = static_cast<int64_t>(labels.entries.size());
+  r.buckets = opts.buckets;
+  FeatureReader reader(features);
+  std::vector<bool> seen(labels.entries.size(), false);
+  PhaseStart(cb, "scoring", r.num_utterances, "utterances");
+  ScoreFeatureStream(scorer, reader, opts.threads, [&](const std::string& id, const ScoreResult& res) {
+    auto it = index.find(id);
+    if (it == index.end() || seen[it->second]) {
+      EntryError(cb, reader.source() + ": utterance '" + id + "' " +
+                         (it == index.end() ? "has no label in " + labels.root : std::string("appears again")) + "; skipped");
+      return;
+    }
+    seen[it->second] = true;
+    EvaluatedEntry ee;
+    ee.index = it->second;
+    ee.true_language = model.LanguageIndex(labels.entries[it->second].language);
+    ee.result = res;
+    if (res.too_little_speech) ++r.num_too_little_speech;
+    r.entries.push_back(std::move(ee));
+    Advance(cb, 1, std::to_string(r.num_too_little_speech) + " too little speech");
+  });
+  PhaseEnd(cb);
+  for (size_t i = 0; i < labels.entries.size(); ++i)
+    if (!seen[i]) {
+      ++r.num_failed;
+      EntryError(cb, labels.entries[i].origin + ": utterance '" + labels.entries[i].id + "' is not in " + features + "; skipped");
+    }
+  std::sort(r.entries.begin(), r.entries.end(), [](const EvaluatedEntry& a, const EvaluatedEntry& b) { return a.index < b.index; });
+  std::vector<Trial> trials;
+  for (const EvaluatedEntry& e : r.entries) {
+    if (e.result.too_little_speech) continue;
+    Trial t;
+    t.true_language = e.true_language;
+    t.scores = e.result.calibrated.empty() ? e.result.avg_loglik : e.result.calibrated;
+    t.duration_seconds = e.result.speech_seconds;
+    trials.push_back(std::move(t));
+  }
+  SummariseTrials(trials, static_cast<int>(r.languages.size()), r.buckets, opts.cavg, &r.overall, &r.by_bucket);
+  return r;
 }
 
 CalibrateResult CalibrateOnDataset(const LanguageModelSet& model, const Dataset& dev, const CalibrateOptions& opts,

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "slid/error.h"
+#include "slid/number_text.h"
 
 namespace slid {
 
@@ -62,8 +63,7 @@ DiagGmm::DiagGmm(Vector weights, Matrix means, Matrix variances)
       // A positive but tiny (e.g. denormal) variance overflows these to inf, and the GEMM then gives NaN.
       if (!std::isfinite(packed_(j, i)) || !std::isfinite(packed_(d + j, i)))
       {
-        char value[32];
-        std::snprintf(value, sizeof value, "%g", v);
+        const std::string value = FormatGeneral(v);
         throw Error("DiagGmm: variance of component " + std::to_string(i) + ", dim " + std::to_string(j) + " is " +
                     value + ": too small for float arithmetic (mean/variance overflows)");
       }

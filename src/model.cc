@@ -77,6 +77,7 @@ void LanguageModelSet::Validate() const {
     throw Error("model: the calibration is for " + std::to_string(calibration.NumLanguages()) + " languages, the model has " +
                 std::to_string(languages.size()));
   frontend.Validate();
+  if (frontend_external) return;  // the features came from elsewhere; only their dimension is known
   const int fd = Frontend(frontend).Dim();
   if (fd != Dim())
     throw Error("model: the frontend options give " + std::to_string(fd) + "-dim features but the back-end is " +
@@ -86,8 +87,8 @@ void LanguageModelSet::Validate() const {
 nlohmann::json LanguageModelSet::Header() const {
   nlohmann::json h;
   h["format"] = "slid-model";
-  h["format_version"] = kModelFormatVersion;
-  h["frontend"] = frontend.ToJson();
+  h["format_version"] = frontend_external ? kExternalFrontendFormatVersion : kModelFormatVersion;
+  h["frontend"] = frontend_external ? nlohmann::json(nullptr) : frontend.ToJson();
   h["feature_dim"] = Dim();
   h["languages"] = languages;
   h["backend"] = backend ? backend->Header() : nlohmann::json(nullptr);
@@ -106,7 +107,7 @@ void LanguageModelSet::Save(const std::string& path) const {
   const std::string header = Header().dump();
   std::string out;
   out.append(kMagic, sizeof kMagic);
-  PutPod<uint32_t>(&out, kModelFormatVersion);
+  PutPod<uint32_t>(&out, frontend_external ? kExternalFrontendFormatVersion : kModelFormatVersion);
   PutPod<uint32_t>(&out, 0);
   PutPod<uint64_t>(&out, header.size());
   out += header;
@@ -128,9 +129,9 @@ LanguageModelSet LanguageModelSet::FromBytes(const std::string& bytes, const std
     ThrowFileError(name, "not a slid model (bad magic bytes)");
   if (bytes.size() < kPrefixBytes) ThrowFileError(name, "truncated model file (" + std::to_string(bytes.size()) + " bytes)");
   const uint32_t version = GetPod<uint32_t>(bytes, 8);
-  if (version < kOldestModelFormatVersion || version > kModelFormatVersion)
+  if (version < kOldestModelFormatVersion || version > kNewestModelFormatVersion)
     ThrowFileError(name, "model format version " + std::to_string(version) + ", this slid reads versions " +
-                             std::to_string(kOldestModelFormatVersion) + " to " + std::to_string(kModelFormatVersion));
+                             std::to_string(kOldestModelFormatVersion) + " to " + std::to_string(kNewestModelFormatVersion));
   const uint64_t header_bytes = GetPod<uint64_t>(bytes, 16);
   if (header_bytes > bytes.size() - kPrefixBytes)
     ThrowFileError(name, "truncated model file (header of " + std::to_string(header_bytes) + " bytes, file has " +
@@ -175,7 +176,12 @@ LanguageModelSet LanguageModelSet::FromBytes(const std::string& bytes, const std
       m.calibration = Calibration::FromJson(h.value("calibration", nlohmann::json(nullptr)));
     }
     m.summary = h.value("summary", nlohmann::json::object());
-    m.frontend = FrontendOptions::FromJson(h.at("frontend"));
+    // Version 3 is the one with an external frontend ("frontend": null); versions 1-2 always have one.
+    m.frontend_external = version == kExternalFrontendFormatVersion;
+    if (m.frontend_external != h.at("frontend").is_null())
+      ThrowFileError(name, "damaged model header: format version " + std::to_string(version) +
+                               (m.frontend_external ? " needs \"frontend\": null" : " needs frontend options"));
+    if (!m.frontend_external) m.frontend = FrontendOptions::FromJson(h.at("frontend"));
   } catch (const nlohmann::json::exception& e) {
     ThrowFileError(name, std::string("damaged model header: ") + e.what());
   } catch (const Error& e) {

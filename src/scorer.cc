@@ -42,7 +42,16 @@ Scorer::Scorer(const LanguageModelSet& model, const ScorerOptions& opts) : opts_
   calibration_ = model.calibration;
   frontend_ = std::make_unique<Frontend>(model.frontend);
   frame_shift_seconds_ = model.frontend.mfcc.frame_shift_ms * 1e-3;
+  external_frontend_ = model.frontend_external;
 }
+
+namespace {
+void RefuseExternal(bool external) {
+  if (external)
+    throw Error("the model was trained on external features (slid train --feats without frontend options) and "
+                "cannot score audio; give it such features");
+}
+}  // namespace
 
 Scorer::~Scorer() = default;
 Scorer::Scorer(Scorer&&) noexcept = default;
@@ -90,6 +99,7 @@ ScoreResult Scorer::ScoreFeatures(const Matrix& features, double audio_seconds) 
 }
 
 ScoreResult Scorer::ScoreWaveform(const Waveform& wav) const {
+  RefuseExternal(external_frontend_);
   const int rate = frontend_->options().sample_rate_hz;
   if (wav.rate_hz != rate) return ScoreFeatures(frontend_->Compute(Resample(wav, rate)), wav.Seconds());
   return ScoreFeatures(frontend_->Compute(wav), wav.Seconds());
@@ -106,6 +116,7 @@ ScoreResult Scorer::ScoreWaveform(const Waveform& wav) const {
 //     frames of context on both sides and keep only their own frames.
 // Memory is one audio segment, the file's MFCC and one block of features.
 ScoreResult Scorer::ScoreFile(const std::string& path) const {
+  RefuseExternal(external_frontend_);
   AudioReader reader(path, frontend_->options().sample_rate_hz);
   const std::unique_ptr<UtteranceScorer> u = NewUtterance();
   const FrontendOptions& fo = frontend_->options();

@@ -11,13 +11,16 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "driver_util.h"
 #include "ordered_parallel.h"
 #include "slid/error.h"
 #include "slid/feature_cache.h"
+#include "slid/feature_io.h"
 #include "slid/io.h"
 #include "slid/ivector_backend.h"
+#include "slid/number_text.h"
 #include "slid/version.h"
 
 namespace slid {
@@ -213,17 +216,11 @@ struct LanguageTally {
   double seconds = 0;
 };
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
+std::string Fixed(double v, int digits) { return FormatFixed(v, digits); }  // '.' in any locale
 
 std::string EmDetail(const EmProgress& p) {
-  char detail[160];
-  std::snprintf(detail, sizeof detail, "avg log-likelihood %.4f, %d Gaussians, %.1f s/iteration", p.avg_loglik,
-                p.num_gauss, p.seconds);
-  return detail;
+  return "avg log-likelihood " + Fixed(p.avg_loglik, 4) + ", " + std::to_string(p.num_gauss) + " Gaussians, " +
+         Fixed(p.seconds, 1) + " s/iteration";
 }
 
 nlohmann::json FinalLoglik(const EmResult& r) {
@@ -231,56 +228,277 @@ nlohmann::json FinalLoglik(const EmResult& r) {
   return r.history.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.history.back().avg_loglik);
 }
 
-}  // namespace
-
-std::string GmmInitName(GmmInit init) { return init == GmmInit::kBinarySplit ? "split" : "kmeans"; }
-
-TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts, const ProgressCallbacks& cb) {
+// Bad options: an Error before any work.
+void CheckTrainOptions(const TrainOptions& opts) {
   if (opts.backend != "gmm" && opts.backend != "ubm-map" && opts.backend != "ivector")
     throw Error("train: unknown back-end '" + opts.backend + "' (known: gmm, ubm-map, ivector)");
   if (opts.threads < 1) throw Error("train: threads must be >= 1");
   if (!(opts.max_memory_mb > 0)) throw Error("train: max_memory_mb must be > 0");
   if (!(opts.map.relevance >= 0)) throw Error("train: MAP relevance factor must be >= 0");
-  if (data.languages.empty()) throw Error(data.root + ": no languages");
-  {  // Labels become model entries and cache file names: check them all now, not at the first spill or
-     // at save time after hours of work, and name every bad one at once.
-    std::string bad;
-    for (const std::string& l : data.languages)
-      if (l.empty() || l == "." || l == ".." ||
-          l.find_first_of(std::string(" \t\r\n\v\f,/\\\0", 10)) != std::string::npos)
-        bad += (bad.empty() ? "'" : ", '") + l + "'";
-    if (!bad.empty())
-      throw Error(data.root + ": bad language label(s) " + bad +
-                  ": a label must be non-empty, without spaces, commas or slashes (it names a model entry and files)");
-  }
   opts.frontend.Validate();
-  const Frontend frontend(opts.frontend);
-  const int dim = frontend.Dim();
-  const int num_lang = static_cast<int>(data.languages.size());
+}
+
+// Refuses data that cannot make a model, with one Error naming every reason: labels that cannot name a
+// model entry and cache files, languages without any item left (`present`, of `listed`), fewer than 2
+// languages. `unit` names the items ("file(s)", "utterance(s)").
+void RefuseUnusableData(const Dataset& data, const std::map<std::string, int64_t>& listed,
+                        const std::map<std::string, int64_t>& present, const std::string& unit) {
+  std::vector<std::string> fatal;
+  std::string bad;
+  for (const std::string& l : data.languages)
+    if (l.empty() || l == "." || l == ".." || l.find_first_of(std::string(" \t\r\n\v\f,/\\\0", 10)) != std::string::npos)
+      bad += (bad.empty() ? "'" : ", '") + l + "'";
+  if (!bad.empty())
+    fatal.push_back("bad language label(s) " + bad +
+                    ": a label must be non-empty, without spaces, commas or slashes (it names a model entry and files)");
+  std::string usable;
+  int num_usable = 0;
+  for (const std::string& l : data.languages) {
+    const auto p = present.find(l);
+    if (p != present.end() && p->second > 0) {
+      usable += (usable.empty() ? "" : ", ") + l;
+      ++num_usable;
+    } else {
+      const auto n = listed.find(l);
+      fatal.push_back("language '" + l + "' has no usable " + (unit == "file(s)" ? "audio" : "features") + " (" +
+                      std::to_string(n == listed.end() ? 0 : n->second) + " " + unit + " listed, none of them " +
+                      (unit == "file(s)" ? "a readable file" : "found") + ")");
+    }
+  }
+  if (num_usable < 2)
+    fatal.push_back("a language-ID model needs at least 2 languages with " +
+                    std::string(unit == "file(s)" ? "audio" : "features") + "; the data has " +
+                    std::to_string(num_usable) + (usable.empty() ? "" : " (" + usable + ")"));
+  if (fatal.empty()) return;
+  std::string what;
+  for (const std::string& f : fatal) what += (what.empty() ? "" : "; ") + f;
+  if (!data.problems.empty())
+    what += " (after leaving out " + std::to_string(data.problems.size()) + " problem(s) reported above)";
+  throw Error(data.root + ": " + what);
+}
+
+// Phase 2: the back-end, from each language's frames (`languages` in model order, every one with
+// frames). Fills result->model and its summary (the caller adds where the data came from).
+void TrainBackEnd(const std::vector<std::string>& languages, int dim,
+                  std::map<std::string, std::unique_ptr<LanguageFrames>>& frames,
+                  std::map<std::string, LanguageTally>& tally, const TrainOptions& opts, const ProgressCallbacks& cb,
+                  TrainResult* result) {
+  const int num_lang = static_cast<int>(languages.size());
   const bool ubm = opts.backend == "ubm-map" || opts.backend == "ivector";  // both start from a UBM
   EmOptions em = opts.em;
   em.threads = opts.threads;
-  Info(cb, std::to_string(data.entries.size()) + " files in " + std::to_string(num_lang) + " languages (" +
+  LanguageModelSet& model = result->model;
+  model.frontend = opts.frontend;
+  model.languages = languages;
+  std::vector<DiagGmm> gmms;
+  nlohmann::json per_lang = nlohmann::json::object();
+  auto language_summary = [&](const std::string& l) {
+    return nlohmann::json{{"files", tally[l].files_ok},
+                          {"failed_files", tally[l].files_failed},
+                          {"audio_hours", tally[l].seconds / 3600},
+                          {"frames", frames[l]->frames()}};
+  };
+  nlohmann::json ubm_summary = nullptr;
+  if (ubm) {
+    // Balanced: every language gives the UBM as many frames as the smallest one has.
+    int64_t per_lang_frames = std::numeric_limits<int64_t>::max();
+    for (const auto& l : languages) per_lang_frames = std::min(per_lang_frames, frames[l]->frames());
+    std::vector<std::unique_ptr<EvenSubsampleSource>> subsampled;
+    std::vector<const FrameSource*> parts;
+    for (const auto& l : languages) {
+      subsampled.push_back(std::make_unique<EvenSubsampleSource>(
+          frames[l]->Source(), opts.ubm_balance_languages ? per_lang_frames : frames[l]->frames()));
+      parts.push_back(subsampled.back().get());
+    }
+    const ConcatFrameSource pooled(parts, dim);
+    PhaseStart(cb, "EM UBM (all languages)", em.max_iters, "iterations");
+    EmResult u = TrainDiagGmm(pooled, em, [&](const EmProgress& p) { Advance(cb, 1, EmDetail(p), true); });
+    for (const std::string& w : u.warnings) Warning(cb, "UBM: " + w);
+    PhaseEnd(cb, std::to_string(pooled.NumFrames()) + " frames" + (u.converged ? ", converged" : ""));
+    if (opts.backend == "ivector") {
+      // Utterance by utterance (files in data order), from memory or the disk cache; see slid/ivector_backend.h.
+      int64_t num_utts = 0;
+      for (const auto& l : languages) num_utts += static_cast<int64_t>(frames[l]->lengths().size());
+      const LabelledUtteranceSource utterances = [&](const std::function<void(const Matrix&, int)>& visit) {
+        for (int li = 0; li < num_lang; ++li) {
+          LanguageFrames& lf = *frames[languages[li]];
+          ForEachUtterance(lf.Source(), lf.lengths(), [&](const Matrix& m) { visit(m, li); });
+        }
+      };
+      std::string phase;
+      int64_t done = 0;
+      IvectorModel im = TrainIvectorModel(u.gmm, num_lang, utterances, opts.ivector, [&](const IvectorTrainReport& r) {
+        if (r.phase != phase) {
+          if (!phase.empty()) PhaseEnd(cb);
+          phase = r.phase;
+          if (phase == "extractor")
+            PhaseStart(cb, "i-vector extractor (T) on " + std::to_string(num_utts) + " utterances",
+                       opts.ivector.extractor.num_iters, "iterations");
+          else if (phase == "ivectors") PhaseStart(cb, "training i-vectors", num_utts, "utterances");
+          else PhaseStart(cb, "LDA, WCCN, " + opts.ivector.classifier + " classifier", 1, "steps");
+        }
+        if (phase == "extractor") {
+          Advance(cb, 1, "log-likelihood " + Fixed(r.em.log_likelihood_per_frame, 4) + " per frame", true);
+        } else if (phase == "ivectors") {
+          Advance(cb, r.utterances_done - done, "");
+          done = r.utterances_done;
+        }
+      });
+      PhaseEnd(cb);
+      for (const std::string& l : languages) per_lang[l] = language_summary(l);
+      ubm_summary = {{"num_gauss", u.gmm.NumGauss()},
+                     {"iterations", u.history.size()},
+                     {"converged", u.converged},
+                     {"final_avg_loglik", FinalLoglik(u)},
+                     {"warnings", u.warnings},
+                     {"ivector_dim", opts.ivector.extractor.ivector_dim},
+                     {"ivector_iters", opts.ivector.extractor.num_iters},
+                     {"ivector_classifier", opts.ivector.classifier},
+                     {"ivector_top_c", opts.ivector.stats.top_c},
+                     {"ivector_utterances", num_utts}};
+      model.backend = std::make_shared<IvectorBackend>(std::move(im));
+    } else {
+      PhaseStart(cb, "MAP adaptation", num_lang, "languages");
+      for (const std::string& l : languages) {
+        const GmmStats st = AccumulateStats(u.gmm, frames[l]->Source(), opts.threads, em.block_frames);
+        nlohmann::json s = language_summary(l);
+        s["num_gauss"] = u.gmm.NumGauss();
+        s["ubm_avg_loglik"] = st.TotalLogLikelihood() / std::max(1.0, st.NumFrames());
+        per_lang[l] = s;
+        gmms.push_back(MapAdapt(u.gmm, st, opts.map));
+        Advance(cb, 1, l);
+      }
+      PhaseEnd(cb);
+      model.backend = std::make_shared<UbmMapBackend>(u.gmm, std::move(gmms), opts.ubm_scoring);
+      ubm_summary = {{"num_gauss", u.gmm.NumGauss()},
+                     {"iterations", u.history.size()},
+                     {"converged", u.converged},
+                     {"final_avg_loglik", FinalLoglik(u)},
+                     {"warnings", u.warnings},
+                     {"map_relevance", opts.map.relevance},
+                     {"map_means", opts.map.update_means},
+                     {"map_weights", opts.map.update_weights},
+                     {"map_variances", opts.map.update_variances},
+                     {"balanced_languages", opts.ubm_balance_languages},
+                     {"frames", pooled.NumFrames()},
+                     {"top_c", opts.ubm_scoring.top_c}};
+    }
+  } else {
+    double em_seconds = 0, em_frame_iters = 0;  // for the overall time-left estimate
+    int num_converged = 0;
+    const auto em_start = std::chrono::steady_clock::now();
+    for (int li = 0; li < num_lang; ++li) {
+      const std::string& l = languages[li];
+      LanguageFrames& lf = *frames[l];
+      PhaseStart(cb, "EM " + l + " (" + std::to_string(li + 1) + "/" + std::to_string(num_lang) + ")", em.max_iters,
+                 "iterations");
+      const int64_t n = lf.frames();
+      EmResult r = TrainDiagGmm(lf.Source(), em, [&](const EmProgress& p) {
+        // Overall estimate: seconds per frame-iteration so far, times the frame-iterations still to do
+        // in this language and the ones after it (EM may stop earlier when it converges).
+        em_seconds += p.seconds;
+        em_frame_iters += static_cast<double>(n);
+        double remaining = static_cast<double>(n) * std::max(0, em.max_iters - p.iteration);
+        for (int lj = li + 1; lj < num_lang; ++lj)
+          remaining += static_cast<double>(frames[languages[lj]]->frames()) * em.max_iters;
+        Advance(cb, 1, EmDetail(p), true, em_seconds / std::max(1.0, em_frame_iters) * remaining);
+      });
+      for (const std::string& w : r.warnings) Warning(cb, l + ": " + w);
+      PhaseEnd(cb, std::to_string(n) + " frames" + (lf.on_disk() ? " (streamed from the disk cache)" : "") +
+                       (r.converged ? ", converged" : ""));
+      nlohmann::json s = language_summary(l);
+      s["num_gauss"] = r.gmm.NumGauss();
+      s["iterations"] = r.history.size();
+      s["converged"] = r.converged;
+      s["final_avg_loglik"] = FinalLoglik(r);
+      s["warnings"] = r.warnings;
+      per_lang[l] = s;
+      num_converged += r.converged ? 1 : 0;
+      gmms.push_back(std::move(r.gmm));
+    }
+    model.backend = std::make_shared<GmmBackend>(std::move(gmms));
+    // One summary line after the per-language lines.
+    Info(cb, "EM done: " + std::to_string(num_lang) + " languages, " + std::to_string(result->frames) + " frames in " +
+                 Fixed(std::chrono::duration<double>(std::chrono::steady_clock::now() - em_start).count(), 1) + " s, " +
+                 std::to_string(num_converged) + " converged");
+  }
+
+  model.summary = {
+      {"audio_hours", result->audio_seconds / 3600},
+      {"frames", result->frames},
+      {"files", result->files_used},
+      {"failed_files", result->skipped.size()},
+      {"backend", opts.backend},
+      {"em",
+       {{"num_gauss", em.num_gauss},
+        {"max_iters", em.max_iters},
+        {"seed", em.seed},
+        {"var_floor_rel", em.var_floor_rel},
+        {"init", GmmInitName(em.init)}}},
+      {"ubm", ubm_summary},
+      {"languages", per_lang},
+      {"slid_version", Version()},
+  };
+}
+
+}  // namespace
+
+std::string GmmInitName(GmmInit init) { return init == GmmInit::kBinarySplit ? "split" : "kmeans"; }
+
+TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts, const ProgressCallbacks& cb) {
+  CheckTrainOptions(opts);
+  TrainResult result;
+
+  // Before any work: report everything the data set left out, check that every listed file is a
+  // regular file (a missing one is skipped like an unreadable one, but now, not hours later) and every
+  // label can name a model entry and cache files, then refuse data that cannot make a model, giving
+  // every reason at once.
+  for (const std::string& p : data.problems) EntryError(cb, p);
+  for (const std::string& w : data.ignored) Warning(cb, w);
+  std::vector<size_t> todo;  // entries to read, in data order
+  std::map<std::string, int64_t> listed, present;
+  std::map<std::string, LanguageTally> tally;
+  for (size_t i = 0; i < data.entries.size(); ++i) {
+    const DataEntry& e = data.entries[i];
+    ++listed[e.language];
+    if (!e.is_command && !e.temp_file) {
+      try {
+        CheckRegularFile(e.source, "an audio file");
+      } catch (const Error& ex) {
+        const std::string line = EntryErrorLine(e, ex.what());
+        result.skipped.push_back({EntryName(e), e.language, line});
+        ++tally[e.language].files_failed;
+        EntryError(cb, line);
+        continue;
+      }
+    }
+    ++present[e.language];
+    todo.push_back(i);
+  }
+  RefuseUnusableData(data, listed, present, "file(s)");
+
+  const Frontend frontend(opts.frontend);
+  const int dim = frontend.Dim();
+  const int num_lang = static_cast<int>(data.languages.size());
+  Info(cb, std::to_string(todo.size()) + " files in " + std::to_string(num_lang) + " languages (" +
                data.format + " data at " + data.root + "), " + std::to_string(dim) + "-dim features, " +
-               std::to_string(em.num_gauss) + " Gaussians, " + std::to_string(opts.threads) +
+               std::to_string(opts.em.num_gauss) + " Gaussians, " + std::to_string(opts.threads) +
                (opts.threads == 1 ? " thread" : " threads"));
 
   const CacheFolder cache(opts.cache_dir);
   const int64_t max_frames = static_cast<int64_t>(opts.max_memory_mb * 1024 * 1024 / (sizeof(float) * dim) / num_lang);
   std::map<std::string, std::unique_ptr<LanguageFrames>> frames;
-  std::map<std::string, LanguageTally> tally;
   for (const auto& l : data.languages)
     frames[l] = std::make_unique<LanguageFrames>(
         (fs::path(cache.path()) / (l + "." + std::to_string(::getpid()) + ".feats")).string(), dim, max_frames);
 
   // Phase 1: features, once per file, threads over files, appended in data order.
-  TrainResult result;
-  PhaseStart(cb, "features", static_cast<int64_t>(data.entries.size()), "files");
+  PhaseStart(cb, "features", static_cast<int64_t>(todo.size()), "files");
   OrderedParallel<FileFeatures>(
-      data.entries.size(), opts.threads,
-      [&](size_t i) {
+      todo.size(), opts.threads,
+      [&](size_t k) {
         FileFeatures r;
-        const DataEntry& e = data.entries[i];
+        const DataEntry& e = data.entries[todo[k]];
         try {
           const Waveform wav = ReadEntryAudio(e, opts.frontend.sample_rate_hz);
           r.seconds = wav.Seconds();
@@ -290,8 +508,8 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
         }
         return r;
       },
-      [&](size_t i, FileFeatures r) {
-        const DataEntry& e = data.entries[i];
+      [&](size_t k, FileFeatures r) {
+        const DataEntry& e = data.entries[todo[k]];
         LanguageTally& t = tally[e.language];
         if (!r.error.empty()) {
           ++t.files_failed;
@@ -321,163 +539,118 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
                   std::to_string(tally[l].files_failed) + " failed, " + std::to_string(tally[l].files_silent) +
                   " without voiced frames)");
 
-  // Phase 2: the back-end.
-  LanguageModelSet& model = result.model;
-  model.frontend = opts.frontend;
-  model.languages = data.languages;
-  std::vector<DiagGmm> gmms;
-  nlohmann::json per_lang = nlohmann::json::object();
-  auto language_summary = [&](const std::string& l) {
-    return nlohmann::json{{"files", tally[l].files_ok},
-                          {"failed_files", tally[l].files_failed},
-                          {"audio_hours", tally[l].seconds / 3600},
-                          {"frames", frames[l]->frames()}};
-  };
-  nlohmann::json ubm_summary = nullptr;
-  if (ubm) {
-    // Balanced: every language gives the UBM as many frames as the smallest one has.
-    int64_t per_lang_frames = std::numeric_limits<int64_t>::max();
-    for (const auto& l : data.languages) per_lang_frames = std::min(per_lang_frames, frames[l]->frames());
-    std::vector<std::unique_ptr<EvenSubsampleSource>> subsampled;
-    std::vector<const FrameSource*> parts;
-    for (const auto& l : data.languages) {
-      subsampled.push_back(std::make_unique<EvenSubsampleSource>(
-          frames[l]->Source(), opts.ubm_balance_languages ? per_lang_frames : frames[l]->frames()));
-      parts.push_back(subsampled.back().get());
-    }
-    const ConcatFrameSource pooled(parts, dim);
-    PhaseStart(cb, "EM UBM (all languages)", em.max_iters, "iterations");
-    EmResult u = TrainDiagGmm(pooled, em, [&](const EmProgress& p) { Advance(cb, 1, EmDetail(p), true); });
-    for (const std::string& w : u.warnings) Warning(cb, "UBM: " + w);
-    PhaseEnd(cb, std::to_string(pooled.NumFrames()) + " frames" + (u.converged ? ", converged" : ""));
-    if (opts.backend == "ivector") {
-      // Utterance by utterance (files in data order), from memory or the disk cache; see slid/ivector_backend.h.
-      int64_t num_utts = 0;
-      for (const auto& l : data.languages) num_utts += static_cast<int64_t>(frames[l]->lengths().size());
-      const LabelledUtteranceSource utterances = [&](const std::function<void(const Matrix&, int)>& visit) {
-        for (int li = 0; li < num_lang; ++li) {
-          LanguageFrames& lf = *frames[data.languages[li]];
-          ForEachUtterance(lf.Source(), lf.lengths(), [&](const Matrix& m) { visit(m, li); });
-        }
-      };
-      std::string phase;
-      int64_t done = 0;
-      IvectorModel im = TrainIvectorModel(u.gmm, num_lang, utterances, opts.ivector, [&](const IvectorTrainReport& r) {
-        if (r.phase != phase) {
-          if (!phase.empty()) PhaseEnd(cb);
-          phase = r.phase;
-          if (phase == "extractor")
-            PhaseStart(cb, "i-vector extractor (T) on " + std::to_string(num_utts) + " utterances",
-                       opts.ivector.extractor.num_iters, "iterations");
-          else if (phase == "ivectors") PhaseStart(cb, "training i-vectors", num_utts, "utterances");
-          else PhaseStart(cb, "LDA, WCCN, " + opts.ivector.classifier + " classifier", 1, "steps");
-        }
-        if (phase == "extractor") {
-          char detail[96];
-          std::snprintf(detail, sizeof detail, "log-likelihood %.4f per frame", r.em.log_likelihood_per_frame);
-          Advance(cb, 1, detail, true);
-        } else if (phase == "ivectors") {
-          Advance(cb, r.utterances_done - done, "");
-          done = r.utterances_done;
-        }
-      });
-      PhaseEnd(cb);
-      for (const std::string& l : data.languages) per_lang[l] = language_summary(l);
-      ubm_summary = {{"num_gauss", u.gmm.NumGauss()},
-                     {"iterations", u.history.size()},
-                     {"converged", u.converged},
-                     {"final_avg_loglik", FinalLoglik(u)},
-                     {"warnings", u.warnings},
-                     {"ivector_dim", opts.ivector.extractor.ivector_dim},
-                     {"ivector_iters", opts.ivector.extractor.num_iters},
-                     {"ivector_classifier", opts.ivector.classifier},
-                     {"ivector_top_c", opts.ivector.stats.top_c},
-                     {"ivector_utterances", num_utts}};
-      model.backend = std::make_shared<IvectorBackend>(std::move(im));
-    } else {
-      PhaseStart(cb, "MAP adaptation", num_lang, "languages");
-      for (const std::string& l : data.languages) {
-        const GmmStats st = AccumulateStats(u.gmm, frames[l]->Source(), opts.threads, em.block_frames);
-        nlohmann::json s = language_summary(l);
-        s["num_gauss"] = u.gmm.NumGauss();
-        s["ubm_avg_loglik"] = st.TotalLogLikelihood() / std::max(1.0, st.NumFrames());
-        per_lang[l] = s;
-        gmms.push_back(MapAdapt(u.gmm, st, opts.map));
-        Advance(cb, 1, l);
-      }
-      PhaseEnd(cb);
-      model.backend = std::make_shared<UbmMapBackend>(u.gmm, std::move(gmms), opts.ubm_scoring);
-      ubm_summary = {{"num_gauss", u.gmm.NumGauss()},
-                     {"iterations", u.history.size()},
-                     {"converged", u.converged},
-                     {"final_avg_loglik", FinalLoglik(u)},
-                     {"warnings", u.warnings},
-                     {"map_relevance", opts.map.relevance},
-                     {"map_means", opts.map.update_means},
-                     {"map_weights", opts.map.update_weights},
-                     {"map_variances", opts.map.update_variances},
-                     {"balanced_languages", opts.ubm_balance_languages},
-                     {"frames", pooled.NumFrames()},
-                     {"top_c", opts.ubm_scoring.top_c}};
-    }
-  } else {
-    double em_seconds = 0, em_frame_iters = 0;  // for the overall time-left estimate
-    int num_converged = 0;
-    const auto em_start = std::chrono::steady_clock::now();
-    for (int li = 0; li < num_lang; ++li) {
-      const std::string& l = data.languages[li];
-      LanguageFrames& lf = *frames[l];
-      PhaseStart(cb, "EM " + l + " (" + std::to_string(li + 1) + "/" + std::to_string(num_lang) + ")", em.max_iters,
-                 "iterations");
-      const int64_t n = lf.frames();
-      EmResult r = TrainDiagGmm(lf.Source(), em, [&](const EmProgress& p) {
-        // Overall estimate: seconds per frame-iteration so far, times the frame-iterations still to do
-        // in this language and the ones after it (EM may stop earlier when it converges).
-        em_seconds += p.seconds;
-        em_frame_iters += static_cast<double>(n);
-        double remaining = static_cast<double>(n) * std::max(0, em.max_iters - p.iteration);
-        for (int lj = li + 1; lj < num_lang; ++lj)
-          remaining += static_cast<double>(frames[data.languages[lj]]->frames()) * em.max_iters;
-        Advance(cb, 1, EmDetail(p), true, em_seconds / std::max(1.0, em_frame_iters) * remaining);
-      });
-      for (const std::string& w : r.warnings) Warning(cb, l + ": " + w);
-      PhaseEnd(cb, std::to_string(n) + " frames" + (lf.on_disk() ? " (streamed from the disk cache)" : "") +
-                       (r.converged ? ", converged" : ""));
-      nlohmann::json s = language_summary(l);
-      s["num_gauss"] = r.gmm.NumGauss();
-      s["iterations"] = r.history.size();
-      s["converged"] = r.converged;
-      s["final_avg_loglik"] = FinalLoglik(r);
-      s["warnings"] = r.warnings;
-      per_lang[l] = s;
-      num_converged += r.converged ? 1 : 0;
-      gmms.push_back(std::move(r.gmm));
-    }
-    model.backend = std::make_shared<GmmBackend>(std::move(gmms));
-    // One summary line after the per-language lines.
-    Info(cb, "EM done: " + std::to_string(num_lang) + " languages, " + std::to_string(result.frames) + " frames in " +
-                 Fixed(std::chrono::duration<double>(std::chrono::steady_clock::now() - em_start).count(), 1) + " s, " +
-                 std::to_string(num_converged) + " converged");
-  }
+  TrainBackEnd(data.languages, dim, frames, tally, opts, cb, &result);
+  nlohmann::json& summary = result.model.summary;
+  summary["data_problems"] = data.problems.size();
+  summary["data"] = data.root;
+  summary["data_format"] = data.format;
+  return result;
+}
 
-  model.summary = {
-      {"audio_hours", result.audio_seconds / 3600},
-      {"frames", result.frames},
-      {"files", result.files_used},
-      {"failed_files", result.skipped.size()},
-      {"data", data.root},
-      {"data_format", data.format},
-      {"backend", opts.backend},
-      {"em",
-       {{"num_gauss", em.num_gauss},
-        {"max_iters", em.max_iters},
-        {"seed", em.seed},
-        {"var_floor_rel", em.var_floor_rel},
-        {"init", GmmInitName(em.init)}}},
-      {"ubm", ubm_summary},
-      {"languages", per_lang},
-      {"slid_version", Version()},
+TrainResult TrainLanguageModelSetOnFeatures(const std::string& features, const Dataset& labels, bool frontend_external,
+                                            const TrainOptions& opts, const ProgressCallbacks& cb) {
+  CheckTrainOptions(opts);
+  TrainResult result;
+  for (const std::string& p : labels.problems) EntryError(cb, p);
+  for (const std::string& w : labels.ignored) Warning(cb, w);
+  std::map<std::string, int64_t> listed;
+  std::map<std::string, const DataEntry*> label_of;
+  for (const DataEntry& e : labels.entries) {
+    ++listed[e.language];
+    label_of[e.id] = &e;
+  }
+  RefuseUnusableData(labels, listed, listed, "utterance(s)");
+  FeatureReader reader(features);  // opened before any work: a bad specifier fails here
+  const int num_lang = static_cast<int>(labels.languages.size());
+  int dim = frontend_external ? 0 : Frontend(opts.frontend).Dim();
+  Info(cb, std::to_string(labels.entries.size()) + " labelled utterances in " + std::to_string(num_lang) +
+               " languages (labels " + labels.root + ", features " + features + ", " +
+               (frontend_external ? std::string("external frontend") : std::to_string(dim) + "-dim slid frontend") +
+               "), " + std::to_string(opts.em.num_gauss) + " Gaussians");
+
+  const CacheFolder cache(opts.cache_dir);
+  std::map<std::string, std::unique_ptr<LanguageFrames>> frames;
+  std::map<std::string, LanguageTally> tally;
+  auto make_frames = [&] {
+    const int64_t max_frames = static_cast<int64_t>(opts.max_memory_mb * 1024 * 1024 / (sizeof(float) * dim) / num_lang);
+    for (const auto& l : labels.languages)
+      frames[l] = std::make_unique<LanguageFrames>(
+          (fs::path(cache.path()) / (l + "." + std::to_string(::getpid()) + ".feats")).string(), dim, max_frames);
   };
+  if (dim > 0) make_frames();
+
+  // Phase 1: one pass over the features, in reader order.
+  std::set<std::string> seen;
+  PhaseStart(cb, "features", static_cast<int64_t>(labels.entries.size()), "utterances");
+  std::string id;
+  Matrix m;
+  auto skip = [&](const std::string& language, const std::string& line) {
+    result.skipped.push_back({id, language, line});
+    EntryError(cb, line);
+  };
+  while (reader.Next(&id, &m)) {
+    auto it = label_of.find(id);
+    if (it == label_of.end()) {
+      skip("", reader.source() + ": utterance '" + id + "' has no label in " + labels.root + "; skipped");
+      continue;
+    }
+    const std::string& lang = it->second->language;
+    if (!seen.insert(id).second) {
+      skip(lang, reader.source() + ": utterance '" + id + "' appears again; skipped");
+      continue;
+    }
+    LanguageTally& t = tally[lang];
+    if (m.rows() > 0 && dim == 0) {
+      dim = static_cast<int>(m.cols());
+      make_frames();
+    }
+    if (m.rows() > 0 && m.cols() != dim) {
+      const std::string what = reader.source() + ": utterance '" + id + "' has " + std::to_string(m.cols()) +
+                               "-dimensional features, " +
+                               (frontend_external ? "the first utterance had " + std::to_string(dim)
+                                                  : "the frontend options give " + std::to_string(dim));
+      if (!frontend_external && result.frames == 0)
+        throw Error(what + " (features for a slid frontend must be what `slid features` writes with the same options; "
+                           "without frontend options the features are taken as external)");
+      ++t.files_failed;
+      skip(lang, what + "; skipped");
+      continue;
+    }
+    if (m.rows() == 0) {
+      ++t.files_silent;
+      Warning(cb, reader.source() + ": utterance '" + id + "' has no frames, nothing to train on");
+    } else {
+      frames[lang]->Append(m);
+    }
+    ++t.files_ok;
+    ++result.files_used;
+    result.frames += m.rows();
+    Advance(cb, 1, std::to_string(result.frames) + " frames, " + std::to_string(result.skipped.size()) + " skipped");
+  }
+  PhaseEnd(cb);
+  for (const DataEntry& e : labels.entries)
+    if (!seen.count(e.id)) {
+      ++tally[e.language].files_failed;
+      result.skipped.push_back({e.id, e.language, e.origin + ": utterance '" + e.id + "' is not in " + features + "; skipped"});
+      EntryError(cb, result.skipped.back().error);
+    }
+  if (dim == 0) throw Error(features + ": no utterance with frames");
+  for (const auto& l : labels.languages)
+    if (frames[l]->frames() == 0)
+      throw Error("language '" + l + "' has no usable features (" + std::to_string(tally[l].files_ok) + " utterances read, " +
+                  std::to_string(tally[l].files_failed) + " skipped, " + std::to_string(tally[l].files_silent) +
+                  " without frames)");
+
+  TrainBackEnd(labels.languages, dim, frames, tally, opts, cb, &result);
+  result.model.frontend_external = frontend_external;
+  nlohmann::json& summary = result.model.summary;
+  summary["audio_hours"] = nullptr;  // unknown
+  summary["data_problems"] = labels.problems.size();
+  summary["data"] = labels.root;
+  summary["data_format"] = "features";
+  summary["features"] = features;
+  summary["frontend"] = frontend_external ? "external" : "slid";
+  for (auto& [l, s] : summary["languages"].items()) s["audio_hours"] = nullptr;
   return result;
 }
 

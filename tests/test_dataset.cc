@@ -6,7 +6,10 @@
 #include <fstream>
 #include <string>
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "slid/dataset.h"
 #include "slid/error.h"
@@ -63,16 +66,58 @@ TEST_CASE("Folder of language folders") {
   CHECK(w.rate_hz == 8000);
   CHECK(w.samples.size() == 800);
 
-  // A language folder without audio names the folder.
+  // The file that is not audio is named, with the reason; nothing is a problem.
+  CHECK(d.problems.empty());
+  REQUIRE(d.ignored.size() == 1);
+  CHECK(d.ignored[0] == (root / "en" / "notes.txt").string() +
+                            ": ignored: '.txt' is not an audio format slid reads (it reads .wav, .flac, .ogg, .opus, .mp3, ...)");
+
+  // A language folder without audio is a problem naming the folder; the language is left out, the
+  // other languages are kept.
   fs::create_directories(root / "de");
   WriteText(root / "de" / "readme.txt", "x");
-  try {
-    slid::LoadDataset(root.string());
-    FAIL("expected an error");
-  } catch (const slid::Error& e) {
-    CHECK(std::string(e.what()).find("de") != std::string::npos);
-    CHECK(std::string(e.what()).find("no audio") != std::string::npos);
-  }
+  const slid::Dataset d2 = slid::LoadDataset(root.string());
+  CHECK(d2.languages == std::vector<std::string>{"en", "fr"});
+  CHECK(d2.entries.size() == 3);
+  REQUIRE(d2.problems.size() == 1);
+  CHECK(d2.problems[0] == (root / "de").string() + ": language folder 'de' holds no audio files; skipped");
+  CHECK(d2.ignored.size() == 2);
+}
+
+TEST_CASE("Folder scan names the files it does not read: other formats, FIFOs, sockets, broken links") {
+  TempDir t;
+  const fs::path root = t.path / "data";
+  WriteTinyWav(root / "en" / "a.wav", 800);
+  WriteText(root / "en" / "b.m4a", "not read");
+  REQUIRE(::mkfifo((root / "en" / "c.wav").c_str(), 0600) == 0);  // opening it would block forever
+  fs::create_symlink(root / "en" / "gone.wav", root / "en" / "d.wav");
+  for (int i = 0; i < 5; ++i) WriteText(root / "en" / ("t" + std::to_string(i) + ".txt"), "transcript");
+  WriteTinyWav(root / "fr" / "a.wav", 800);
+  for (int i = 0; i < 4; ++i) fs::create_symlink(root / "gone.wav", root / "fr" / ("l" + std::to_string(i) + ".wav"));
+  const slid::Dataset d = slid::LoadDataset(root.string());
+  REQUIRE(d.entries.size() == 2);
+  CHECK(d.entries[0].id == "en/a.wav");
+  auto ignored = [&](const std::string& name) {
+    for (const std::string& l : d.ignored)
+      if (l.rfind((root / "en" / name).string() + ": ignored: ", 0) == 0) return l;
+    return std::string();
+  };
+  CHECK(ignored("b.m4a").find("'.m4a' is not an audio format slid reads") != std::string::npos);
+  CHECK(ignored("c.wav").find("named pipe (FIFO)") != std::string::npos);
+  CHECK(ignored("d.wav").find("broken symbolic link") != std::string::npos);
+  // Five transcripts: three named, two counted.
+  int named_txt = 0;
+  for (const std::string& l : d.ignored) named_txt += l.find(".txt: ignored") != std::string::npos;
+  CHECK(named_txt == 3);
+  CHECK(std::find(d.ignored.begin(), d.ignored.end(),
+                  (root / "en").string() + ": ignored 2 more '.txt' file(s) (as above)") != d.ignored.end());
+  // Four broken links: three named, one counted (as non-regular files, whatever their extension).
+  int named_links = 0;
+  for (const std::string& l : d.ignored) named_links += l.find("/fr/l") != std::string::npos;
+  CHECK(named_links == 3);
+  CHECK(std::find(d.ignored.begin(), d.ignored.end(),
+                  (root / "fr").string() + ": ignored 1 more non-regular file(s) (as above)") != d.ignored.end());
+  CHECK(d.ignored.size() == 1 + 2 + (3 + 1) + (3 + 1));  // en: m4a; FIFO and link; 3 txt + 1 count; fr: 3 links + 1
 }
 
 TEST_CASE("Empty and missing inputs are clear errors") {
@@ -128,14 +173,13 @@ TEST_CASE("Kaldi data directory with a piped entry") {
     CHECK(std::string(e.what()).find("false |") != std::string::npos);
   }
 
-  // utt2lang missing an utterance.
+  // utt2lang missing an utterance: that utterance is left out, naming the wav.scp line.
   WriteText(kd / "utt2lang", "utt1 en\n");
-  try {
-    slid::LoadDataset(kd.string());
-    FAIL("expected an error");
-  } catch (const slid::Error& e) {
-    CHECK(std::string(e.what()).find("utt2") != std::string::npos);
-  }
+  const slid::Dataset d2 = slid::LoadDataset(kd.string());
+  REQUIRE(d2.entries.size() == 1);
+  REQUIRE(d2.problems.size() == 1);
+  CHECK(d2.problems[0] == (kd / "wav.scp").string() + ":1: utterance 'utt2' has no entry in " +
+                              (kd / "utt2lang").string() + "; skipped");
 }
 
 TEST_CASE("TSV list with relative paths") {
@@ -148,13 +192,68 @@ TEST_CASE("TSV list with relative paths") {
   CHECK(slid::ReadEntryAudio(d.entries[0], 0).samples.size() == 800);
   WriteText(t.path / "header.tsv", "path\tlang\naudio/a.wav\ten\n");
   CHECK(slid::LoadDataset((t.path / "header.tsv").string()).entries.size() == 1);
+  // A list with only a bad line: nothing to use, the problem says why (the driver refuses it).
   WriteText(t.path / "bad.tsv", "audio/a.wav en\n");
-  try {
-    slid::LoadDataset((t.path / "bad.tsv").string());
-    FAIL("expected an error");
-  } catch (const slid::Error& e) {
-    CHECK(std::string(e.what()).find("bad.tsv:1") != std::string::npos);
-  }
+  const slid::Dataset bad = slid::LoadDataset((t.path / "bad.tsv").string());
+  CHECK(bad.entries.empty());
+  REQUIRE(bad.problems.size() == 1);
+  CHECK(bad.problems[0] == (t.path / "bad.tsv").string() +
+                               ":1: expected '<path><TAB><language>', got 'audio/a.wav en'; line skipped");
+}
+
+TEST_CASE("TSV list: every bad line reported in one pass, the good ones kept; a byte-order mark is ignored") {
+  TempDir t;
+  WriteTinyWav(t.path / "a.wav", 800);
+  WriteTinyWav(t.path / "b.wav", 800);
+  const std::string list = (t.path / "l.tsv").string();
+  WriteText(t.path / "l.tsv", "\xEF\xBB\xBF" "a.wav\ten\r\n" "no tab here\n" "b.wav\tfr\n" "\tde\n" "x.wav\t\n"
+                              "a.wav\tit\n" "c.wav\tfr\tx\n");
+  const slid::Dataset d = slid::LoadDataset(list);
+  REQUIRE(d.entries.size() == 2);
+  CHECK(d.entries[0].id == "a.wav");  // the BOM is not part of the first path
+  CHECK(d.entries[0].language == "en");
+  CHECK(slid::ReadEntryAudio(d.entries[0], 0).samples.size() == 800);
+  CHECK(d.languages == std::vector<std::string>{"en", "fr"});
+  const std::vector<std::string> want = {
+      list + ":2: expected '<path><TAB><language>', got 'no tab here'; line skipped",
+      list + ":4: empty path; line skipped",
+      list + ":5: empty language; line skipped",
+      list + ":6: 'a.wav' is listed again (first at line 1); line skipped",
+      list + ":7: expected '<path><TAB><language>', got 'c.wav\tfr\tx'; line skipped"};
+  CHECK(d.problems == want);
+}
+
+TEST_CASE("Kaldi data directory: byte-order marks accepted, every bad line reported, the rest kept") {
+  TempDir t;
+  WriteTinyWav(t.path / "a.wav", 800);
+  const fs::path kd = t.path / "kaldi";
+  const std::string a = (t.path / "a.wav").string();
+  WriteText(kd / "wav.scp", "\xEF\xBB\xBFu1 " + a + "\nlonely\nu2 " + a + "\nu2 " + a + "\nu3 |\nu4 " + a + "\n");
+  WriteText(kd / "utt2lang", "\xEF\xBB\xBFu1 en\nu2 fr\nu9 de\nbroken\n");
+  const slid::Dataset d = slid::LoadDataset(kd.string());
+  REQUIRE(d.entries.size() == 2);
+  CHECK(d.entries[0].id == "u1");
+  CHECK(d.entries[0].language == "en");
+  CHECK(d.entries[1].id == "u2");
+  const std::string scp = (kd / "wav.scp").string(), u2l = (kd / "utt2lang").string();
+  const std::vector<std::string> want = {
+      scp + ":2: expected '<utt-id> <path>' or '<utt-id> <command> |', got 'lonely'; line skipped",
+      scp + ":4: duplicate utterance id 'u2' (first at line 3); line skipped",
+      scp + ":5: empty command for 'u3'; line skipped",
+      u2l + ":4: expected '<utt-id> <value>', got 'broken'; line skipped",
+      scp + ":6: utterance 'u4' has no entry in " + u2l + "; skipped",
+      u2l + ":3: utterance 'u9' has no entry in " + scp};
+  CHECK(d.problems == want);
+  // ReadWavScp (identify --scp) stays strict: the first bad line is an error.
+  const std::string e = [&] {
+    try {
+      slid::ReadWavScp(scp);
+    } catch (const slid::Error& x) {
+      return std::string(x.what());
+    }
+    return std::string();
+  }();
+  CHECK(e == scp + ":2: expected '<utt-id> <path>' or '<utt-id> <command> |', got 'lonely'");
 }
 
 TEST_CASE("Audio extensions") {
@@ -233,9 +332,11 @@ TEST_CASE("Kaldi segments errors name the file and line") {
   WriteTinyWav(t.path / "audio" / "rec1.wav", 16000);  // 2 s at 8 kHz
   WriteText(kd / "wav.scp", "rec1 " + (t.path / "audio" / "rec1.wav").string() + "\n");
   WriteText(kd / "utt2lang", "u1 en\nu2 en\n");
-  auto load_with = [&](const std::string& segments) {
+  auto load_with = [&](const std::string& segments) {  // the problems, one per line
     WriteText(kd / "segments", segments);
-    return ErrorOf([&] { slid::LoadDataset(kd.string()); });
+    std::string all;
+    for (const std::string& p : slid::LoadDataset(kd.string()).problems) all += p + "\n";
+    return all;
   };
   std::string e = load_with("u1 rec1 0 1\nu2 rec1 1\n");
   CHECK(Has(e, "segments:2"));
@@ -275,4 +376,22 @@ TEST_CASE("Kaldi segments errors name the file and line") {
   e = ErrorOf([&] { slid::ReadEntryAudio(slid::LoadDataset(kd.string()).entries[1], 0); });
   CHECK(Has(e, "segments:2"));
   CHECK(Has(e, "ends at"));
+}
+
+TEST_CASE("utt2lang labels for precomputed features: a byte-order mark, bad lines reported, sorted") {
+  TempDir t;
+  const std::string path = (t.path / "utt2lang").string();
+  WriteText(t.path / "utt2lang", "\xEF\xBB\xBFu2 fr\r\nu1 en\nlonely\nu2 de\n");
+  const slid::Dataset d = slid::LoadUtt2Lang(path);
+  CHECK(d.format == "utt2lang");
+  REQUIRE(d.entries.size() == 2);
+  CHECK(d.entries[0].id == "u1");
+  CHECK(d.entries[0].origin == path + ":2");
+  CHECK(d.entries[1].id == "u2");  // the BOM is not part of the first id
+  CHECK(d.entries[1].language == "fr");
+  CHECK(d.entries[0].source.empty());
+  CHECK(d.languages == std::vector<std::string>{"en", "fr"});
+  const std::vector<std::string> want = {path + ":3: expected '<utt-id> <value>', got 'lonely'; line skipped",
+                                         path + ":4: duplicate utterance id 'u2' (first at line 1); line skipped"};
+  CHECK(d.problems == want);
 }

@@ -3,12 +3,16 @@
 // on the same trials, and duration buckets partition the trials at their stated bounds.
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <map>
 #include <string>
 
 #include "slid/error.h"
 #include "slid/evaluate.h"
+#include "slid/kaldi_io.h"
 #include "slid/train.h"
 #include "sample_data.h"
+#include "temp_dir.h"
 
 namespace {
 
@@ -113,4 +117,54 @@ TEST_CASE("SummariseTrials: buckets at their stated bounds") {
   CHECK(by[0].num_trials == 2);
   CHECK(by[1].num_trials == 2);
   CHECK(by[2].num_trials == 1);
+}
+
+TEST_CASE("EvaluateFeatures: the audio's own features evaluate as the audio; missing and unlabelled utterances named") {
+  const slid::Dataset data = SampleData();
+  const slid::LanguageModelSet& model = SmallModel();
+  TempDir tmp("slid-test-evaluate-feats-");
+  {
+    const slid::Frontend frontend(model.frontend);
+    slid::KaldiMatrixWriter w("ark:" + tmp("f.ark"));
+    for (size_t i = data.entries.size(); i-- > 0;)  // reverse order: results still come in labels order
+      w.Write(data.entries[i].id, frontend.Compute(slid::ReadEntryAudio(data.entries[i], model.frontend.sample_rate_hz)));
+    w.Write("unlabelled", slid::Matrix::Zero(10, model.Dim()));
+    w.Close();
+    std::ofstream u(tmp("utt2lang"));
+    for (const slid::DataEntry& e : data.entries) u << e.id << " " << e.language << "\n";
+    u << "ghost it\n";
+  }
+  const slid::Dataset labels = slid::LoadUtt2Lang(tmp("utt2lang"));
+  std::vector<std::string> errors;
+  slid::ProgressCallbacks cb;
+  cb.entry_error = [&](const std::string& m) { errors.push_back(m); };
+  slid::EvaluateOptions o;
+  o.threads = 2;
+  const slid::EvaluateResult f = slid::EvaluateFeatures(model, "ark:" + tmp("f.ark"), labels, o, cb);
+  const slid::EvaluateResult a = slid::Evaluate(model, data, o);
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0] == "ark:" + tmp("f.ark") + ": utterance 'unlabelled' has no label in " + tmp("utt2lang") + "; skipped");
+  CHECK(errors[1] == tmp("utt2lang") + ":7: utterance 'ghost' is not in ark:" + tmp("f.ark") + "; skipped");
+  CHECK(f.num_utterances == 7);
+  CHECK(f.num_failed == 1);
+  REQUIRE(f.entries.size() == a.entries.size());
+  std::map<std::string, const slid::EvaluatedEntry*> by_id;  // the audio's results
+  for (const slid::EvaluatedEntry& e : a.entries) by_id[data.entries[e.index].id] = &e;
+  for (size_t i = 0; i < f.entries.size(); ++i) {
+    if (i > 0) CHECK(f.entries[i].index > f.entries[i - 1].index);  // labels order
+    const slid::EvaluatedEntry& ae = *by_id.at(labels.entries[f.entries[i].index].id);
+    CHECK(f.entries[i].true_language == ae.true_language);
+    CHECK(f.entries[i].result.best == ae.result.best);
+    for (size_t l = 0; l < a.languages.size(); ++l)
+      CHECK(f.entries[i].result.avg_loglik[l] == doctest::Approx(ae.result.avg_loglik[l]).epsilon(1e-5));
+  }
+  CHECK(f.overall.accuracy == a.overall.accuracy);
+  // Features of another dimension than the model's: an error naming the utterance.
+  {
+    slid::KaldiMatrixWriter w("ark:" + tmp("g.ark"));
+    w.Write(data.entries[0].id, slid::Matrix::Ones(30, 7));
+    w.Close();
+  }
+  CHECK_THROWS_WITH_AS(slid::EvaluateFeatures(model, "ark:" + tmp("g.ark"), labels, o),
+                       doctest::Contains("7-dimensional features; the model expects 56"), slid::Error);
 }

@@ -49,6 +49,14 @@ slid::LanguageModelSet RandomModel(int num_lang, int k) {
   return m;
 }
 
+// A model of `d`-dimensional features from outside slid (frontend_external).
+slid::LanguageModelSet ExternalModel(int d) {
+  std::mt19937 rng(11);
+  slid::LanguageModelSet m = slid::LanguageModelSet::FromGmms({}, {"a", "b"}, {RandomGmm(2, d, &rng), RandomGmm(2, d, &rng)});
+  m.frontend_external = true;
+  return m;
+}
+
 struct TempDir {
   fs::path path;
   TempDir() {
@@ -122,11 +130,15 @@ TEST_CASE("Damaged, truncated, foreign and other-version files are clear errors"
 
   // Another format version.
   bad = good;
-  const uint32_t v3 = slid::kModelFormatVersion + 1;
-  std::memcpy(&bad[8], &v3, 4);
+  const uint32_t v4 = slid::kNewestModelFormatVersion + 1;
+  std::memcpy(&bad[8], &v4, 4);
   const std::string ev = ErrorOf(bad);
-  CHECK(ev.find("format version 3") != std::string::npos);
-  CHECK(ev.find("reads versions 1 to 2") != std::string::npos);
+  CHECK(ev.find("format version 4") != std::string::npos);
+  CHECK(ev.find("reads versions 1 to 3") != std::string::npos);
+  // Version 3 is the external-frontend format: a header with frontend options is damaged.
+  const uint32_t v3 = slid::kExternalFrontendFormatVersion;
+  std::memcpy(&bad[8], &v3, 4);
+  CHECK(ErrorOf(bad).find("format version 3 needs \"frontend\": null") != std::string::npos);
   const uint32_t v0 = 0;
   std::memcpy(&bad[8], &v0, 4);
   CHECK(ErrorOf(bad).find("format version 0") != std::string::npos);
@@ -279,4 +291,41 @@ TEST_CASE("ubm-map back-end and a calibration survive save and load; bad ones ar
   CHECK(ErrorOf(WithHeader(good, HeaderOf(good))).empty());  // the helper itself keeps a good file good
   m.calibration.bias = slid::VectorD::Zero(2);
   CHECK_THROWS_AS(m.Save((t.path / "bad.slid").string()), slid::Error);
+}
+
+TEST_CASE("A model of external features: any dimension, saved as format 3 with a null frontend, round trip") {
+  TempDir t;
+  const std::string path = (t.path / "ext.slid").string();
+  slid::LanguageModelSet m = ExternalModel(13);  // 13 dims: no slid frontend gives that
+  m.Save(path);
+  const slid::LanguageModelSet back = slid::LanguageModelSet::Load(path);
+  CHECK(back.frontend_external);
+  CHECK(back.file_format_version == 3);
+  CHECK(back.Dim() == 13);
+  CHECK(back.Header().at("frontend").is_null());
+  // Scores of features are the same after the round trip.
+  slid::Matrix x(40, 13);
+  x.setRandom();
+  const slid::Scorer a(m, {}), b(back, {});
+  CHECK(a.ScoreFeatures(x).avg_loglik == b.ScoreFeatures(x).avg_loglik);
+  CHECK(a.ScoreFeatures(x).speech_seconds == doctest::Approx(0.4));  // 10 ms per frame
+  // The same model with a slid frontend is inconsistent (13 != 56 dims).
+  m.frontend_external = false;
+  CHECK_THROWS_AS(m.Save(path + "2"), slid::Error);
+  // An ordinary model is still written as format version 2.
+  RandomModel(2, 2).Save(path);
+  CHECK(slid::LanguageModelSet::Load(path).file_format_version == 2);
+}
+
+TEST_CASE("A model of external features refuses to score audio") {
+  const slid::LanguageModelSet m = ExternalModel(56);  // even with the dimension of slid's default frontend
+  const slid::Scorer s(m, {});
+  slid::Waveform w;
+  w.rate_hz = 16000;
+  w.samples.assign(16000, 0.1f);
+  CHECK_THROWS_WITH_AS(s.ScoreWaveform(w), doctest::Contains("cannot score audio"), slid::Error);
+  CHECK_THROWS_WITH_AS(s.ScoreFile("/nonexistent.wav"), doctest::Contains("cannot score audio"), slid::Error);
+  slid::Matrix x(10, 56);
+  x.setZero();
+  CHECK(s.ScoreFeatures(x).avg_loglik.size() == 2);
 }

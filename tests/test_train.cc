@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 
 #include "slid/error.h"
+#include "slid/kaldi_io.h"
 #include "slid/train.h"
 #include "sample_data.h"
 #include "temp_dir.h"
@@ -100,7 +102,7 @@ TEST_CASE("TrainLanguageModelSet: an unreadable file is skipped and reported; ca
   CHECK(r.model.summary.at("failed_files") == 1);
   REQUIRE(started.size() == 4);  // features, then EM per language
   CHECK(started[0] == "features");
-  CHECK(advanced["features"] == 7);
+  CHECK(advanced["features"] == 6);  // the missing file is reported before the features phase
   CHECK(started[1] == "EM es (1/3)");
   for (size_t i = 1; i < started.size(); ++i) CHECK(advanced[started[i]] <= totals[started[i]]);
 }
@@ -116,6 +118,22 @@ TEST_CASE("TrainLanguageModelSet: a language without usable audio, or a bad opti
     slid::TrainLanguageModelSet(data, SmallOptions());
     FAIL("no error");
   } catch (const slid::Error& e) {
+    CHECK(std::string(e.what()).find("language 'xx' has no usable audio (1 file(s) listed, none of them a readable file)") !=
+          std::string::npos);
+  }
+  // A file that exists but is not audio: found when its features are computed.
+  TempDir tmp("slid-test-train-");
+  {
+    std::ofstream(tmp("text.wav")) << "not audio";
+  }
+  data = SampleData();
+  bad.id = bad.source = tmp("text.wav");
+  data.entries.push_back(bad);
+  data.languages.push_back("xx");
+  try {
+    slid::TrainLanguageModelSet(data, SmallOptions());
+    FAIL("no error");
+  } catch (const slid::Error& e) {
     CHECK(std::string(e.what()).find("language 'xx' has no usable audio (0 files read, 1 failed") != std::string::npos);
   }
   slid::TrainOptions o = SmallOptions();
@@ -124,6 +142,61 @@ TEST_CASE("TrainLanguageModelSet: a language without usable audio, or a bad opti
   o = SmallOptions();
   o.threads = 0;
   CHECK_THROWS_AS(slid::TrainLanguageModelSet(SampleData(), o), slid::Error);
+}
+
+TEST_CASE("TrainLanguageModelSet: data problems are reported first; bad data is refused before any work, every reason at once") {
+  slid::Dataset data = SampleData();
+  data.problems = {"list.tsv:3: empty language; line skipped", "list.tsv:9: empty path; line skipped"};
+  data.ignored = {"x.m4a: ignored: '.m4a' is not an audio format slid reads"};
+  std::vector<std::string> errors, warnings, started;
+  slid::ProgressCallbacks cb;
+  cb.entry_error = [&](const std::string& m) { errors.push_back(m); };
+  cb.warning = [&](const std::string& m) { warnings.push_back(m); };
+  cb.phase_start = [&](const std::string& what, int64_t, const std::string&) { started.push_back(what); };
+  const slid::TrainResult r = slid::TrainLanguageModelSet(data, SmallOptions(), cb);
+  CHECK(errors == data.problems);
+  REQUIRE(!warnings.empty());
+  CHECK(warnings[0] == data.ignored[0]);
+  CHECK(r.skipped.empty());
+  CHECK(r.model.summary.at("data_problems") == 2);
+
+  // Bad labels, a language whose only file is missing, and too few languages: one error naming all,
+  // thrown before the features phase starts.
+  slid::Dataset bad;
+  bad.root = "DATA";
+  for (const char* l : {"en US", "en/US", "ok", "gone"}) {
+    slid::DataEntry e = SampleData().entries[0];
+    e.id = l;
+    e.language = l;
+    if (std::string(l) == "gone") e.source = "/nonexistent/gone.wav";
+    bad.entries.push_back(e);
+    bad.languages.push_back(l);
+  }
+  std::sort(bad.languages.begin(), bad.languages.end());
+  errors.clear();
+  started.clear();
+  std::string what;
+  try {
+    slid::TrainLanguageModelSet(bad, SmallOptions(), cb);
+  } catch (const slid::Error& e) {
+    what = e.what();
+  }
+  CHECK(started.empty());
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].rfind("/nonexistent/gone.wav: ", 0) == 0);
+  CHECK(what.rfind("DATA: bad language label(s) 'en US', 'en/US': ", 0) == 0);
+  CHECK(what.find("language 'gone' has no usable audio (1 file(s) listed") != std::string::npos);
+  CHECK(what.find("needs at least 2 languages with audio; the data has 3") == std::string::npos);  // 3 usable
+  // One language only.
+  slid::Dataset one = SampleData();
+  one.entries.resize(2);
+  one.languages = {"es"};
+  try {
+    slid::TrainLanguageModelSet(one, SmallOptions());
+    FAIL("no error");
+  } catch (const slid::Error& e) {
+    CHECK(std::string(e.what()).find("needs at least 2 languages with audio; the data has 1 (es)") != std::string::npos);
+  }
 }
 
 TEST_CASE("TrainLanguageModelSet ubm-map: relevance 1e9 keeps every language at the UBM, 16 separates them") {
@@ -146,4 +219,66 @@ TEST_CASE("TrainLanguageModelSet ubm-map: relevance 1e9 keeps every language at 
   o.map.relevance = 16;
   const slid::TrainResult r16 = slid::TrainLanguageModelSet(SampleData(), o);
   for (int l = 1; l < 3; ++l) CHECK((Gmms(r16.model)[l].means() - Gmms(r16.model)[0].means()).cwiseAbs().maxCoeff() > 1e-2);
+}
+
+TEST_CASE("TrainLanguageModelSetOnFeatures: slid's own features give the audio's model; external ones the same GMMs") {
+  const slid::Dataset data = SampleData();
+  const slid::TrainOptions o = SmallOptions();
+  TempDir tmp("slid-test-train-feats-");
+  // The features of the audio, in data order, as `slid features --ark` writes them; their labels.
+  {
+    const slid::Frontend frontend(o.frontend);
+    slid::KaldiMatrixWriter w("ark:" + tmp("f.ark"));
+    for (const slid::DataEntry& e : data.entries)
+      w.Write(e.id, frontend.Compute(slid::ReadEntryAudio(e, o.frontend.sample_rate_hz)));
+    w.Close();
+    std::ofstream u(tmp("utt2lang"));
+    for (const slid::DataEntry& e : data.entries) u << e.id << " " << e.language << "\n";
+  }
+  const slid::Dataset labels = slid::LoadUtt2Lang(tmp("utt2lang"));
+  REQUIRE(labels.problems.empty());
+  const slid::TrainResult audio = slid::TrainLanguageModelSet(data, o);
+  const slid::TrainResult known = slid::TrainLanguageModelSetOnFeatures("ark:" + tmp("f.ark"), labels, false, o);
+  CheckSameModel(audio.model, known.model);
+  CHECK(known.frames == audio.frames);
+  CHECK(known.files_used == 6);
+  CHECK_FALSE(known.model.frontend_external);
+  CHECK(known.model.frontend == o.frontend);
+  CHECK(known.model.summary.at("data_format") == "features");
+  CHECK(known.model.summary.at("audio_hours").is_null());
+  const slid::TrainResult ext = slid::TrainLanguageModelSetOnFeatures("ark:" + tmp("f.ark"), labels, true, o);
+  CheckSameModel(audio.model, ext.model);
+  CHECK(ext.model.frontend_external);
+  CHECK(ext.model.summary.at("frontend") == "external");
+
+  // A label without features, an utterance without a label: reported and skipped.
+  {
+    std::ofstream u(tmp("part"));
+    for (size_t i = 1; i < data.entries.size(); ++i) u << data.entries[i].id << " " << data.entries[i].language << "\n";
+    u << "ghost " << data.entries[0].language << "\n";
+  }
+  std::vector<std::string> errors;
+  slid::ProgressCallbacks cb;
+  cb.entry_error = [&](const std::string& m) { errors.push_back(m); };
+  const slid::TrainResult part =
+      slid::TrainLanguageModelSetOnFeatures("ark:" + tmp("f.ark"), slid::LoadUtt2Lang(tmp("part")), true, o, cb);
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0] == "ark:" + tmp("f.ark") + ": utterance '" + data.entries[0].id + "' has no label in " + tmp("part") +
+                         "; skipped");
+  CHECK(errors[1] == tmp("part") + ":6: utterance 'ghost' is not in ark:" + tmp("f.ark") + "; skipped");
+  CHECK(part.skipped.size() == 2);
+  CHECK(part.files_used == 5);
+
+  // Features of another dimension than the frontend's: an error before any training.
+  {
+    slid::KaldiMatrixWriter w("ark:" + tmp("g.ark"));
+    w.Write(data.entries[0].id, slid::Matrix::Ones(30, 7));
+    w.Close();
+  }
+  try {
+    slid::TrainLanguageModelSetOnFeatures("ark:" + tmp("g.ark"), labels, false, o);
+    FAIL("no error");
+  } catch (const slid::Error& e) {
+    CHECK(std::string(e.what()).find("has 7-dimensional features, the frontend options give 56") != std::string::npos);
+  }
 }

@@ -48,9 +48,9 @@ int Run(CalibrateArgs& args) {
                 r.report.cross_entropy_after, static_cast<int>(model.languages.size()),
                 std::log(static_cast<double>(model.languages.size())));
   progress.Line(line);
-  if (r.num_failed > 0) {
-    std::fprintf(stderr, "slid calibrate: %lld file(s) could not be read (listed above)\n",
-                 static_cast<long long>(r.num_failed));
+  if (r.num_failed > 0 || !dev.problems.empty()) {
+    std::fprintf(stderr, "slid calibrate: %lld file(s) could not be read and %zu data problem(s) were skipped (listed above)\n",
+                 static_cast<long long>(r.num_failed), dev.problems.size());
     return kExitSomeFailed;
   }
   return kExitOk;

@@ -25,6 +25,8 @@ namespace fs = std::filesystem;
 struct EvalArgs {
   std::string model;
   std::string data;
+  std::string feats;     // --feats: precomputed features instead of audio, labelled by --utt2lang
+  std::string utt2lang;
   std::string out_dir;
   std::string plot_format = "png";
   double min_speech_seconds = 0.5;
@@ -109,9 +111,12 @@ std::vector<std::vector<DetPoint>> DetPerLanguage(const EvaluateResult& r) {
 int Run(EvalArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
   const LanguageModelSet model = LanguageModelSet::Load(args.model);
-  if (int rc = CheckFrontendFlagsMatchModel(*args.app, args.frontend.AnyGiven(), model.frontend, args.model))
-    return rc;
-  const Dataset data = LoadDataset(args.data);
+  if (int rc = args.frontend.CheckModel(model.frontend, model.frontend_external, args.model)) return rc;
+  if (args.data.empty() == args.feats.empty() || (!args.feats.empty() && args.utt2lang.empty())) {
+    std::fprintf(stderr, "slid: error: give DATA (audio), or --feats RSPECIFIER with --utt2lang FILE (precomputed features)\n");
+    return kExitUsage;
+  }
+  const Dataset data = args.feats.empty() ? LoadDataset(args.data) : LoadUtt2Lang(args.utt2lang);
   EvaluateOptions opts;
   opts.scorer.min_speech_seconds = args.min_speech_seconds;
   opts.threads = args.threads;
@@ -127,7 +132,8 @@ int Run(EvalArgs& args) {
     ThrowFileError(args.out_dir, "cannot create the output folder: " + fs::path(args.out_dir).parent_path().string() +
                                      " is not a folder");
   Progress progress("slid eval", args.quiet);
-  const EvaluateResult r = Evaluate(model, data, opts, ProgressCallbacksFor(progress));
+  const EvaluateResult r = args.feats.empty() ? Evaluate(model, data, opts, ProgressCallbacksFor(progress))
+                                              : EvaluateFeatures(model, args.feats, data, opts, ProgressCallbacksFor(progress));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EvalReport report = MakeReport(args, data.root, model, r, secs);
 
@@ -149,9 +155,9 @@ int Run(EvalArgs& args) {
   std::fputs(EvalReportTable(report).c_str(), stdout);
   std::printf("\nreport: %s, %s%s\n", (dir / "report.md").c_str(), (dir / "report.json").c_str(),
               pictures.empty() ? "" : (", pictures: " + pictures.front() + (pictures.size() > 1 ? ", " + pictures[1] : "")).c_str());
-  if (report.num_failed > 0) {
-    std::fprintf(stderr, "slid eval: %lld file(s) could not be read (listed above)\n",
-                 static_cast<long long>(report.num_failed));
+  if (report.num_failed > 0 || !data.problems.empty()) {
+    std::fprintf(stderr, "slid eval: %lld file(s) could not be read and %zu data problem(s) were skipped (listed above)\n",
+                 static_cast<long long>(report.num_failed), data.problems.size());
     return kExitSomeFailed;
   }
   return kExitOk;
@@ -165,13 +171,21 @@ CommandRegistration reg(
     "DIR/confusion.png and DIR/det.png (gnuplot). DIR is replaced as a whole; it may hold only the\n"
     "files of an earlier report.\n"
     "DATA: as for slid train (folder of <lang>/ folders, Kaldi data dir, or TSV list).\n"
-    "Example:\n"
-    "  slid eval --model lid.slid data/test --out-dir exp/eval --threads 2",
+    "Examples:\n"
+    "  slid eval --model lid.slid data/test --out-dir exp/eval --threads 2\n"
+    "  slid eval --model lid.slid --feats scp:data/test/feats.scp --utt2lang data/test/utt2lang -o exp/eval",
     [](CLI::App& app) -> Runner {
       auto args = std::make_shared<EvalArgs>();
       args->app = &app;
       app.add_option("-m,--model", args->model, "Model file written by slid train")->required()->type_name("MODEL");
-      app.add_option("data", args->data, "Test data with true languages")->required()->type_name("DATA");
+      auto* data = app.add_option("data", args->data, "Test data with true languages")->type_name("DATA");
+      app.add_option("--feats", args->feats,
+                     "Score precomputed final features instead of audio (as identify --feats), true languages "
+                     "from --utt2lang")
+          ->type_name("RSPECIFIER")
+          ->excludes(data);
+      app.add_option("--utt2lang", args->utt2lang, "True languages of --feats: '<utt-id> <language>' per line")
+          ->type_name("FILE");
       app.add_option("-o,--out-dir", args->out_dir, "Folder for the report files")->required()->type_name("DIR");
       app.add_option("--plot-format", args->plot_format, "Picture format")
           ->check(CLI::IsMember({"png", "svg"}))
@@ -184,7 +198,7 @@ CommandRegistration reg(
           ->check(CLI::Range(1, 256))
           ->capture_default_str();
       app.add_flag("-q,--quiet", args->quiet, "No progress output");
-      args->frontend.Register(app, "Frontend options (must match the model's; only checked)");
+      args->frontend.RegisterCheck(app);
       return [args]() { return Run(*args); };
     });
 

@@ -16,6 +16,7 @@
 #include "slid/frontend.h"
 #include "slid/io.h"
 #include "slid/kaldi_io.h"
+#include "slid/model.h"
 
 namespace slid::tool {
 namespace {
@@ -30,6 +31,7 @@ struct FeaturesArgs {
   std::string ark;
   bool compress = false;  // Kaldi compressed matrices in the archive
   std::string stage = "full";
+  std::string model;  // --model: the frontend options of this model instead of flags
   bool quiet = false;
   FrontendFlags frontend;
 };
@@ -114,14 +116,29 @@ bool ProcessOne(const Input& in, const Frontend& frontend, FrontendStage stage,
 
 int Run(FeaturesArgs& args) {
   FrontendOptions opts;
+  std::vector<std::string> notes;
   try {
-    opts = args.frontend.Resolve();
+    if (!args.model.empty()) {
+      // Exactly the features the model expects: its frontend options, with nothing on top.
+      if (args.frontend.AnyGiven())
+        throw Error("--model sets every frontend option (those the model was trained with); drop --config and the "
+                    "frontend flags");
+      const LanguageModelSet model = LanguageModelSet::Load(args.model);
+      if (model.frontend_external)
+        throw Error(args.model + ": trained on external features (slid train --feats without frontend options); slid "
+                                 "does not know how they were computed");
+      opts = model.frontend;
+      notes = args.frontend.Notes();
+    } else {
+      opts = args.frontend.Resolve(&notes);
+    }
     if (!args.ark.empty() && !ParseKaldiWspecifier(args.ark).binary && args.compress)  // refuses "f.ark" too
       throw Error("--compress needs a binary archive (ark:, not ark,t:)");
   } catch (const Error& e) {
     std::fprintf(stderr, "slid: error: %s\n", e.what());
     return kExitUsage;
   }
+  for (const std::string& n : notes) std::fprintf(stderr, "slid: %s\n", n.c_str());
   std::vector<Input> inputs;
   for (const std::string& path : args.inputs) {
     DataEntry e;
@@ -182,6 +199,7 @@ CommandRegistration reg(
     "  slid features models/samples/*.wav --out-dir feats/\n"
     "  slid features --scp data/wav.scp --ark ark,scp:feats.ark,feats.scp --stage mfcc --config conf/mfcc.conf\n"
     "  slid features a.wav --ark ark,t:- --stage mfcc --num-ceps 13\n"
+    "  slid features --scp wav.scp --model lid.slid --ark ark,scp:f.ark,f.scp   (what lid.slid expects)\n"
     "--list holds one path per line, taken literally; commands ('<cmd> |') run only from a wav.scp (--scp).\n"
     "A file that cannot be read is reported on one line and skipped; the exit code is then 3.",
     [](CLI::App& app) -> Runner {
@@ -212,6 +230,10 @@ CommandRegistration reg(
                      "what the models see)")
           ->check(CLI::IsMember({"mfcc", "cmvn", "sdc", "full"}))
           ->capture_default_str();
+      app.add_option("--model", args->model,
+                     "Use the frontend options MODEL was trained with: the features it expects (identify --feats, "
+                     "eval --feats); no --config or frontend flags with it")
+          ->type_name("MODEL");
       app.add_flag("-q,--quiet", args->quiet, "No progress lines on standard error");
       args->frontend.Register(app);
       return [args]() { return Run(*args); };

@@ -72,8 +72,7 @@ int RunFeats(const IdentifyArgs& args, const Scorer& scorer, int top) {
 
 int Run(IdentifyArgs& args) {
   const LanguageModelSet model = LanguageModelSet::Load(args.model);
-  if (int rc = CheckFrontendFlagsMatchModel(*args.app, args.frontend.AnyGiven(), model.frontend, args.model))
-    return rc;
+  if (int rc = args.frontend.CheckModel(model.frontend, model.frontend_external, args.model)) return rc;
   ScorerOptions so;
   so.languages = SplitCommas(args.languages);
   so.min_speech_seconds = args.min_speech_seconds;
@@ -89,6 +88,11 @@ int Run(IdentifyArgs& args) {
   if (!args.feats.empty()) {
     const int top = args.top > 0 ? std::min<int>(args.top, static_cast<int>(scorer->languages().size())) : 0;
     return RunFeats(args, *scorer, top);
+  }
+  if (model.frontend_external) {
+    std::fprintf(stderr, "slid: error: %s was trained on external features (slid train --feats without frontend "
+                         "options) and cannot score audio; give it such features with --feats\n", args.model.c_str());
+    return kExitUsage;
   }
 
   // Inputs: file names as given, '-' (standard input: one audio recording, or a list of paths),
@@ -107,8 +111,15 @@ int Run(IdentifyArgs& args) {
     for (DataEntry& e : ReadPathList(ReadFileToString(args.list), args.list)) inputs.push_back(std::move(e));
   if (!args.scp.empty())
     for (DataEntry& e : ReadWavScp(args.scp)) inputs.push_back(std::move(e));
-  if (!args.data.empty())
-    for (DataEntry& e : LoadDataset(args.data).entries) inputs.push_back(std::move(e));
+  size_t data_problems = 0;
+  if (!args.data.empty()) {
+    Dataset data = LoadDataset(args.data);
+    for (const std::string& p : data.problems) std::fprintf(stderr, "slid: skipped: %s\n", p.c_str());
+    for (const std::string& w : data.ignored) std::fprintf(stderr, "slid: warning: %s\n", w.c_str());
+    data_problems = data.problems.size();
+    for (DataEntry& e : data.entries) inputs.push_back(std::move(e));
+  }
+  if (inputs.empty() && data_problems > 0) return kExitSomeFailed;  // every entry was a reported problem
   if (inputs.empty()) {
     std::fprintf(stderr, "slid: error: no input: give audio files, --list FILE, --scp FILE, or '-' (standard "
                          "input: audio, or a list of paths)\n");
@@ -134,6 +145,10 @@ int Run(IdentifyArgs& args) {
   const int64_t failed = ScoreEntries(*scorer, inputs, args.threads, cb);
   if (failed > 0) {
     std::fprintf(stderr, "slid identify: %lld of %zu file(s) failed (listed above)\n", static_cast<long long>(failed), inputs.size());
+    return kExitSomeFailed;
+  }
+  if (data_problems > 0) {
+    std::fprintf(stderr, "slid identify: %zu data problem(s) were skipped (listed above)\n", data_problems);
     return kExitSomeFailed;
   }
   return kExitOk;
@@ -203,7 +218,7 @@ CommandRegistration reg(
           ->check(CLI::Range(1, 256))
           ->capture_default_str();
       app.add_flag("-q,--quiet", args->quiet, "Accepted for symmetry; identify prints no progress");
-      args->frontend.Register(app, "Frontend options (must match the model's; only checked)");
+      args->frontend.RegisterCheck(app);
       return [args]() { return Run(*args); };
     });
 

@@ -47,11 +47,16 @@ int Run(const InfoArgs& args) {
                 num("final_avg_loglik", "%.4f").c_str());
   }
   std::printf("\ntraining summary:\n");
-  for (const char* key : {"audio_hours", "frames", "files", "failed_files", "data", "data_format", "date",
-                          "slid_version", "command_line"})
+  for (const char* key : {"audio_hours", "frames", "files", "failed_files", "data_problems", "data", "data_format",
+                          "features", "date", "slid_version", "command_line"})
     if (s.contains(key)) std::printf("  %-14s %s\n", key, Text(s[key]).c_str());
   if (s.contains("em")) std::printf("  %-14s %s\n", "em", s["em"].dump().c_str());
   if (s.contains("ubm") && !s["ubm"].is_null()) std::printf("  %-14s %s\n", "ubm", s["ubm"].dump().c_str());
+  if (m.frontend_external) {
+    std::printf("\nfrontend:       external (trained on precomputed features from outside slid; scores such "
+                "features only, with --feats)\n");
+    return kExitOk;
+  }
   std::printf("\nfrontend options:\n");
   for (const auto& [k, v] : h["frontend"].items()) std::printf("  --%s=%s\n", k.c_str(), Text(v).c_str());
   return kExitOk;

@@ -11,6 +11,7 @@
 #include "slid/dataset.h"
 #include "slid/error.h"
 #include "slid/io.h"
+#include "slid/number_text.h"
 #include "slid/train.h"
 
 namespace slid::tool {
@@ -21,6 +22,8 @@ namespace fs = std::filesystem;
 
 struct TrainArgs {
   std::string data;
+  std::string feats;     // --feats: precomputed features (rspecifier, data dir, .npy folder) instead of audio
+  std::string utt2lang;  // --utt2lang: their labels
   std::string output;
   TrainOptions train;
   std::string init = "kmeans";
@@ -31,14 +34,34 @@ struct TrainArgs {
   CLI::App* app = nullptr;
 };
 
+// The labels of --feats: --utt2lang, or the utt2lang beside a data directory's feats.scp.
+std::string Utt2LangFor(const TrainArgs& args) {
+  if (!args.utt2lang.empty()) return args.utt2lang;
+  std::error_code ec;
+  if (fs::is_directory(args.feats, ec) && fs::exists(fs::path(args.feats) / "utt2lang", ec))
+    return (fs::path(args.feats) / "utt2lang").string();
+  return {};
+}
+
 int Run(TrainArgs& args) {
   TrainOptions& opts = args.train;
+  if (args.data.empty() == args.feats.empty()) {
+    std::fprintf(stderr, "slid: error: give DATA (audio) or --feats RSPECIFIER with --utt2lang FILE (precomputed features)\n");
+    return kExitUsage;
+  }
+  const std::string utt2lang = args.feats.empty() ? std::string() : Utt2LangFor(args);
+  if (!args.feats.empty() && utt2lang.empty()) {
+    std::fprintf(stderr, "slid: error: --feats needs --utt2lang FILE ('<utt-id> <language>' per line)\n");
+    return kExitUsage;
+  }
+  std::vector<std::string> notes;
   try {
-    opts.frontend = args.frontend.Resolve();
+    opts.frontend = args.frontend.Resolve(&notes);
   } catch (const Error& e) {
     std::fprintf(stderr, "slid: error: %s\n", e.what());
     return kExitUsage;
   }
+  for (const std::string& n : notes) std::fprintf(stderr, "slid: %s\n", n.c_str());
   if (args.ubm) opts.backend = "ubm-map";
   for (const char* o : {"--map-relevance", "--map-weights", "--map-variances", "--top-c", "--ubm-unbalanced"})
     if (args.app->count(o) > 0 && opts.backend != "ubm-map") {
@@ -53,6 +76,29 @@ int Run(TrainArgs& args) {
   opts.em.init = args.init == "split" ? GmmInit::kBinarySplit : GmmInit::kKMeansPlusPlus;
   opts.em.var_floor_rel = static_cast<float>(args.var_floor_rel);
   CheckOutputWritable(args.output);  // fail now, not after hours of training
+  if (!args.feats.empty()) {
+    // Precomputed features: the model records the frontend given by --config/flags, or else an
+    // external one (it then scores such features only).
+    const bool external = !args.frontend.AnyGiven();
+    const Dataset labels = LoadUtt2Lang(utt2lang);
+    std::vector<std::string> inputs = {utt2lang};
+    const std::string feats_file = args.feats.substr(args.feats.find(':') + 1);
+    if (args.feats.find(':') != std::string::npos) inputs.push_back(feats_file);
+    CheckOutputIsNotInput(args.output, inputs);
+    Progress progress("slid train", args.quiet);
+    TrainResult r = TrainLanguageModelSetOnFeatures(args.feats, labels, external, opts, ProgressCallbacksFor(progress));
+    r.model.summary["date"] = UtcNow();
+    r.model.summary["command_line"] = ProcessCommandLine();
+    r.model.Save(args.output);
+    progress.Line("wrote " + args.output + " (" + std::to_string(r.model.languages.size()) + " languages, " +
+                  std::to_string(r.frames) + " frames, " + (external ? "external" : "slid") + " frontend)");
+    if (!r.skipped.empty() || !labels.problems.empty()) {
+      std::fprintf(stderr, "slid train: %zu utterance(s) and %zu label problem(s) were skipped (listed above)\n",
+                   r.skipped.size(), labels.problems.size());
+      return kExitSomeFailed;
+    }
+    return kExitOk;
+  }
   const Dataset data = LoadDataset(args.data);
   {  // -o onto a training file, the list or a file of the data dir would destroy it: refuse now
     std::vector<std::string> inputs = {data.root};
@@ -69,9 +115,10 @@ int Run(TrainArgs& args) {
   r.model.summary["command_line"] = ProcessCommandLine();
   r.model.Save(args.output);
   progress.Line("wrote " + args.output + " (" + std::to_string(r.model.languages.size()) + " languages, " +
-                std::to_string(r.audio_seconds / 3600).substr(0, 6) + " h of audio)");
-  if (!r.skipped.empty()) {
-    std::fprintf(stderr, "slid train: %zu file(s) failed and were skipped (listed above)\n", r.skipped.size());
+                FormatGeneral(r.audio_seconds / 3600, 4) + " h of audio)");
+  if (!r.skipped.empty() || !data.problems.empty()) {
+    std::fprintf(stderr, "slid train: %zu file(s) failed and %zu data problem(s) were skipped (listed above)\n",
+                 r.skipped.size(), data.problems.size());
     return kExitSomeFailed;
   }
   return kExitOk;
@@ -82,16 +129,28 @@ CommandRegistration reg(
     "Train one diagonal-covariance GMM per language and write a model file.\n"
     "DATA is a folder of <lang>/ sub-folders of audio, a Kaldi data dir (wav.scp + utt2lang; wav.scp\n"
     "entries may be commands ending in '|'), or a TSV list 'path<TAB>lang'.\n"
-    "Example:\n"
+    "Examples:\n"
     "  slid train data/train -o lid.slid --num-gauss 256 --iters 20 --threads 2 --config conf/frontend.conf\n"
-    "A file that cannot be read is reported and skipped (exit code 3 at the end); a language left\n"
-    "without usable audio is an error.",
+    "  slid train --feats scp:data/train/feats.scp --utt2lang data/train/utt2lang -o lid.slid\n"
+    "Before any work, every bad list line, empty language folder and missing file is reported and\n"
+    "skipped, as is later a file that cannot be read (exit code 3 at the end); bad language labels, a\n"
+    "language left without usable audio, or fewer than 2 languages are an error naming every reason.",
     [](CLI::App& app) -> Runner {
       auto args = std::make_shared<TrainArgs>();
       args->app = &app;
-      app.add_option("data", args->data, "Training data: folder of <lang>/ folders, Kaldi data dir, or TSV list")
-          ->required()
+      auto* data = app.add_option("data", args->data, "Training data: folder of <lang>/ folders, Kaldi data dir, or TSV list")
           ->type_name("DATA");
+      app.add_option("--feats", args->feats,
+                     "Train on precomputed final features instead of audio: scp:feats.scp, ark:f.ark (Kaldi "
+                     "binary, text or compressed), a data dir with feats.scp, or a folder of .npy; labels from "
+                     "--utt2lang. Without frontend options the model records an external frontend and scores "
+                     "such features only; with --config/flags it records those and scores audio too")
+          ->type_name("RSPECIFIER")
+          ->excludes(data);
+      app.add_option("--utt2lang", args->utt2lang,
+                     "Labels of --feats: '<utt-id> <language>' per line (default: utt2lang beside a data "
+                     "dir's feats.scp)")
+          ->type_name("FILE");
       app.add_option("-o,--output", args->output, "Model file to write (atomically)")->required()->type_name("MODEL");
       app.add_option("--num-gauss", args->train.em.num_gauss, "Gaussians per language")
           ->check(CLI::Range(1, 1 << 16))

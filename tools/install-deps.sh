@@ -17,7 +17,8 @@ pkgs=(cmake g++ make pkg-config
       libeigen3-dev libkissfft-dev libsndfile1-dev nlohmann-json3-dev doctest-dev
       libsoxr-dev libcli11-dev
       clang libclang-rt-14-dev libomp-dev  # sanitizer and libFuzzer builds (libomp: OpenMP for clang)
-      espeak-ng sox gnuplot-nox) # tiny generated corpora in tests, plots in reports
+      espeak-ng sox gnuplot-nox  # tiny generated corpora in tests, plots in reports
+      locales)                   # tests/cli/locale.sh compiles de_DE.UTF-8 from its sources (localedef)
 pkgs+=(python3-dev pybind11-dev python3-numpy python3-pytest)  # Python bindings (python/) and their tests
 [ "$want_recipes" = 1 ] && pkgs+=(perl   # recipes/*/local: Digest::MD5 and Encode live in libperl, not perl-base
       asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav

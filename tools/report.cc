@@ -18,6 +18,7 @@
 
 #include "slid/error.h"
 #include "slid/io.h"
+#include "slid/number_text.h"
 
 namespace slid::tool {
 
@@ -41,58 +42,16 @@ std::string UtcNow() {
   return buf;
 }
 
-std::string FrontendFlagConflict(const CLI::App& app, const FrontendOptions& model_opts) {
-  FrontendOptions asked = model_opts;
-  const CLI::Option* config = app.get_option_no_throw("--config");
-  if (config && config->count() > 0) {
-    const std::string path = config->as<std::string>();
-    ApplyKaldiConfig(ReadFileToString(path), path, &asked);
-  }
-  for (const auto& row : FrontendOptionTable()) {
-    const CLI::Option* o = app.get_option_no_throw("--" + row.name);
-    if (o && o->count() > 0) row.set(&asked, o->as<std::string>());
-  }
-  if (asked == model_opts) return {};
-  std::string diff;
-  for (const auto& row : FrontendOptionTable()) {
-    const std::string a = row.get(asked), m = row.get(model_opts);
-    if (a != m) diff += (diff.empty() ? "" : ", ") + row.name + "=" + a + " (model: " + m + ")";
-  }
-  return diff;
-}
-
-int CheckFrontendFlagsMatchModel(const CLI::App& app, bool any_given, const FrontendOptions& model_opts,
-                                 const std::string& model_path) {
-  if (!any_given) return kExitOk;
-  std::string conflict;
-  try {
-    conflict = FrontendFlagConflict(app, model_opts);
-  } catch (const Error& e) {
-    std::fprintf(stderr, "slid: error: %s\n", e.what());
-    return kExitUsage;
-  }
-  if (conflict.empty()) return kExitOk;
-  std::fprintf(stderr,
-               "slid: error: frontend options differ from those %s was trained with: %s. A model only scores "
-               "features made like its training features; drop these flags.\n",
-               model_path.c_str(), conflict.c_str());
-  return kExitUsage;
-}
-
 namespace {
 
 std::string Num(double v, int precision = 6) {
   if (!std::isfinite(v)) return "-";  // unscored values are "-", never "nan"
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-  return buf;
+  return FormatGeneral(v, precision);  // '.' whatever the locale
 }
 
 std::string Pct(double v) {
   if (v < 0) return "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
-  return buf;
+  return FormatFixed(100 * v, 2) + "%";
 }
 
 // Candidate indices sorted by average log-likelihood, best first (stable: model order on ties).
@@ -133,9 +92,7 @@ std::string IdentifyTsvLine(const std::string& path, const std::vector<std::stri
   std::string s = TsvField(path);
   s += "\t" + (r.best >= 0 ? languages[r.best] : std::string("-"));
   s += "\t" + (r.best >= 0 ? Num(r.avg_loglik[r.best]) : std::string("-"));
-  char secs[32];
-  std::snprintf(secs, sizeof secs, "%.2f", r.speech_seconds);
-  s += std::string("\t") + Status(r) + "\t" + secs;
+  s += std::string("\t") + Status(r) + "\t" + FormatFixed(r.speech_seconds, 2);
   const bool have = !r.avg_loglik.empty();
   if (top > 0) {
     const std::vector<int> rank = Ranking(r);

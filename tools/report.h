@@ -58,17 +58,6 @@ std::string EvalReportTable(const EvalReport& r);       // short human summary f
 std::vector<std::string> DrawEvalPictures(const EvalReport& r, const std::string& out_dir, const std::string& fmt,
                                           std::string* message);
 
-// ---- frontend flags given to identify / eval -------------------------------------------------------
-// They must agree with the model: --config (if given) and then the explicit frontend flags parsed on
-// `app` are applied on top of the model's options; returns "" if nothing changed, else the changed
-// options as "name=value (model: value), ...". Throws slid::Error on an unreadable config or bad value.
-std::string FrontendFlagConflict(const CLI::App& app, const FrontendOptions& model_options);
-// The check identify and eval make before scoring: kExitOk if the frontend flags given on `app` agree
-// with the model (or none were given), else prints one line naming the differing options (or the bad
-// value) on stderr and returns kExitUsage.
-int CheckFrontendFlagsMatchModel(const CLI::App& app, bool any_given, const FrontendOptions& model_options,
-                                 const std::string& model_path);
-
 // ---- provenance -------------------------------------------------------------------------------
 std::string ProcessCommandLine();  // this process's argv joined with spaces (/proc/self/cmdline)
 std::string UtcNow();              // "2026-11-23T01:40:00Z"

@@ -1,25 +1,36 @@
 // Labelled audio collections for training and evaluation, in three on-disk forms:
 //
 //  1. A folder of language folders:  DATA/<lang>/**/<file>.{wav,flac,ogg,opus,mp3,aiff,aif,au,sph,...}
-//     The language is the name of the top-level sub-folder; files are found recursively; files whose
-//     extension is not a known audio extension are ignored; hidden files/folders (".*") are skipped.
+//     The language is the name of the top-level sub-folder; files are found recursively; hidden
+//     files/folders (".*") are skipped silently. Other files are not taken, and each is named in
+//     Dataset::ignored with the reason: an extension that is not a known audio extension (".m4a",
+//     ".txt"), or not a regular file (a FIFO, a socket, a device, a broken symbolic link).
 //  2. A Kaldi data directory: DATA/wav.scp ("<utt-id> <path>" or "<utt-id> <command> |") and
 //     DATA/utt2lang ("<utt-id> <lang>"), optionally DATA/utt2spk ("<utt-id> <speaker>") and
 //     DATA/segments ("<utt-id> <recording-id> <start-seconds> <end-seconds>", end -1 = to the end of
 //     the recording). With segments, wav.scp is keyed by recording id and every utterance is a time
 //     range of a recording; without it, an utterance is a whole wav.scp entry. A wav.scp value ending
 //     in '|' is a shell command whose standard output is a whole audio file (e.g. "sox in.flac -t wav
-//     - |"). An utterance missing from utt2lang (or utt2spk, if present), or vice versa, is an error
-//     naming the file and the id; a segments line that is malformed, names an unknown recording or
-//     has start >= end is an error naming file and line when loading; one that lies outside its
-//     recording, when reading it (ReadEntryAudio), also naming the segments file and line.
+//     - |"). A segment that lies outside its recording is found when reading it (ReadEntryAudio),
+//     naming the segments file and line.
 //  3. A TSV list file: one "<path>\t<lang>" per line; relative paths are relative to the list file's
 //     folder; blank lines, lines starting with '#' and a first line "path\tlang" (or
 //     "path\tlanguage") are skipped.
+// Every list file may start with a UTF-8 byte-order mark (ignored) and have CRLF line ends.
 //
 // Entries are returned sorted by (language, id) so results do not depend on directory order.
-// Errors throw slid::Error naming the path (and line for list files): missing path, an empty folder,
-// a language folder without audio, malformed lines, duplicate ids.
+//
+// Problems are collected, not thrown, so that one pass names them all and the rest of the data is
+// used, as a batch skips a bad file: Dataset::problems holds one line per problem, naming the file
+// (and line) and what is wrong, and the entry or line is left out. They are: a malformed line (TSV,
+// wav.scp, segments, utt2lang, utt2spk), a repeated path or utterance id (the later line), an
+// utterance missing from utt2lang (or utt2spk, if present) and a label for an utterance that does
+// not exist, an empty command, a segment naming an unknown recording or with start >= end, a
+// language folder without audio files (the language is left out) or that cannot be listed.
+// LoadDataset throws slid::Error only when nothing can be read: a missing path, a folder without
+// language sub-folders, a Kaldi directory without utt2lang, an unreadable list file, or no entries and
+// no problem to explain why. Consumers (the drivers in train.h, evaluate.h) report every problem and
+// every ignored file, then refuse data left unusable (no entries, too few languages).
 //
 // Commands (a wav.scp value "<command> |") are run through /bin/sh, as Kaldi does, ONLY for lines of
 // a Kaldi wav.scp read as such: DATA/wav.scp of a data directory, or a file given to ReadWavScp
@@ -59,13 +70,27 @@ struct DataEntry {
 struct Dataset {
   std::string root;                   // the path it was loaded from
   std::string format;                 // "folder", "kaldi" or "tsv"
-  std::vector<DataEntry> entries;     // sorted by (language, id); never empty
-  std::vector<std::string> languages; // distinct labels, sorted; never empty
+  std::vector<DataEntry> entries;     // sorted by (language, id); empty only if `problems` is not
+  std::vector<std::string> languages; // distinct labels of `entries`, sorted
+  // What was left out, one line each: "<file>[:<line>]: <problem>" (see the top of this file), in the
+  // order found. A consumer reports every one and ends with a batch's "some inputs failed" status.
+  std::vector<std::string> problems;
+  // Files of language folders that were not taken: "<path>: ignored: <reason>", at most 3 named per
+  // language folder and kind (extension, or non-regular file), then "<folder>: ignored N more ...".
+  std::vector<std::string> ignored;
 };
 
 // Loads DATA in whichever form it is (see above): a folder holding wav.scp is a Kaldi data directory,
-// any other folder a folder of language folders, a regular file a TSV list. Throws if it has no entries.
+// any other folder a folder of language folders, a regular file a TSV list. Collects problems (see
+// above); throws only when nothing can be read.
 Dataset LoadDataset(const std::string& path);
+
+// Labels without audio, for precomputed features (`--feats RSPECIFIER --utt2lang FILE`): a Kaldi
+// utt2lang file, "<utt-id> <language>" per line. Entries carry id, language and origin
+// ("<file>:<line>"), no source; format "utt2lang"; sorted like LoadDataset's. Malformed lines and
+// repeated ids are collected in problems (the line is skipped); throws only if the file
+// cannot be read or holds neither an entry nor a problem.
+Dataset LoadUtt2Lang(const std::string& path);
 
 // A plain list of paths: every line is one path, exactly as written (any character but newline;
 // spaces, tabs, '#' and a trailing '|' are part of the path, and no command is ever run). Empty lines
@@ -76,8 +101,9 @@ std::vector<DataEntry> ReadPathList(const std::string& text, const std::string& 
 // A Kaldi wav.scp file read as such: "<utt-id> <path>" or "<utt-id> <command> |" per line (the id ends
 // at the first space or tab; the rest, trimmed, is the value). Values ending in '|' become commands
 // (is_command). Blank lines and lines starting with '#' are skipped. A relative path that does not
-// exist from the working directory is taken relative to the file's folder. Entries keep file order.
-// Throws Error("<file>:<line>: ...") for a line without a value, an empty command, a duplicate id.
+// exist from the working directory is taken relative to the file's folder. Entries keep file order;
+// origin is "<file>:<line>". A UTF-8 byte-order mark at the start is ignored. Strict: throws
+// Error("<file>:<line>: ...") for the first line without a value, empty command or duplicate id.
 std::vector<DataEntry> ReadWavScp(const std::string& path);
 
 // Standard input as `slid identify -` reads it. If it begins with audio (LooksLikeAudio), the whole

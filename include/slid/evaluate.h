@@ -78,11 +78,24 @@ struct EvaluateResult {
 void SummariseTrials(const std::vector<Trial>& trials, int num_languages, const std::vector<DurationBucket>& buckets,
                      const CavgOptions& cavg, EvalSummary* overall, std::vector<EvalSummary>* by_bucket);
 
-// Scores every entry of `data` with `model` and summarises. Throws slid::Error (before scoring) if a
-// language of the data is not in the model or the options are bad; unreadable entries are counted,
-// reported through callbacks.entry_error and skipped. Progress: one phase "scoring" over the entries.
+// Scores every entry of `data` with `model` and summarises (an Error for a model of external features,
+// LanguageModelSet::frontend_external, which cannot score audio). First reports data.problems through
+// callbacks.entry_error and data.ignored through callbacks.warning (not counted in num_failed). Throws
+// slid::Error (before scoring) if data has no entries, a language of the data is not in the model or
+// the options are bad; unreadable entries are counted, reported through callbacks.entry_error and skipped. Progress: one phase "scoring" over the entries.
 EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, const EvaluateOptions& opts,
                         const ProgressCallbacks& callbacks = {});
+
+// Evaluate on precomputed features (`slid eval --feats RSPECIFIER --utt2lang FILE`): scores the
+// matrices read from `features` (a FeatureReader source, as ScoreFeatureStream: final features of the
+// model's dimension, else an Error) and summarises like Evaluate. `labels` (LoadUtt2Lang) gives each
+// utterance's true language; EvaluatedEntry::index points into labels.entries, and entries come in
+// labels order. labels.problems are reported first; an utterance without a label is reported through
+// entry_error and skipped, and so, at the end, is a labelled utterance the features do not hold
+// (counted in num_failed). num_utterances = labels.entries.size(); audio seconds are unknown (0).
+// Throws like Evaluate for labels that are empty or name a language the model lacks.
+EvaluateResult EvaluateFeatures(const LanguageModelSet& model, const std::string& features, const Dataset& labels,
+                                const EvaluateOptions& opts, const ProgressCallbacks& callbacks = {});
 
 struct CalibrateOptions {
   CalibrationOptions calibration;  // how the calibration is trained

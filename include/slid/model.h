@@ -18,6 +18,11 @@
 //   last 8 bytes  uint64 FNV-1a (64-bit) checksum of every byte before it (magic to end of payload)
 // Slid versions that read only format 1 refuse these files ("format version 2, this slid reads version 1").
 //
+// Format version 3: as version 2, with "frontend": null. Written only for a model trained on
+// precomputed features whose frontend slid does not know (frontend_external; `slid train --feats`
+// without frontend options), so that a slid reading only versions 1-2 refuses it rather than scoring
+// audio with a frontend the model was not trained on. Every other model is still written as version 2.
+//
 // Format version 1 (still read, as the "gmm" back-end without calibration): the same layout with
 //   "languages": [{"name": "en", "num_gauss": K, "dim": D}, ...] and no "backend"/"calibration"; the payload
 //   is, language after language, weights (K), means (K x D, row-major), variances (K x D, row-major).
@@ -44,16 +49,23 @@
 
 namespace slid {
 
-constexpr uint32_t kModelFormatVersion = 2;        // the version Save() writes
-constexpr uint32_t kOldestModelFormatVersion = 1;  // the oldest version Load() reads
+constexpr uint32_t kModelFormatVersion = 2;          // the version Save() writes (kExternalFrontend... if external)
+constexpr uint32_t kExternalFrontendFormatVersion = 3;  // what Save() writes for a frontend_external model
+constexpr uint32_t kNewestModelFormatVersion = 3;    // the newest version Load() reads
+constexpr uint32_t kOldestModelFormatVersion = 1;    // the oldest version Load() reads
 
 struct LanguageModelSet {
   FrontendOptions frontend;                // options the training features were computed with
+  // True: trained on precomputed features made outside slid (`slid train --feats` without frontend
+  // options). Such a model scores features only (identify/eval --feats); scoring audio is an Error.
+  // `frontend` then holds the defaults and serves only to count speech seconds (10 ms per frame,
+  // Kaldi's usual frame shift). The file stores "frontend": null (format version 3).
+  bool frontend_external = false;
   std::vector<std::string> languages;      // language labels in the back-end's score order; unique, non-empty
   std::shared_ptr<const Backend> backend;  // scores one recording per language (immutable, shared by copies)
   Calibration calibration;                 // calibrated = W s + b before posteriors; empty: none
   nlohmann::json summary = nlohmann::json::object();  // training summary (free-form object; see `slid train`)
-  uint32_t file_format_version = kModelFormatVersion;  // the version Load() read (Save() always writes the current one)
+  uint32_t file_format_version = kModelFormatVersion;  // the version Load() read (Save() writes 2, or 3 if frontend_external)
 
   // A model with the "gmm" back-end (one GMM per language, in the order of `languages`).
   static LanguageModelSet FromGmms(FrontendOptions frontend, std::vector<std::string> languages,
@@ -63,8 +75,8 @@ struct LanguageModelSet {
   // Index of `language` in `languages`, or -1.
   int LanguageIndex(const std::string& language) const;
   // Throws slid::Error on inconsistencies: no languages or back-end, languages and back-end disagreeing
-  // in number, empty/duplicate/whitespace-containing labels, frontend Dim() != Dim(), a calibration
-  // whose size is not the number of languages.
+  // in number, empty/duplicate/whitespace-containing labels, frontend Dim() != Dim() (unless
+  // frontend_external), a calibration whose size is not the number of languages.
   void Validate() const;
   // The JSON header Save() writes.
   nlohmann::json Header() const;

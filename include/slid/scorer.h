@@ -72,6 +72,8 @@ class Scorer {
   // Scores features (already voiced frames). audio_seconds is only recorded.
   ScoreResult ScoreFeatures(const Matrix& features, double audio_seconds = 0) const;
   // Runs the frontend (resampling first if wav.rate_hz differs from the model's rate) and scores.
+  // ScoreWaveform and ScoreFile throw slid::Error for a model of external features
+  // (LanguageModelSet::frontend_external): slid cannot compute them.
   ScoreResult ScoreWaveform(const Waveform& wav) const;
   // Streams a file from disk in segments (bounded memory). Errors name the path.
   ScoreResult ScoreFile(const std::string& path) const;
@@ -84,6 +86,7 @@ class Scorer {
   Calibration calibration_;
   std::unique_ptr<Frontend> frontend_;
   double frame_shift_seconds_ = 0.01;
+  bool external_frontend_ = false;          // model.frontend_external: ScoreWaveform/ScoreFile refuse
 };
 
 }  // namespace slid

@@ -142,7 +142,8 @@ constexpr int64_t kScoreChunkFrames = 128 * 64;
 class PyScorer {
  public:
   PyScorer(const LanguageModelSet& model, const ScorerOptions& opts)
-      : scorer_(std::make_shared<Scorer>(model, opts)), frontend_(std::make_shared<PyFrontend>(model.frontend)) {}
+      : scorer_(std::make_shared<Scorer>(model, opts)), frontend_(std::make_shared<PyFrontend>(model.frontend)),
+        external_(model.frontend_external) {}
 
   const std::vector<std::string>& languages() const { return scorer_->languages(); }
   const ScorerOptions& options() const { return scorer_->options(); }
@@ -152,6 +153,8 @@ class PyScorer {
     return Wrap(scorer_->ScoreFile(path));
   }
   PyResult FromWaveform(const py::handle& samples, int rate_hz) const {
+    if (external_)  // as Scorer::ScoreWaveform, which this does in two steps
+      throw Error("the model was trained on external features and cannot score audio; give it such features");
     const SamplesArg a = ReadSamplesArg(samples, rate_hz > 0 ? rate_hz : frontend_->frontend().options().sample_rate_hz);
     py::gil_scoped_release release;
     return Wrap(scorer_->ScoreFeatures(frontend_->Compute(a, FrontendStage::kVoiced), a.Seconds()));
@@ -165,9 +168,9 @@ class PyScorer {
       CopyRows(v, begin, std::min(kScoreChunkFrames, v.rows - begin), &block);
       u->Add(block);
     }
-    if (v.rows == 0 && v.cols != scorer_->frontend().Dim())  // no block was added
+    if (v.rows == 0 && v.cols != scorer_->backend().Dim())  // no block was added
       throw Error("scorer: features have " + std::to_string(v.cols) + " dims, the model " +
-                  std::to_string(scorer_->frontend().Dim()));
+                  std::to_string(scorer_->backend().Dim()));
     return Wrap(scorer_->Finish(*u, 0));
   }
   PyResult Any(const py::object& x, int rate_hz) const {
@@ -181,6 +184,7 @@ class PyScorer {
   PyResult Wrap(ScoreResult r) const { return PyResult{std::move(r), scorer_->languages()}; }
   std::shared_ptr<Scorer> scorer_;
   std::shared_ptr<PyFrontend> frontend_;
+  bool external_ = false;  // the model's frontend_external
 };
 
 // Training frames from NumPy arrays (each frames x dim), streamed in blocks without copying the

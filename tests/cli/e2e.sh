@@ -93,10 +93,17 @@ echo "not audio" >bad.wav
 expect_exit 3 "$SLID" identify --model m.slid test/en/s6.wav bad.wav test/de/s7.wav
 [[ $(wc -l <last.out) == 3 ]] || fail "exit 3 run should still print 2 results"
 grep -q "bad.wav" last.err || fail "bad file not named on stderr"
-# Frontend flags that differ from the model's are an error; equal ones are accepted.
-expect_exit 2 "$SLID" identify --model m.slid --num-ceps 13 test/en/s6.wav
-grep -q "num-ceps" last.err || fail "frontend mismatch should name the option"
-expect_exit 0 "$SLID" identify --model m.slid --num-ceps 7 test/en/s6.wav
+# identify takes the frontend from the model: no frontend flags; --frontend-check FILE stops if a
+# config differs from the model's options, and accepts an equal one.
+expect_exit 2 "$SLID" identify --model m.slid --num-ceps 7 test/en/s6.wav
+grep -q "num-ceps" last.err || fail "a frontend flag given to identify should be named: $(cat last.err)"
+printf -- '--num-ceps=13\n' >ceps13.conf; printf -- '--num-ceps=7\n--allow-downsample=true\n' >ceps7.conf
+expect_exit 2 "$SLID" identify --model m.slid --frontend-check ceps13.conf test/en/s6.wav
+grep -q "ceps13.conf: frontend options differ .*num-ceps=13 (model: 7)" last.err || fail "frontend mismatch should name the option: $(cat last.err)"
+expect_exit 0 "$SLID" identify --model m.slid --frontend-check ceps7.conf test/en/s6.wav
+grep -q "ceps7.conf:2: note: --allow-downsample" last.err || fail "no note for the option without effect: $(cat last.err)"
+"$SLID" identify --help >help.txt
+! grep -q -e '--num-ceps' -e '--config' help.txt || fail "identify --help still lists frontend options"
 expect_exit 2 "$SLID" identify --model m.slid --languages xx test/en/s6.wav
 expect_exit 2 "$SLID" identify --model m.slid --no-such-flag test/en/s6.wav
 expect_exit 2 "$SLID" identify --model m.slid
@@ -111,8 +118,9 @@ expect_exit 0 "$SLID" train train -o c.slid --num-gauss 4 --iters 2 --config fe.
 expect_exit 0 "$SLID" info c.slid
 grep -q "^feature dim: *40$" last.out || fail "config not applied (expected 5*7+5 = 40 dims): $(grep 'feature dim' last.out)"
 grep -q -- "--low-freq=40" last.out || fail "explicit flag not stored in the model"
-expect_exit 0 "$SLID" identify --model c.slid --config fe.conf test/en/s6.wav
-expect_exit 2 "$SLID" identify --model c.slid --sdc-n 7 test/en/s6.wav
+expect_exit 0 "$SLID" identify --model c.slid --frontend-check fe.conf test/en/s6.wav
+printf -- '--sdc-n=7\n' >sdc7.conf
+expect_exit 2 "$SLID" identify --model c.slid --frontend-check sdc7.conf test/en/s6.wav
 grep -q "sdc-n=7 (model: 5)" last.err || fail "mismatch message: $(cat last.err)"
 # A TSV list ("path<TAB>lang") is accepted by identify --data (as by train/eval); --list is plain paths.
 printf 'test/en/s6.wav\ten\n' >one.tsv

@@ -241,12 +241,11 @@ run 1 "$SLID" info v9.slid; said_both v9.slid "version 9"
 run 1 "$SLID" info notmodel.slid; said_both notmodel.slid "not a slid model"
 
 # ---- a model trained with another frontend than the one requested ----------------------------------------------------------------
-run 2 "$SLID" identify --model m.slid --num-ceps 13 $GOOD
-said "num-ceps"
 printf -- '--sample-frequency=8000\n--high-freq=-200\n' >8k.conf
-run 2 "$SLID" identify --model m.slid --config 8k.conf $GOOD
+run 2 "$SLID" identify --model m.slid --frontend-check 8k.conf $GOOD
 said "sample-frequency"
-run 2 "$SLID" eval --model m.slid data --out-dir ev --num-mel-bins 30 --quiet
+printf -- '--num-mel-bins=30\n' >mel30.conf
+run 2 "$SLID" eval --model m.slid data --out-dir ev --frontend-check mel30.conf --quiet
 said "num-mel-bins"
 
 # ---- unwritable output path: fails at once, before any work ---------------------------------------------------------------------

@@ -78,7 +78,7 @@ run 1 10 "$SLID" info fifo.slid
 said_both fifo.slid "named pipe"
 run 1 10 "$SLID" identify --model m.slid --list fifo.list
 said_both fifo.list "named pipe"
-run 2 10 "$SLID" identify --model m.slid --config fifo.conf $GOOD
+run 2 10 "$SLID" identify --model m.slid --frontend-check fifo.conf $GOOD
 said_both fifo.conf "named pipe"
 run 2 10 "$SLID" features --config fifo.conf --out-dir feats $GOOD
 said_both fifo.conf "named pipe"
