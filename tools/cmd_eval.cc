@@ -119,7 +119,8 @@ int Run(EvalArgs& args) {
   // cannot leave report.json of one run beside scores.tsv of another. Checked before scoring.
   const std::vector<std::string> outputs = {"report.json", "report.md",     "scores.tsv", "scores.llr",
                                             "confusion.dat", "confusion.png", "confusion.svg", "det.dat",
-                                            "det.png",      "det.svg",       "plots.gp",   "plots.log"};
+                                            "det.png",      "det.svg",       "plots.gp",   "plots.log",
+                                            "reliability.dat", "reliability.png", "reliability.svg"};
   std::error_code ec;
   if (fs::exists(args.out_dir, ec) && !fs::is_directory(args.out_dir, ec))
     ThrowFileError(args.out_dir, "exists and is not a folder");
@@ -147,8 +148,9 @@ int Run(EvalArgs& args) {
   if (!message.empty()) std::fprintf(stderr, "slid eval: %s\n", message.c_str());
   const fs::path dir(args.out_dir);
   std::fputs(EvalReportTable(report).c_str(), stdout);
-  std::printf("\nreport: %s, %s%s\n", (dir / "report.md").c_str(), (dir / "report.json").c_str(),
-              pictures.empty() ? "" : (", pictures: " + pictures.front() + (pictures.size() > 1 ? ", " + pictures[1] : "")).c_str());
+  std::string drawn;
+  for (const std::string& p : pictures) drawn += (drawn.empty() ? ", pictures: " : ", ") + p;
+  std::printf("\nreport: %s, %s%s\n", (dir / "report.md").c_str(), (dir / "report.json").c_str(), drawn.c_str());
   if (report.num_failed > 0) {
     std::fprintf(stderr, "slid eval: %lld file(s) could not be read (listed above)\n",
                  static_cast<long long>(report.num_failed));
@@ -160,10 +162,11 @@ int Run(EvalArgs& args) {
 CommandRegistration reg(
     "eval",
     "Evaluate a model on labelled test data: accuracy, per-language precision/recall, confusion matrix,\n"
-    "EER and Cavg (NIST LRE 2007/2009), overall and by seconds of speech (<=3 s, 3-10 s, >10 s).\n"
+    "EER and Cavg (NIST LRE 2007/2009), Cllr and min-Cllr (multiclass, bits), overall and by seconds of\n"
+    "speech (<=3 s, 3-10 s, >10 s).\n"
     "Writes DIR/report.json, DIR/report.md, DIR/scores.tsv, DIR/scores.llr ('utt lang llr' lines),\n"
-    "DIR/confusion.png and DIR/det.png (gnuplot). DIR is replaced as a whole; it may hold only the\n"
-    "files of an earlier report.\n"
+    "DIR/confusion.png, DIR/det.png and DIR/reliability.png (gnuplot). DIR is replaced as a whole; it\n"
+    "may hold only the files of an earlier report.\n"
     "DATA: as for slid train (folder of <lang>/ folders, Kaldi data dir, or TSV list).\n"
     "Example:\n"
     "  slid eval --model lid.slid data/test --out-dir exp/eval --threads 2",

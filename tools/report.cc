@@ -174,12 +174,35 @@ std::string IdentifyJsonLine(const std::string& path, const std::vector<std::str
 
 namespace {
 
+const char* const kMetricsDefinitions =
+    "a_L = the model's score for language L (calibrated if the model has a calibration, else the back-end "
+    "score, e.g. average frame log-likelihood); decision = argmax_L a_L; posteriors P(L|x) = softmax(a) "
+    "(equal priors). EER and Cavg from detection LLRs s_L = a_L - log(mean_{j!=L} exp(a_j)); Cavg per NIST "
+    "LRE 2007/2009 with P_target=0.5, C_miss=C_fa=1, 'yes' iff s_L > 0. cllr = multiclass Cllr in bits, "
+    "-1/C sum_c mean_{trials of c} log2 P(c|x) over the C languages with trials (log2 N for uninformative "
+    "scores, 0 for perfect ones); min_cllr = the same after the best scalar-scale + per-language-offset "
+    "calibration a*a_L + b_L fitted on this test data itself (what slid calibrate could reach at best; "
+    "cllr - min_cllr = calibration loss). detection_cllr / detection_min_cllr = binary Cllr of s_L per "
+    "language and its PAV minimum (BOSARIS), averaged over languages. reliability: top-label bins of "
+    "max_L P(L|x): count, mean confidence, accuracy (see include/slid/metrics.h)";
+
 nlohmann::json SummaryJson(const EvalSummary& s, const std::vector<std::string>& languages) {
   nlohmann::json j;
   j["num_trials"] = s.num_trials;
   j["accuracy"] = s.num_trials ? nlohmann::json(s.accuracy) : nlohmann::json(nullptr);
   j["eer"] = s.eer >= 0 ? nlohmann::json(s.eer) : nlohmann::json(nullptr);
   j["cavg"] = s.cavg >= 0 ? nlohmann::json(s.cavg) : nlohmann::json(nullptr);
+  auto opt = [](double v) { return v >= 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  j["cllr"] = opt(s.cllr);
+  j["min_cllr"] = opt(s.min_cllr);
+  j["detection_cllr"] = opt(s.detection_cllr);
+  j["detection_min_cllr"] = opt(s.detection_min_cllr);
+  nlohmann::json rel = nlohmann::json::array();
+  for (const ReliabilityBin& b : s.reliability)
+    rel.push_back({{"lo", b.lo}, {"hi", b.hi}, {"count", b.count},
+                   {"mean_confidence", b.count ? nlohmann::json(b.mean_confidence) : nlohmann::json(nullptr)},
+                   {"accuracy", b.count ? nlohmann::json(b.accuracy) : nlohmann::json(nullptr)}});
+  j["reliability"] = rel;
   nlohmann::json per = nlohmann::json::object();
   for (size_t l = 0; l < languages.size(); ++l) {
     const LanguageStats& ls = s.per_language[l];
@@ -204,10 +227,7 @@ nlohmann::json EvalReportJson(const EvalReport& r) {
   j["num_scored"] = r.overall.num_trials;
   j["num_failed"] = r.num_failed;
   j["num_too_little_speech"] = r.num_too_little_speech;
-  j["metrics_definitions"] =
-      "decision = argmax of average frame log-likelihood; EER and Cavg from detection LLRs "
-      "s_L = a_L - log(mean_{j!=L} exp(a_j)); Cavg per NIST LRE 2007/2009 with P_target=0.5, "
-      "C_miss=C_fa=1, decision 'yes' iff s_L > 0 (see include/slid/metrics.h)";
+  j["metrics_definitions"] = kMetricsDefinitions;
   j["overall"] = SummaryJson(r.overall, r.languages);
   nlohmann::json b = nlohmann::json::object();
   for (size_t i = 0; i < r.buckets.size(); ++i) b[r.buckets[i].name] = SummaryJson(r.by_bucket[i], r.languages);
@@ -245,16 +265,35 @@ std::string EvalReportMarkdown(const EvalReport& r, const std::vector<std::strin
   o << "- utterances: " << r.num_utterances << " listed, " << r.overall.num_trials << " scored, "
     << r.num_too_little_speech << " with too little speech (not scored), " << r.num_failed << " unreadable\n";
   if (r.extra.contains("date")) o << "- date: " << r.extra["date"].get<std::string>() << "\n";
-  o << "\nDecision = argmax of the average frame log-likelihood. EER and Cavg use detection LLRs "
+  o << "\nScores a_L: the model's per-language scores (calibrated if the model has a calibration). "
+       "Decision = argmax a_L; posteriors = softmax(a) (equal priors). EER and Cavg use detection LLRs "
        "s_L = a_L - log(mean over other languages of exp(a_j)); Cavg follows NIST LRE 2007/2009 "
-       "(P_target = 0.5, C_miss = C_fa = 1, 'yes' iff s_L > 0).\n\n";
-  o << "## Summary\n\n| subset | utterances | accuracy | EER | Cavg |\n|---|---:|---:|---:|---:|\n";
+       "(P_target = 0.5, C_miss = C_fa = 1, 'yes' iff s_L > 0). Cllr = multiclass Cllr in bits, "
+       "-(1/C) sum over languages c of the mean log2 P(c | x) over the utterances of c (log2 N = "
+       << Num(r.languages.empty() ? 0.0 : std::log2(static_cast<double>(r.languages.size())), 3)
+    << " bits for uninformative scores, 0 for perfect ones); min-Cllr = the same after the best calibration "
+       "a x a_L + b_L fitted on this test data itself (Cllr - min-Cllr is the calibration loss).\n\n";
+  o << "## Summary\n\n| subset | utterances | accuracy | EER | Cavg | Cllr | min-Cllr |\n"
+       "|---|---:|---:|---:|---:|---:|---:|\n";
   auto row = [&](const std::string& name, const EvalSummary& s) {
     o << "| " << name << " | " << s.num_trials << " | " << (s.num_trials ? Pct(s.accuracy) : "n/a") << " | "
-      << Pct(s.eer) << " | " << (s.cavg >= 0 ? Num(s.cavg, 4) : "n/a") << " |\n";
+      << Pct(s.eer) << " | " << (s.cavg >= 0 ? Num(s.cavg, 4) : "n/a") << " | "
+      << (s.cllr >= 0 ? Num(s.cllr, 4) : "n/a") << " | " << (s.min_cllr >= 0 ? Num(s.min_cllr, 4) : "n/a") << " |\n";
   };
   row("all", r.overall);
   for (size_t i = 0; i < r.buckets.size(); ++i) row(r.buckets[i].name, r.by_bucket[i]);
+  if (r.overall.detection_cllr >= 0)
+    o << "\nPer-language detection (binary, s_L): Cllr " << Num(r.overall.detection_cllr, 4) << ", min-Cllr (PAV) "
+      << Num(r.overall.detection_min_cllr, 4) << " bits, averaged over languages.\n";
+  if (!r.overall.reliability.empty()) {
+    o << "\n## Reliability (all durations; top posterior of each utterance)\n\n"
+         "| confidence | utterances | mean confidence | accuracy |\n|---|---:|---:|---:|\n";
+    for (const ReliabilityBin& b : r.overall.reliability) {
+      if (b.count == 0) continue;
+      o << "| " << Num(b.lo, 2) << "-" << Num(b.hi, 2) << " | " << b.count << " | " << Pct(b.mean_confidence) << " | "
+        << Pct(b.accuracy) << " |\n";
+    }
+  }
   o << "\n## Per language (all durations)\n\n| language | utterances | decided as | precision | recall |\n"
        "|---|---:|---:|---:|---:|\n";
   for (size_t l = 0; l < r.languages.size(); ++l) {
@@ -279,12 +318,14 @@ std::string EvalReportMarkdown(const EvalReport& r, const std::vector<std::strin
 std::string EvalReportTable(const EvalReport& r) {
   std::ostringstream o;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%-10s %10s %10s %8s %8s\n", "subset", "utterances", "accuracy", "EER", "Cavg");
+  std::snprintf(buf, sizeof buf, "%-10s %10s %10s %8s %8s %8s %8s\n", "subset", "utterances", "accuracy", "EER", "Cavg",
+                "Cllr", "minCllr");
   o << buf;
   auto row = [&](const std::string& name, const EvalSummary& s) {
-    std::snprintf(buf, sizeof buf, "%-10s %10lld %10s %8s %8s\n", name.c_str(), static_cast<long long>(s.num_trials),
+    std::snprintf(buf, sizeof buf, "%-10s %10lld %10s %8s %8s %8s %8s\n", name.c_str(), static_cast<long long>(s.num_trials),
                   s.num_trials ? Pct(s.accuracy).c_str() : "n/a", Pct(s.eer).c_str(),
-                  s.cavg >= 0 ? Num(s.cavg, 4).c_str() : "n/a");
+                  s.cavg >= 0 ? Num(s.cavg, 4).c_str() : "n/a", s.cllr >= 0 ? Num(s.cllr, 4).c_str() : "n/a",
+                  s.min_cllr >= 0 ? Num(s.min_cllr, 4).c_str() : "n/a");
     o << buf;
   };
   row("all", r.overall);
@@ -357,14 +398,26 @@ std::vector<std::string> DrawEvalPictures(const EvalReport& r, const std::string
       }
     });
   }
+  const bool have_rel = r.overall.num_trials > 0 && !r.overall.reliability.empty();
+  if (have_rel) {
+    WriteFileAtomically((dir / "reliability.dat").string(), [&](std::ostream& o) {
+      o << "# bin_lo bin_hi count mean_confidence accuracy (top posterior of each utterance; empty bins left out)\n";
+      for (const ReliabilityBin& b : r.overall.reliability)
+        if (b.count > 0)
+          o << b.lo << " " << b.hi << " " << b.count << " " << b.mean_confidence << " " << b.accuracy << "\n";
+    });
+  }
   std::ostringstream gp;
   const std::string ext = fmt == "svg" ? "svg" : "png";
   const int size = std::max<int>(500, 60 * static_cast<int>(n) + 200);
-  if (ext == "svg")
-    gp << "set terminal svg size " << size << "," << size << " noenhanced font 'sans,11'\n";
-  else
-    gp << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo size " << size << "," << size
-       << " noenhanced font 'sans,10' } else { set terminal png size " << size << "," << size << " noenhanced }\n";
+  auto terminal = [&](int px) {
+    if (ext == "svg")
+      gp << "set terminal svg size " << px << "," << px << " noenhanced font 'sans,11'\n";
+    else
+      gp << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo size " << px << "," << px
+         << " noenhanced font 'sans,10' } else { set terminal png size " << px << "," << px << " noenhanced }\n";
+  };
+  terminal(size);
   gp << "set output 'confusion." << ext << "'\n"
      << "set title " << GnuplotString("Confusion matrix (rows: truth, normalised; accuracy " +
                                       Pct(r.overall.accuracy) + ")") << "\n"
@@ -396,6 +449,19 @@ std::vector<std::string> DrawEvalPictures(const EvalReport& r, const std::string
       gp << ", '' index " << l + 1 << " using (det($1)):(det($2)) with lines lw 1 title " << GnuplotString(langs[l]);
     gp << ", x with lines dt 2 lc 'gray' title 'p_miss = p_fa'\n";
   }
+  if (have_rel) {
+    gp << "reset\n";
+    terminal(600);
+    gp << "set output 'reliability." << ext << "'\n"
+       << "set title " << GnuplotString("Reliability: accuracy against confidence (top posterior); Cllr " +
+                                        Num(r.overall.cllr, 3) + ", min-Cllr " + Num(r.overall.min_cllr, 3) + " bits")
+       << "\n"
+       << "set xrange [0:1]\nset yrange [0:1]\nset size square\nset grid\nset key left top\n"
+       << "set xlabel 'confidence (mean top posterior in the bin)'\nset ylabel 'accuracy in the bin'\n"
+       << "plot x with lines dt 2 lc 'gray' title 'perfectly calibrated', "
+          "'reliability.dat' using 4:5 with linespoints lw 2 pt 7 lc '#2060c0' title 'slid', "
+          "'' using 4:5:(sprintf('%d', $3)) with labels offset 0,1 font ',8' notitle\n";
+  }
   WriteFileAtomically((dir / "plots.gp").string(), [&](std::ostream& o) { o << gp.str(); });
   const std::string cmd = "cd '" + out_dir + "' && gnuplot plots.gp > plots.log 2>&1";
   if (out_dir.find('\'') != std::string::npos || RunShell(cmd) != 0) {
@@ -404,6 +470,7 @@ std::vector<std::string> DrawEvalPictures(const EvalReport& r, const std::string
   }
   drawn.push_back("confusion." + ext);
   if (have_det) drawn.push_back("det." + ext);
+  if (have_rel) drawn.push_back("reliability." + ext);
   return drawn;
 }
 

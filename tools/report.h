@@ -48,8 +48,10 @@ nlohmann::json EvalReportJson(const EvalReport& r);     // report.json (DET poin
 std::string EvalReportMarkdown(const EvalReport& r, const std::vector<std::string>& pictures);
 std::string EvalReportTable(const EvalReport& r);       // short human summary for standard output
 
-// Draws confusion.<fmt> and det.<fmt> in out_dir with gnuplot (fmt "png" or "svg"), via data files
-// and a script left beside them (confusion.dat, det.dat, plots.gp) so they can be redrawn. The DET
+// Draws confusion.<fmt>, det.<fmt> and reliability.<fmt> in out_dir with gnuplot (fmt "png" or "svg"),
+// via data files and a script left beside them (confusion.dat, det.dat, reliability.dat, plots.gp) so
+// they can be redrawn. The reliability diagram plots each non-empty bin of r.overall.reliability
+// (accuracy against mean top posterior) beside the diagonal of perfect calibration. The DET
 // axes run from 0.1 % to 99.5 % on a normal-deviate scale; operating points outside that range
 // (and p = 0 or 1, which have no place on it) are left out, never drawn on the border. det.dat
 // holds the pooled curve (gnuplot index 0), then one block per language in det_per_language.

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# slid eval's calibration measures and the open-set statuses, through the program, on a tiny espeak-ng
+# corpus: report.json/report.md carry Cllr and min-Cllr (Cllr recomputed here from scores.tsv with awk),
+# a reliability diagram is drawn (or skipped with a note when gnuplot is missing).
+# Usage: bash openset.sh <slid-binary> <tests/data dir>
+set -euo pipefail
+SLID=$1
+command -v espeak-ng >/dev/null || { echo "openset: espeak-ng not installed (tools/install-deps.sh)"; exit 1; }
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/slid-openset.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+fail() { echo "openset: FAIL: $*" >&2; exit 1; }
+
+declare -A TEXT
+TEXT[en]="The weather is nice today and we are going to the park.|My brother works in a large office near the river.|Please close the window before you leave the house.|Can you tell me where the nearest station is?"
+TEXT[de]="Das Wetter ist heute schön und wir gehen in den Park.|Mein Bruder arbeitet in einem großen Büro am Fluss.|Bitte schließe das Fenster, bevor du das Haus verlässt.|Kannst du mir sagen, wo der nächste Bahnhof ist?"
+TEXT[fr]="Il fait beau aujourd'hui et nous allons au parc.|Mon frère travaille dans un grand bureau près de la rivière.|Fermez la fenêtre avant de quitter la maison.|Pouvez-vous me dire où se trouve la gare la plus proche?"
+for lang in en de fr; do
+  IFS='|' read -r -a S <<<"${TEXT[$lang]}"
+  mkdir -p "test/$lang"; [[ $lang == fr ]] || mkdir -p "train/$lang"
+  if [[ $lang != fr ]]; then
+    for i in 0 1 2; do espeak-ng -v "$lang" -s 160 -w "train/$lang/s$i.wav" "${S[$i]}"; done
+  fi
+  for i in 0 1 2 3; do espeak-ng -v "$lang+m3" -s 150 -w "test/$lang/s$i.wav" "${S[$i]}"; done
+done
+"$SLID" train train -o m.slid --num-gauss 4 --iters 3 -q
+
+# ---- 1. Cllr and min-Cllr in the eval report (in-set test data: en, de)
+mkdir closed && mv test/en test/de closed/
+"$SLID" eval --model m.slid closed --out-dir ev -q >ev.out 2>ev.err || { cat ev.err >&2; fail "eval"; }
+grep -q "Cllr *minCllr" ev.out || fail "the table on standard output has no Cllr column: $(cat ev.out)"
+grep -q "| Cllr | min-Cllr |" ev/report.md || fail "report.md has no Cllr column"
+cllr=$(sed -n 's/^ *"cllr": \([-0-9.e+]*\),*$/\1/p' <(sed -n '/"overall"/,/"per_language"/p' ev/report.json) | head -1)
+min_cllr=$(sed -n 's/^ *"min_cllr": \([-0-9.e+]*\),*$/\1/p' <(sed -n '/"overall"/,/"per_language"/p' ev/report.json) | head -1)
+[[ -n $cllr && -n $min_cllr ]] || fail "report.json overall has no cllr/min_cllr: $(sed -n '/"overall"/,/"per_language"/p' ev/report.json)"
+# Multiclass Cllr from scores.tsv (columns: utterance truth language score status speech llk_de llk_en ...):
+# -1/C sum_c mean_{utts of c} log2 softmax(llk)_c.
+awk -F'\t' -v want="$cllr" -v minc="$min_cllr" '
+  NR == 1 { for (i = 1; i <= NF; ++i) if ($i ~ /^llk_/) { col[substr($i, 5)] = i; n++ } next }
+  { m = -1e300; for (l in col) if ($col[l] > m) m = $col[l]
+    z = 0; for (l in col) z += exp($col[l] - m)
+    s[$2] += (m + log(z) - $col[$2]) / log(2); c[$2]++ }
+  END { for (l in s) { t += s[l] / c[l]; k++ }; got = t / k
+        d = got - want; if (d < 0) d = -d
+        if (d > 1e-3 * (1 + want)) { print "Cllr from scores.tsv " got ", report.json " want; exit 1 }
+        if (minc > want + 1e-6) { print "min-Cllr " minc " above Cllr " want; exit 1 }
+        if (minc < 0) { print "negative min-Cllr " minc; exit 1 } }' ev/scores.tsv || fail "Cllr does not match scores.tsv"
+grep -q '"reliability": \[' ev/report.json || fail "report.json has no reliability bins"
+if command -v gnuplot >/dev/null; then
+  [[ -s ev/reliability.png ]] || fail "no reliability.png although gnuplot is installed"
+  grep -q "reliability.png" ev.out || fail "eval does not name reliability.png"
+else
+  grep -q "gnuplot is not installed" ev.err || fail "no note that the pictures were skipped"
+fi
+echo "openset: ok"
