@@ -80,7 +80,7 @@ EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, cons
   PhaseStart(cb, "scoring", r.num_utterances, "files");
   auto advance = [&] {
     Advance(cb, 1, std::to_string(r.num_failed) + " failed, " + std::to_string(r.num_too_little_speech) +
-                       " too little speech");
+                       " too little speech, " + std::to_string(r.num_no_speech) + " no speech");
   };
   ScoreEntriesCallbacks sc;
   sc.on_result = [&](size_t i, const ScoreResult& res) {
@@ -91,7 +91,7 @@ EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, cons
     ee.result = res;
     r.audio_seconds_scored += res.audio_seconds;
     if (res.too_little_speech) {
-      ++r.num_too_little_speech;
+      ++(res.no_speech ? r.num_no_speech : r.num_too_little_speech);
     } else {
       Trial t;
       t.true_language = ee.true_language;
@@ -152,7 +152,7 @@ CalibrateResult CalibrateOnDataset(const LanguageModelSet& model, const Dataset&
   const EvaluateResult r = Evaluate(raw, dev, eo, cb);
   CalibrateResult out;
   out.num_failed = r.num_failed;
-  out.num_too_little_speech = r.num_too_little_speech;
+  out.num_too_little_speech = r.num_too_little_speech + r.num_no_speech;
   std::vector<std::vector<double>> scores;
   std::vector<int> labels;
   std::vector<int64_t> count(r.languages.size(), 0);

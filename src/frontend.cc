@@ -119,6 +119,10 @@ std::vector<FrontendOptionInfo> BuildTable() {
   SLID_INT("vad-frames-context", vad.frames_context, "VAD: frames of context each side");
   SLID_FLOAT("vad-proportion-threshold", vad.proportion_threshold,
              "VAD: share of context frames above threshold needed");
+  SLID_FLOAT("vad-min-snr-db", vad.min_snr_db,
+             "VAD: a recording has no speech unless --vad-snr-min-frames frames are this many dB above its "
+             "noise floor (10th percentile of C0/energy); 0 = no check");
+  SLID_INT("vad-snr-min-frames", vad.snr_min_frames, "VAD: frames above the noise floor a recording needs to have speech");
 #undef SLID_INT
 #undef SLID_FLOAT
 #undef SLID_BOOL
@@ -272,8 +276,26 @@ Matrix Frontend::ComputeMfcc(const Waveform& wav) const {
   return mfcc_.Compute(wav.samples);
 }
 
+double Column0DecibelsPerUnit(const MfccOptions& m) {
+  // log-energy: natural log of the frame energy, so 10 log10(e) dB per unit. C0 = sqrt(1/M) sum_m log E_m
+  // (Kaldi's DCT row 0; the lifter leaves C0 alone): a level change of g dB in every mel band moves it
+  // by sqrt(M) g / (10 log10 e).
+  const double db_per_neper = 10.0 / std::log(10.0);
+  return m.use_energy ? db_per_neper : db_per_neper / std::sqrt(static_cast<double>(m.num_mel_bins));
+}
+
+SpeechCheck Frontend::CheckSpeech(const Matrix& mfcc) const {
+  if (!opts_.vad.enabled || opts_.vad.min_snr_db == 0) {
+    SpeechCheck c;
+    c.has_speech = mfcc.rows() > 0;
+    return c;
+  }
+  return slid::CheckSpeech(mfcc, opts_.vad, Column0DecibelsPerUnit(opts_.mfcc));
+}
+
 std::vector<bool> Frontend::ComputeVoiced(const Matrix& mfcc) const {
   if (!opts_.vad.enabled) return std::vector<bool>(static_cast<size_t>(mfcc.rows()), true);
+  if (!CheckSpeech(mfcc).has_speech) return std::vector<bool>(static_cast<size_t>(mfcc.rows()), false);
   return ComputeVad(mfcc, opts_.vad);
 }
 

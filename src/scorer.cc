@@ -49,8 +49,9 @@ Scorer::Scorer(Scorer&&) noexcept = default;
 
 std::unique_ptr<UtteranceScorer> Scorer::NewUtterance() const { return backend_->NewUtterance(); }
 
-ScoreResult Scorer::Finish(const UtteranceScorer& utt, double audio_seconds) const {
+ScoreResult Scorer::Finish(const UtteranceScorer& utt, double audio_seconds, bool no_speech) const {
   ScoreResult r;
+  r.no_speech = no_speech;
   r.num_frames = utt.NumFrames();
   r.audio_seconds = audio_seconds;
   r.speech_seconds = static_cast<double>(r.num_frames) * frame_shift_seconds_;
@@ -91,8 +92,16 @@ ScoreResult Scorer::ScoreFeatures(const Matrix& features, double audio_seconds) 
 
 ScoreResult Scorer::ScoreWaveform(const Waveform& wav) const {
   const int rate = frontend_->options().sample_rate_hz;
-  if (wav.rate_hz != rate) return ScoreFeatures(frontend_->Compute(Resample(wav, rate)), wav.Seconds());
-  return ScoreFeatures(frontend_->Compute(wav), wav.Seconds());
+  const Waveform resampled = wav.rate_hz != rate ? Resample(wav, rate) : Waveform();
+  const Waveform& w = wav.rate_hz != rate ? resampled : wav;
+  // Frontend::Compute's steps, keeping the speech check's answer.
+  const Matrix mfcc = frontend_->ComputeMfcc(w);
+  const Matrix feats = frontend_->ComputeFeatures(mfcc);
+  const std::unique_ptr<UtteranceScorer> u = NewUtterance();
+  if (feats.rows() == 0) return Finish(*u, wav.Seconds());  // too short to judge
+  const bool no_speech = !frontend_->CheckSpeech(mfcc).has_speech;
+  u->Add(SelectVoicedFrames(feats, frontend_->ComputeVoiced(mfcc)));
+  return Finish(*u, wav.Seconds(), no_speech);
 }
 
 // ScoreFile gives the result of scoring the whole file at once, whatever segment_seconds is (with
@@ -146,6 +155,7 @@ ScoreResult Scorer::ScoreFile(const std::string& path) const {
   const Eigen::Map<const Matrix> all(raw.data(), total, num_ceps);
   const int context_needed = fo.sdc.enabled ? fo.sdc.ContextFrames() : 1;
   if (total == 0 || total < context_needed) return Finish(*u, seconds);
+  const bool no_speech = !frontend_->CheckSpeech(all).has_speech;
   const std::vector<bool> voiced = frontend_->ComputeVoiced(all);
   const Matrix normed = ApplyCmvn(all, fo.cmvn);
   // Frames of context each side that SDC or deltas read (with room to spare).
@@ -163,7 +173,7 @@ ScoreResult Scorer::ScoreFile(const std::string& path) const {
     const Matrix v = SelectVoicedFrames(own, own_voiced);
     u->Add(v);
   }
-  return Finish(*u, seconds);
+  return Finish(*u, seconds, no_speech);
 }
 
 }  // namespace slid

@@ -44,6 +44,7 @@ EvalReport MakeReport(const EvalArgs& args, const std::string& data_root, const 
   report.num_utterances = r.num_utterances;
   report.num_failed = r.num_failed;
   report.num_too_little_speech = r.num_too_little_speech;
+  report.num_no_speech = r.num_no_speech;
   report.overall = r.overall;
   report.buckets = r.buckets;
   report.by_bucket = r.by_bucket;

@@ -103,7 +103,9 @@ std::vector<int> Ranking(const ScoreResult& r) {
   return idx;
 }
 
-const char* Status(const ScoreResult& r) { return r.too_little_speech ? "too_little_speech" : "ok"; }
+const char* Status(const ScoreResult& r) {
+  return r.no_speech ? "no_speech" : r.too_little_speech ? "too_little_speech" : "ok";
+}
 
 // Paths may hold tabs or newlines; keep the TSV one record per line.
 std::string TsvField(std::string s) {
@@ -227,6 +229,7 @@ nlohmann::json EvalReportJson(const EvalReport& r) {
   j["num_scored"] = r.overall.num_trials;
   j["num_failed"] = r.num_failed;
   j["num_too_little_speech"] = r.num_too_little_speech;
+  j["num_no_speech"] = r.num_no_speech;
   j["metrics_definitions"] = kMetricsDefinitions;
   j["overall"] = SummaryJson(r.overall, r.languages);
   nlohmann::json b = nlohmann::json::object();
@@ -263,7 +266,8 @@ std::string EvalReportMarkdown(const EvalReport& r, const std::vector<std::strin
   o << "# slid evaluation report\n\n";
   o << "- model: `" << r.model_path << "`\n- data: `" << r.data_path << "`\n";
   o << "- utterances: " << r.num_utterances << " listed, " << r.overall.num_trials << " scored, "
-    << r.num_too_little_speech << " with too little speech (not scored), " << r.num_failed << " unreadable\n";
+    << r.num_too_little_speech << " with too little speech and " << r.num_no_speech
+    << " without speech (not scored), " << r.num_failed << " unreadable\n";
   if (r.extra.contains("date")) o << "- date: " << r.extra["date"].get<std::string>() << "\n";
   o << "\nScores a_L: the model's per-language scores (calibrated if the model has a calibration). "
        "Decision = argmax a_L; posteriors = softmax(a) (equal priors). EER and Cavg use detection LLRs "
@@ -340,9 +344,9 @@ std::string EvalReportTable(const EvalReport& r) {
                   ls.num_trials ? Pct(ls.recall).c_str() : "n/a");
     o << buf;
   }
-  if (r.num_too_little_speech || r.num_failed)
-    o << "\n(" << r.num_too_little_speech << " utterance(s) with too little speech and " << r.num_failed
-      << " unreadable were not scored)\n";
+  if (r.num_too_little_speech || r.num_no_speech || r.num_failed)
+    o << "\n(" << r.num_too_little_speech << " utterance(s) with too little speech, " << r.num_no_speech
+      << " without speech and " << r.num_failed << " unreadable were not scored)\n";
   return o.str();
 }
 

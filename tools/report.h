@@ -17,7 +17,7 @@ namespace slid::tool {
 // ---- identify output --------------------------------------------------------------------------
 // TSV columns: path, language, score, status, speech_seconds, then either (top == 0) llk_<lang> and
 // post_<lang> for every language in model order, or (top N) lang_i, llk_i, post_i for the N best.
-// language and score are "-" when there is no decision (status too_little_speech), and every value
+// language and score are "-" when there is no decision (status too_little_speech or no_speech), and every value
 // that was not scored (no voiced frame at all) is "-" too: never "nan".
 std::string IdentifyTsvHeader(const std::vector<std::string>& languages, int top);
 std::string IdentifyTsvLine(const std::string& path, const std::vector<std::string>& languages,
@@ -34,7 +34,8 @@ struct EvalReport {
   std::vector<std::string> languages;  // candidate languages (score order)
   int64_t num_utterances = 0;          // listed in the data
   int64_t num_failed = 0;              // unreadable (reported on stderr)
-  int64_t num_too_little_speech = 0;   // excluded from the metrics
+  int64_t num_too_little_speech = 0;   // excluded from the metrics (speech, but too little)
+  int64_t num_no_speech = 0;           // excluded from the metrics (status no_speech)
   EvalSummary overall;                 // all scored utterances
   std::vector<DurationBucket> buckets; // duration buckets
   std::vector<EvalSummary> by_bucket;  // one per bucket

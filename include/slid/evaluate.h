@@ -66,7 +66,8 @@ struct EvaluateResult {
   std::vector<std::string> languages;     // the model's languages (score order)
   int64_t num_utterances = 0;             // entries in the data set
   int64_t num_failed = 0;                 // unreadable (reported through entry_error)
-  int64_t num_too_little_speech = 0;      // excluded from the metrics
+  int64_t num_too_little_speech = 0;      // excluded from the metrics: speech, but too little
+  int64_t num_no_speech = 0;              // excluded from the metrics: no speech (ScoreResult::no_speech)
   double audio_seconds_scored = 0;        // audio length of the readable entries
   EvalSummary overall;                    // all counted utterances
   std::vector<DurationBucket> buckets;    // = options.buckets
@@ -95,7 +96,7 @@ struct CalibrateResult {
   CalibrationReport report;         // cross-entropy before/after, scale
   int64_t num_used = 0;             // development recordings trained on
   int64_t num_failed = 0;           // unreadable (reported through entry_error)
-  int64_t num_too_little_speech = 0;  // left out
+  int64_t num_too_little_speech = 0;  // left out (too little speech, or none)
 };
 
 // Scores the labelled development data `dev` with `model`'s back-end (ignoring any calibration the

@@ -12,6 +12,12 @@
 //    it were the evidence of a single frame, which keeps posteriors away from 0/1 but is no probability.
 //  - Fewer than min_speech_seconds of voiced frames (frames x frame shift): too_little_speech is set,
 //    best is -1, and the scores (if any frame) are still filled in but no decision is made.
+//  - No speech at all (audio scored by ScoreWaveform/ScoreFile whose VAD speech check, slid/vad.h
+//    CheckSpeech, finds no frame clearly above the recording's noise floor: noise, a steady tone, hum,
+//    silence): no_speech is set, no frame is scored, best is -1; too_little_speech is set too (there is
+//    no decision either way), and tools report the status no_speech. Recordings shorter than the
+//    feature context (21 frames for SDC 7-1-3-7) are too short to judge: too_little_speech only.
+//    ScoreFeatures (precomputed, already voiced frames) never sets no_speech.
 //  - Long files (ScoreFile) are read with AudioReader in segments of segment_seconds, and the result
 //    does not depend on segment_seconds: MFCC frames are cut from a sample stream carried across
 //    segments, the VAD threshold and CMVN use the whole file's MFCC (kept: num-ceps floats per frame,
@@ -48,7 +54,8 @@ struct ScoreResult {
   int64_t num_frames = 0;           // voiced frames scored
   double speech_seconds = 0;        // num_frames x frame shift
   double audio_seconds = 0;         // length of the audio scored
-  bool too_little_speech = false;   // speech_seconds < min_speech_seconds
+  bool too_little_speech = false;   // speech_seconds < min_speech_seconds (no decision)
+  bool no_speech = false;           // the VAD's speech check found none (then too_little_speech too)
 };
 
 class Scorer {
@@ -67,7 +74,8 @@ class Scorer {
   // A fresh per-recording state of the back-end: Add() blocks of voiced frames, then Finish().
   std::unique_ptr<UtteranceScorer> NewUtterance() const;
   // Makes the result from a recording's state. audio_seconds is only recorded. Thread-safe (const).
-  ScoreResult Finish(const UtteranceScorer& utterance, double audio_seconds) const;
+  // no_speech is only recorded (the caller's speech check said there is none).
+  ScoreResult Finish(const UtteranceScorer& utterance, double audio_seconds, bool no_speech = false) const;
 
   // Scores features (already voiced frames). audio_seconds is only recorded.
   ScoreResult ScoreFeatures(const Matrix& features, double audio_seconds = 0) const;

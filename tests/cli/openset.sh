@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # slid eval's calibration measures and the open-set statuses, through the program, on a tiny espeak-ng
-# corpus: report.json/report.md carry Cllr and min-Cllr (Cllr recomputed here from scores.tsv with awk),
-# a reliability diagram is drawn (or skipped with a note when gnuplot is missing).
+# corpus (en, de in the model; fr left out):
+#  1. report.json/report.md carry Cllr and min-Cllr (Cllr recomputed here from scores.tsv with awk), a
+#     reliability diagram is drawn (or skipped with a note when gnuplot is missing);
+#  2. noise, tones, hum, a legato melody, digital and dither-only silence made here are no_speech ('-');
+#     speech (espeak, and the shipped samples with the shipped model) is not; eval counts no_speech;
+#  3. --unknown-threshold: identify says unknown exactly where no posterior reaches P; eval accepts the
+#     out-of-set language only with a threshold and its open-set counts match scores.tsv.
 # Usage: bash openset.sh <slid-binary> <tests/data dir>
 set -euo pipefail
 SLID=$1
@@ -52,4 +57,38 @@ if command -v gnuplot >/dev/null; then
 else
   grep -q "gnuplot is not installed" ev.err || fail "no note that the pictures were skipped"
 fi
+
+# ---- 2. no speech
+command -v sox >/dev/null || { echo "openset: sox not installed (tools/install-deps.sh)"; exit 1; }
+mkdir ns
+sox -n -r 16000 -b 16 ns/white.wav synth 3 whitenoise vol 0.3 2>/dev/null
+sox -n -r 16000 -b 16 ns/pink.wav synth 3 pinknoise vol 0.3 2>/dev/null
+sox -n -r 16000 -b 16 ns/tone.wav synth 3 sine 440 vol 0.3 2>/dev/null
+sox -n -r 16000 -b 16 ns/hum.wav synth 3 sine 50 sine 150 sine 250 remix 1-3 vol 0.3 2>/dev/null
+sox -D -n -r 16000 -b 16 ns/digital_silence.wav trim 0 3 2>/dev/null
+sox -n -r 16000 -b 16 ns/dither_silence.wav trim 0 3 2>/dev/null   # sox dithers its 16-bit output
+for f in 262 330 392 523 440 349 294 247; do sox -n -r 16000 -b 16 "note$f.wav" synth 0.4 square $f vol 0.2 2>/dev/null; done
+sox note262.wav note330.wav note392.wav note523.wav note440.wav note349.wav note294.wav note247.wav ns/melody.wav
+"$SLID" identify --model m.slid ns/*.wav closed/en/s0.wav >ns.tsv
+awk -F'\t' 'NR > 1 && $1 ~ /^ns\// && !($2 == "-" && $3 == "-" && $4 == "no_speech" && $5 == "0.00") { print "not no_speech: " $0; bad = 1 }
+            NR > 1 && $1 !~ /^ns\// && $4 != "ok" { print "speech not ok: " $0; bad = 1 }
+            END { exit bad }' ns.tsv || fail "no_speech statuses"
+[[ $(grep -c no_speech ns.tsv) == 7 ]] || fail "expected 7 no_speech lines: $(cat ns.tsv)"
+"$SLID" identify --model m.slid --json ns/tone.wav >ns.json
+grep -q '"language":null' ns.json && grep -q '"score":null' ns.json && grep -q '"status":"no_speech"' ns.json ||
+  fail "JSON of no_speech: $(cat ns.json)"
+# Real speech with the shipped model: every sample has speech.
+ROOT=$(cd "$2/../.." && pwd)
+"$SLID" identify --model "$ROOT/models/default.slid" "$ROOT"/models/samples/*.wav >samples.tsv
+[[ $(awk -F'\t' 'NR > 1 && $4 == "ok"' samples.tsv | wc -l) == $(ls "$ROOT"/models/samples/*.wav | wc -l) ]] ||
+  fail "a shipped sample is not ok: $(cat samples.tsv)"
+# eval counts them apart from too_little_speech and leaves them out of the metrics.
+mkdir -p evns/en && cp closed/en/*.wav ns/tone.wav ns/white.wav evns/en/
+"$SLID" eval --model m.slid evns --out-dir evns.out -q >/dev/null || fail "eval with no-speech files"
+grep -q '"num_no_speech": 2' evns.out/report.json || fail "report.json: $(grep num_ evns.out/report.json)"
+grep -q '"num_scored": 4' evns.out/report.json || fail "report.json: $(grep num_ evns.out/report.json)"
+# --vad-min-snr-db 0 (no check) gives a different model frontend: identify refuses the flag as for any frontend flag.
+set +e; "$SLID" identify --model m.slid --vad-min-snr-db 0 ns/tone.wav >/dev/null 2>flag.err; rc=$?; set -e
+[[ $rc == 2 ]] && grep -q "vad-min-snr-db" flag.err || fail "--vad-min-snr-db 0 against the model: exit $rc, $(cat flag.err)"
+
 echo "openset: ok"
