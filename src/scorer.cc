@@ -19,6 +19,8 @@ Scorer::Scorer(const LanguageModelSet& model, const ScorerOptions& opts) : opts_
   if (!(opts.min_speech_seconds >= 0)) throw Error("scorer: min_speech_seconds must be >= 0");
   if (!(opts.posterior_scale > 0)) throw Error("scorer: posterior_scale must be > 0");
   if (!(opts.segment_seconds > 0)) throw Error("scorer: segment_seconds must be > 0");
+  if (!(opts.unknown_threshold >= 0 && opts.unknown_threshold <= 1))
+    throw Error("scorer: unknown_threshold must be in [0, 1]");
   std::vector<int> picked;
   if (opts.languages.empty()) {
     for (size_t i = 0; i < model.languages.size(); ++i) picked.push_back(static_cast<int>(i));
@@ -80,6 +82,10 @@ ScoreResult Scorer::Finish(const UtteranceScorer& utt, double audio_seconds, boo
     r.best = 0;
     for (size_t i = 1; i < n; ++i)
       if (c[i] > c[r.best]) r.best = static_cast<int>(i);
+    if (opts_.unknown_threshold > 0 && *std::max_element(r.posteriors.begin(), r.posteriors.end()) < opts_.unknown_threshold) {
+      r.unknown = true;
+      r.best = -1;
+    }
   }
   return r;
 }

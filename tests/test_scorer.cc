@@ -229,3 +229,33 @@ TEST_CASE("No speech (VAD speech check) gives status no_speech, no decision; spe
   CHECK(t.too_little_speech);
   CHECK_FALSE(t.no_speech);
 }
+
+TEST_CASE("unknown_threshold: no posterior reaching it gives unknown and no decision; options are checked") {
+  const slid::LanguageModelSet m = RandomModel(3, 4, 9);
+  const slid::Matrix x = RandomFrames(100, m.Dim(), 0.5, 3);
+  const slid::ScoreResult plain = slid::Scorer(m, {}).ScoreFeatures(x);
+  REQUIRE(plain.best >= 0);
+  const double top = plain.posteriors[plain.best];
+  REQUIRE(top < 1.0);
+  slid::ScorerOptions o;
+  o.unknown_threshold = std::min(1.0, top + 1e-9);  // just above the top posterior: unknown
+  const slid::ScoreResult u = slid::Scorer(m, o).ScoreFeatures(x);
+  CHECK(u.unknown);
+  CHECK(u.best == -1);
+  CHECK_FALSE(u.too_little_speech);
+  CHECK(u.posteriors == plain.posteriors);  // scores and posteriors are still reported
+  CHECK(u.avg_loglik == plain.avg_loglik);
+  o.unknown_threshold = top;  // reached exactly: a decision
+  const slid::ScoreResult k = slid::Scorer(m, o).ScoreFeatures(x);
+  CHECK_FALSE(k.unknown);
+  CHECK(k.best == plain.best);
+  // Without a decision for lack of speech, unknown is not set.
+  o.unknown_threshold = 1.0;
+  const slid::ScoreResult none = slid::Scorer(m, o).ScoreFeatures(slid::Matrix(0, m.Dim()));
+  CHECK_FALSE(none.unknown);
+  CHECK(none.too_little_speech);
+  o.unknown_threshold = 1.5;
+  CHECK_THROWS_AS(slid::Scorer(m, o), slid::Error);
+  o.unknown_threshold = -0.1;
+  CHECK_THROWS_AS(slid::Scorer(m, o), slid::Error);
+}

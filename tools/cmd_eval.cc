@@ -28,6 +28,7 @@ struct EvalArgs {
   std::string out_dir;
   std::string plot_format = "png";
   double min_speech_seconds = 0.5;
+  double unknown_threshold = 0;
   int threads = 1;
   bool quiet = false;
   FrontendFlags frontend;
@@ -45,6 +46,7 @@ EvalReport MakeReport(const EvalArgs& args, const std::string& data_root, const 
   report.num_failed = r.num_failed;
   report.num_too_little_speech = r.num_too_little_speech;
   report.num_no_speech = r.num_no_speech;
+  report.open_set = r.open_set;
   report.overall = r.overall;
   report.buckets = r.buckets;
   report.by_bucket = r.by_bucket;
@@ -54,6 +56,7 @@ EvalReport MakeReport(const EvalArgs& args, const std::string& data_root, const 
                   {"wall_seconds", wall_seconds},
                   {"threads", args.threads},
                   {"min_speech_seconds", args.min_speech_seconds},
+                  {"unknown_threshold", args.unknown_threshold},
                   {"model_summary", model.summary}};
   return report;
 }
@@ -96,7 +99,7 @@ std::vector<std::vector<DetPoint>> DetPerLanguage(const EvaluateResult& r) {
   const size_t n = r.languages.size();
   std::vector<std::vector<double>> target(n), nontarget(n);
   for (const EvaluatedEntry& e : r.entries) {
-    if (e.result.too_little_speech || e.result.avg_loglik.size() != n) continue;
+    if (e.result.too_little_speech || e.true_language < 0 || e.result.avg_loglik.size() != n) continue;
     const std::vector<double> llr = DetectionScores(e.result.avg_loglik);
     for (size_t l = 0; l < n; ++l) (static_cast<int>(l) == e.true_language ? target : nontarget)[l].push_back(llr[l]);
   }
@@ -115,6 +118,7 @@ int Run(EvalArgs& args) {
   const Dataset data = LoadDataset(args.data);
   EvaluateOptions opts;
   opts.scorer.min_speech_seconds = args.min_speech_seconds;
+  opts.scorer.unknown_threshold = args.unknown_threshold;
   opts.threads = args.threads;
   // The report set replaces DIR as a whole (slid/io.h ReplaceFolderAtomically): a re-run killed half-way
   // cannot leave report.json of one run beside scores.tsv of another. Checked before scoring.
@@ -169,6 +173,8 @@ CommandRegistration reg(
     "DIR/confusion.png, DIR/det.png and DIR/reliability.png (gnuplot). DIR is replaced as a whole; it\n"
     "may hold only the files of an earlier report.\n"
     "DATA: as for slid train (folder of <lang>/ folders, Kaldi data dir, or TSV list).\n"
+    "With --unknown-threshold P (open set), DATA may hold languages the model lacks: report.md/json add\n"
+    "how many were called unknown, and how many of the model's languages were (false rejections).\n"
     "Example:\n"
     "  slid eval --model lid.slid data/test --out-dir exp/eval --threads 2",
     [](CLI::App& app) -> Runner {
@@ -183,6 +189,12 @@ CommandRegistration reg(
       app.add_option("--min-speech-seconds", args->min_speech_seconds,
                      "Utterances with less voiced speech are counted as too_little_speech and not scored")
           ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
+      app.add_option("--unknown-threshold", args->unknown_threshold,
+                     "Open set: decision 'unknown' when no language's posterior reaches P (0: off); then test "
+                     "languages the model lacks are accepted and their rejection is reported")
+          ->check(CLI::Range(0.0, 1.0))
+          ->type_name("P")
           ->capture_default_str();
       app.add_option("--threads", args->threads, "Files scored in parallel")
           ->check(CLI::Range(1, 256))

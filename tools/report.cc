@@ -104,7 +104,12 @@ std::vector<int> Ranking(const ScoreResult& r) {
 }
 
 const char* Status(const ScoreResult& r) {
-  return r.no_speech ? "no_speech" : r.too_little_speech ? "too_little_speech" : "ok";
+  return r.no_speech ? "no_speech" : r.too_little_speech ? "too_little_speech" : r.unknown ? "unknown" : "ok";
+}
+
+// The decision column: a language, "unknown", or "-" (no decision for lack of speech).
+std::string Decision(const std::vector<std::string>& languages, const ScoreResult& r) {
+  return r.best >= 0 ? languages[r.best] : r.unknown ? "unknown" : "-";
 }
 
 // Paths may hold tabs or newlines; keep the TSV one record per line.
@@ -133,7 +138,7 @@ std::string IdentifyTsvHeader(const std::vector<std::string>& languages, int top
 std::string IdentifyTsvLine(const std::string& path, const std::vector<std::string>& languages,
                             const ScoreResult& r, int top) {
   std::string s = TsvField(path);
-  s += "\t" + (r.best >= 0 ? languages[r.best] : std::string("-"));
+  s += "\t" + Decision(languages, r);
   s += "\t" + (r.best >= 0 ? Num(r.avg_loglik[r.best]) : std::string("-"));
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.2f", r.speech_seconds);
@@ -158,7 +163,7 @@ std::string IdentifyJsonLine(const std::string& path, const std::vector<std::str
                              const ScoreResult& r, int top) {
   nlohmann::json j;
   j["path"] = path;
-  j["language"] = r.best >= 0 ? nlohmann::json(languages[r.best]) : nlohmann::json(nullptr);
+  j["language"] = r.best >= 0 || r.unknown ? nlohmann::json(Decision(languages, r)) : nlohmann::json(nullptr);
   j["score"] = r.best >= 0 ? nlohmann::json(r.avg_loglik[r.best]) : nlohmann::json(nullptr);
   j["status"] = Status(r);
   j["speech_seconds"] = r.speech_seconds;
@@ -235,6 +240,32 @@ nlohmann::json EvalReportJson(const EvalReport& r) {
   nlohmann::json b = nlohmann::json::object();
   for (size_t i = 0; i < r.buckets.size(); ++i) b[r.buckets[i].name] = SummaryJson(r.by_bucket[i], r.languages);
   j["by_duration"] = b;
+  if (r.open_set.threshold > 0) {
+    const OpenSetSummary& os = r.open_set;
+    auto rate = [](double v) { return v >= 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    nlohmann::json per = nlohmann::json::object();
+    for (const OpenSetLanguage& ol : os.languages)
+      per[ol.language] = {{"in_set", ol.in_set}, {"trials", ol.num_trials}, {"unknown", ol.num_unknown},
+                          {"correct", ol.num_correct}};
+    j["open_set"] = {{"unknown_threshold", os.threshold},
+                     {"in_set_trials", os.in_set_trials},
+                     {"in_set_unknown", os.in_set_unknown},
+                     {"in_set_correct", os.in_set_correct},
+                     {"false_rejection_rate", rate(os.false_rejection_rate)},
+                     {"out_of_set_trials", os.out_of_set_trials},
+                     {"out_of_set_unknown", os.out_of_set_unknown},
+                     {"rejection_rate", rate(os.rejection_rate)},
+                     {"open_set_accuracy", rate(os.open_set_accuracy)},
+                     {"per_language", per},
+                     {"definitions",
+                      "decision 'unknown' when no posterior reaches unknown_threshold; in-set = languages of the "
+                      "model, out-of-set = the others; false_rejection_rate = in-set called unknown / in-set; "
+                      "rejection_rate = out-of-set called unknown / out-of-set; open_set_accuracy = (in-set given "
+                      "their language + out-of-set called unknown) / all; recordings with too little or no speech "
+                      "are not counted. The closed-set figures use in-set recordings and the argmax decision."}};
+  } else {
+    j["open_set"] = nullptr;
+  }
   j["info"] = r.extra;
   return j;
 }
@@ -298,6 +329,25 @@ std::string EvalReportMarkdown(const EvalReport& r, const std::vector<std::strin
         << Pct(b.accuracy) << " |\n";
     }
   }
+  if (r.open_set.threshold > 0) {
+    const OpenSetSummary& os = r.open_set;
+    o << "\n## Open set (unknown threshold " << Num(os.threshold, 4) << ")\n\n"
+      << "Decision `unknown` when no posterior reaches the threshold. In-set: the model's languages; "
+         "out-of-set: the others. The figures above are closed-set (in-set recordings, argmax decision).\n\n"
+      << "| | recordings | called unknown | rate |\n|---|---:|---:|---:|\n"
+      << "| out-of-set (rejection) | " << os.out_of_set_trials << " | " << os.out_of_set_unknown << " | "
+      << Pct(os.rejection_rate) << " |\n"
+      << "| in-set (false rejection) | " << os.in_set_trials << " | " << os.in_set_unknown << " | "
+      << Pct(os.false_rejection_rate) << " |\n\n"
+      << "Open-set accuracy (in-set given their language + out-of-set called unknown, over all): "
+      << Pct(os.open_set_accuracy) << " (" << os.in_set_correct << " + " << os.out_of_set_unknown << " of "
+      << os.in_set_trials + os.out_of_set_trials << ").\n\n"
+      << "| test language | in model | recordings | called unknown | given their language |\n"
+         "|---|---|---:|---:|---:|\n";
+    for (const OpenSetLanguage& ol : os.languages)
+      o << "| " << ol.language << " | " << (ol.in_set ? "yes" : "no") << " | " << ol.num_trials << " | "
+        << ol.num_unknown << " | " << (ol.in_set ? std::to_string(ol.num_correct) : "-") << " |\n";
+  }
   o << "\n## Per language (all durations)\n\n| language | utterances | decided as | precision | recall |\n"
        "|---|---:|---:|---:|---:|\n";
   for (size_t l = 0; l < r.languages.size(); ++l) {
@@ -343,6 +393,13 @@ std::string EvalReportTable(const EvalReport& r) {
                   static_cast<long long>(ls.num_trials), ls.num_decided ? Pct(ls.precision).c_str() : "n/a",
                   ls.num_trials ? Pct(ls.recall).c_str() : "n/a");
     o << buf;
+  }
+  if (r.open_set.threshold > 0) {
+    const OpenSetSummary& os = r.open_set;
+    o << "\nopen set (unknown threshold " << Num(os.threshold, 4) << "): out-of-set called unknown "
+      << os.out_of_set_unknown << "/" << os.out_of_set_trials << " (" << Pct(os.rejection_rate) << "), in-set called unknown "
+      << os.in_set_unknown << "/" << os.in_set_trials << " (" << Pct(os.false_rejection_rate) << "), open-set accuracy "
+      << Pct(os.open_set_accuracy) << "\n";
   }
   if (r.num_too_little_speech || r.num_no_speech || r.num_failed)
     o << "\n(" << r.num_too_little_speech << " utterance(s) with too little speech, " << r.num_no_speech

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "slid/evaluate.h"
 #include "slid/frontend.h"
 #include "slid/metrics.h"
 #include "slid/scorer.h"
@@ -17,7 +18,8 @@ namespace slid::tool {
 // ---- identify output --------------------------------------------------------------------------
 // TSV columns: path, language, score, status, speech_seconds, then either (top == 0) llk_<lang> and
 // post_<lang> for every language in model order, or (top N) lang_i, llk_i, post_i for the N best.
-// language and score are "-" when there is no decision (status too_little_speech or no_speech), and every value
+// language is "unknown" (status unknown) when no posterior reached --unknown-threshold; language and score
+// are "-" when there is no decision (status too_little_speech or no_speech), and every value
 // that was not scored (no voiced frame at all) is "-" too: never "nan".
 std::string IdentifyTsvHeader(const std::vector<std::string>& languages, int top);
 std::string IdentifyTsvLine(const std::string& path, const std::vector<std::string>& languages,
@@ -43,6 +45,7 @@ struct EvalReport {
   // One DET curve per language (that language's targets against the other languages' utterances),
   // drawn beside the pooled one; empty: only the pooled curve. Indexed like `languages`.
   std::vector<std::vector<DetPoint>> det_per_language;
+  OpenSetSummary open_set;             // threshold 0: closed-set evaluation only
 };
 
 nlohmann::json EvalReportJson(const EvalReport& r);     // report.json (DET points not included; see det.tsv)

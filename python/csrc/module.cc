@@ -151,7 +151,14 @@ class PyScorer {
   PyResult FromWaveform(const py::handle& samples, int rate_hz) const {
     const SamplesArg a = ReadSamplesArg(samples, rate_hz > 0 ? rate_hz : frontend_->frontend().options().sample_rate_hz);
     py::gil_scoped_release release;
-    return Wrap(scorer_->ScoreFeatures(frontend_->Compute(a, FrontendStage::kVoiced), a.Seconds()));
+    // Compute(a, kVoiced)'s steps, keeping the VAD speech check's answer (as Scorer::ScoreWaveform).
+    const Frontend& fe = frontend_->frontend();
+    const Matrix mfcc = frontend_->Compute(a, FrontendStage::kMfcc);
+    const Matrix feats = fe.ComputeFeatures(mfcc);
+    const bool no_speech = feats.rows() > 0 && !fe.CheckSpeech(mfcc).has_speech;
+    const std::unique_ptr<UtteranceScorer> u = scorer_->NewUtterance();
+    if (feats.rows() > 0) u->Add(SelectVoicedFrames(feats, fe.ComputeVoiced(mfcc)));
+    return Wrap(scorer_->Finish(*u, a.Seconds(), no_speech));
   }
   PyResult FromFeatures(const py::handle& features) const {
     const FloatView v = ViewFloat32(features, "features", 2);
@@ -289,6 +296,8 @@ py::dict ResultDict(const PyResult& p) {
   d["speech_seconds"] = p.r.speech_seconds;
   d["audio_seconds"] = p.r.audio_seconds;
   d["too_little_speech"] = p.r.too_little_speech;
+  d["no_speech"] = p.r.no_speech;
+  d["unknown"] = p.r.unknown;
   return d;
 }
 
@@ -381,6 +390,10 @@ PYBIND11_MODULE(_slid, m) {
       .def_property_readonly("speech_seconds", [](const PyResult& p) { return p.r.speech_seconds; })
       .def_property_readonly("audio_seconds", [](const PyResult& p) { return p.r.audio_seconds; })
       .def_property_readonly("too_little_speech", [](const PyResult& p) { return p.r.too_little_speech; })
+      .def_property_readonly("no_speech", [](const PyResult& p) { return p.r.no_speech; },
+                             "the VAD's speech check found no speech (noise, tone, silence)")
+      .def_property_readonly("unknown", [](const PyResult& p) { return p.r.unknown; },
+                             "no posterior reached the scorer's unknown_threshold")
       .def("to_dict", &ResultDict)
       .def("__repr__", [](const PyResult& p) {
         return "Result(decision=" + (p.r.best >= 0 ? "'" + p.languages[p.r.best] + "'" : std::string("None")) +

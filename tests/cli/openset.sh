@@ -91,4 +91,43 @@ grep -q '"num_scored": 4' evns.out/report.json || fail "report.json: $(grep num_
 set +e; "$SLID" identify --model m.slid --vad-min-snr-db 0 ns/tone.wav >/dev/null 2>flag.err; rc=$?; set -e
 [[ $rc == 2 ]] && grep -q "vad-min-snr-db" flag.err || fail "--vad-min-snr-db 0 against the model: exit $rc, $(cat flag.err)"
 
+# ---- 3. unknown language
+# P = the midpoint of the two middle top posteriors (exact doubles from --json): files below it must be
+# unknown, the others keep their language.
+top() { awk '{ match($0, /"path":"[^"]*"/); p = substr($0, RSTART + 8, RLENGTH - 9)
+               match($0, /"posterior":[^,}]*/); v = substr($0, RSTART + 12, RLENGTH - 12)
+               match($0, /"language":("[^"]*"|null)/); l = substr($0, RSTART + 11, RLENGTH - 11)
+               match($0, /"status":"[^"]*"/); s = substr($0, RSTART + 10, RLENGTH - 11)
+               print p, v, l, s }'; }
+"$SLID" identify --model m.slid --json test/fr/*.wav closed/*/*.wav | top >id.txt
+P=$(awk '{ print $2 }' id.txt | sort -g | awk '{ v[NR] = $1 } END { h = int(NR / 2); printf "%.17g\n", (v[h] + v[h + 1]) / 2 }')
+awk -v p="$P" 'BEGIN { n = 0 } $2 < p { n++ } END { exit !(n > 0 && n < NR) }' id.txt ||
+  fail "the test needs top posteriors on both sides of P = $P: $(cat id.txt)"
+"$SLID" identify --model m.slid --json --unknown-threshold "$P" test/fr/*.wav closed/*/*.wav | top >unk.txt
+paste -d' ' id.txt unk.txt | awk -v p="$P" '{
+    if ($1 != $5) { print "order: " $0; bad = 1 }
+    if ($2 < p && !($7 == "\"unknown\"" && $8 == "unknown")) { print "should be unknown: " $0; bad = 1 }
+    if ($2 >= p && ($7 != $3 || $8 != "ok")) { print "should keep its language: " $0; bad = 1 } }
+  END { exit bad }' || fail "--unknown-threshold $P"
+"$SLID" identify --model m.slid --unknown-threshold "$P" test/fr/*.wav closed/*/*.wav >unk.tsv
+awk -F'\t' '$4 == "unknown" && !($2 == "unknown" && $3 == "-") { bad = 1 } END { exit bad }' unk.tsv &&
+  grep -q $'\tunknown\t-\tunknown\t' unk.tsv || fail "TSV of unknown: $(cat unk.tsv)"
+# eval: fr is not in the model: refused without a threshold (naming the way out), open set with one.
+mkdir -p open && cp -r closed/en closed/de test/fr open/
+set +e; "$SLID" eval --model m.slid open --out-dir evo -q >/dev/null 2>evo.err; rc=$?; set -e
+[[ $rc == 1 ]] && grep -q "'fr' is not in the model" evo.err && grep -q "unknown threshold" evo.err ||
+  fail "eval with an out-of-set language and no threshold: exit $rc, $(cat evo.err)"
+"$SLID" eval --model m.slid open --out-dir evo --unknown-threshold "$P" -q >evo.out || fail "open-set eval"
+grep -q '"num_scored": 8' evo/report.json || fail "closed-set figures must count the 8 in-set files only"
+# The open-set counts agree with scores.tsv (columns: utterance truth language ... status).
+read -r oos_n oos_u in_n in_u < <(awk -F'\t' 'NR > 1 && ($5 == "ok" || $5 == "unknown") {
+    if ($2 == "fr") { on++; ou += $3 == "unknown" } else { in_n++; iu += $3 == "unknown" } }
+  END { print on + 0, ou + 0, in_n + 0, iu + 0 }' evo/scores.tsv)
+for kv in "out_of_set_trials $oos_n" "out_of_set_unknown $oos_u" "in_set_trials $in_n" "in_set_unknown $in_u"; do
+  set -- $kv
+  grep -q "\"$1\": $2," evo/report.json || fail "report.json open_set $1 is not $2: $(sed -n '/"open_set"/,/per_language/p' evo/report.json)"
+done
+[[ $oos_n == 4 ]] || fail "expected the 4 fr files out of set, got $oos_n"
+grep -q "## Open set (unknown threshold" evo/report.md || fail "report.md has no open-set section"
+grep -q "^open set (unknown threshold" evo.out || fail "the table on standard output has no open-set line"
 echo "openset: ok"
