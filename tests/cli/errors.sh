@@ -49,9 +49,11 @@ no_temp_files() {  # no "<out>.tmp.<pid>" files (atomic writes) left in folder $
 }
 
 # ---- a small model on two synthetic "languages" (a sweep and pink noise), trained once ----------------
+# (Tones are fully modulated, tremolo depth 100: a steady or lightly modulated tone is no_speech to the
+# VAD's speech check, include/slid/vad.h.)
 mkdir -p data/lo data/hi
 for i in 1 2 3; do
-  sox -n -r 16000 -b 16 data/lo/a$i.wav synth 2 sine $((200 + 50 * i))-$((900 + 90 * i)) vol 0.4 tremolo 3 60 2>/dev/null
+  sox -n -r 16000 -b 16 data/lo/a$i.wav synth 2 sine $((200 + 50 * i))-$((900 + 90 * i)) vol 0.4 tremolo 3 100 2>/dev/null
   sox -n -r 16000 -b 16 data/hi/b$i.wav synth 2 pinknoise vol 0.3 tremolo $((2 + i)) 70 2>/dev/null
 done
 run 0 "$SLID" train data -o m.slid --num-gauss 4 --iters 2 --quiet
@@ -153,7 +155,7 @@ check_identify_ok clipped.wav
 
 # ---- 1 kHz and 384 kHz sample rates; 8 channels: read, resampled / mixed down, scored -------------------------------
 # (tremolo: a level that comes and goes; a steady tone or sweep is no_speech to the VAD's speech check)
-sox -n -r 1000 -b 16 rate1k.wav synth 2 sine 200 vol 0.5 tremolo 3 60 2>/dev/null
+sox -n -r 1000 -b 16 rate1k.wav synth 2 sine 200 vol 0.5 tremolo 3 100 2>/dev/null
 sox -n -r 384000 -b 16 rate384k.wav synth 2 sine 300-3000 vol 0.5 tremolo 3 90 2>/dev/null
 sox -n -r 16000 -b 16 -c 8 ch8.wav synth 2 sine 300-900 vol 0.4 tremolo 3 90 2>/dev/null
 run 0 "$SLID" identify --model m.slid rate1k.wav rate384k.wav ch8.wav
@@ -289,7 +291,7 @@ cmp -s m.slid prev.slid || fail "the previous model changed after SIGKILL during
 # nothing; the Release build once finished the whole run in 0.02 s), and the output is then exactly
 # the previous model.
 mkdir -p big/lo big/hi
-sox -n -r 8000 -b 16 big/lo/long.wav synth 300 sine 200-900 vol 0.4 tremolo 3 60 2>/dev/null
+sox -n -r 8000 -b 16 big/lo/long.wav synth 300 sine 200-900 vol 0.4 tremolo 3 100 2>/dev/null
 sox -n -r 8000 -b 16 big/hi/long.wav synth 300 pinknoise vol 0.3 tremolo 4 70 2>/dev/null
 for phase in features EM; do
   cp m.slid prev.slid

@@ -57,6 +57,12 @@ if command -v gnuplot >/dev/null; then
 else
   grep -q "gnuplot is not installed" ev.err || fail "no note that the pictures were skipped"
 fi
+# Without gnuplot (PATH without it): the report is written, the pictures are skipped with a note.
+env PATH=/nonexistent "$SLID" eval --model m.slid closed --out-dir ev_nognuplot -q >/dev/null 2>ng.err ||
+  fail "eval without gnuplot: $(cat ng.err)"
+grep -q "gnuplot is not installed" ng.err || fail "no note that the pictures were skipped: $(cat ng.err)"
+[[ ! -e ev_nognuplot/reliability.png && -s ev_nognuplot/report.md ]] || fail "eval without gnuplot: $(ls ev_nognuplot)"
+grep -q '"min_cllr": ' ev_nognuplot/report.json || fail "report.json without gnuplot lacks min_cllr"
 
 # ---- 2. no speech
 command -v sox >/dev/null || { echo "openset: sox not installed (tools/install-deps.sh)"; exit 1; }
