@@ -323,6 +323,9 @@ double MinMulticlassCllr(const std::vector<Trial>& trials, int num_languages) {
   for (int& c : column)
     if (c == 0) c = present++;
   if (present == 0) return -1.0;
+  for (const Trial& t : trials)
+    for (double s : t.scores)
+      if (!std::isfinite(s)) return -1.0;  // no calibration can be fitted to infinite scores
   if (present == 1) return 0.0;  // one class left: its posterior is 1 whatever the scores
   // Restrict the scores to the languages with trials and fit the calibration family on them.
   std::vector<std::vector<double>> scores;

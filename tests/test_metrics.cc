@@ -320,6 +320,8 @@ TEST_CASE("MinMulticlassCllr: properties") {
   std::vector<Trial> one = {Trial{1, {0.0, 1.0, 2.0}, 1.0}, Trial{1, {3.0, 1.0, 2.0}, 1.0}};
   CHECK(slid::MinMulticlassCllr(one, 3) == 0.0);
   CHECK(slid::MinMulticlassCllr({}, 3) == -1.0);
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(slid::MinMulticlassCllr({Trial{0, {1.0, -inf}, 1.0}, Trial{1, {0.0, 2.0}, 1.0}}, 2) == -1.0);
   CHECK_THROWS_AS(slid::MinMulticlassCllr({Trial{0, {1.0}, 1.0}}, 2), slid::Error);
   // Reliability: a confident correct trial lands in the last bin, an uninformative one in the 1/N bin.
   const std::vector<slid::ReliabilityBin> r =

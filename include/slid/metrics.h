@@ -165,7 +165,7 @@ double MulticlassCllr(const std::vector<Trial>& trials, int num_languages);
 // found with TrainCalibration(balance_priors = true: every language weighs 1/C', which makes its
 // objective MulticlassCllr x ln 2, plus a 1e-6 ridge). Languages without trials are dropped from the
 // softmax first (the infimum sends their offsets to -inf). <= MulticlassCllr up to the ridge;
-// 0 if only one language has trials; -1 with no trials.
+// 0 if only one language has trials; -1 with no trials or a score that is not finite.
 double MinMulticlassCllr(const std::vector<Trial>& trials, int num_languages);
 
 }  // namespace slid
