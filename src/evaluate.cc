@@ -73,14 +73,35 @@ EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, cons
   if (model.frontend_external)
     throw Error("the model was trained on external features (slid train --feats without frontend options) and "
                 "cannot score audio; give it such features (--feats)");
+  const bool open_set = opts.scorer.unknown_threshold > 0;
   for (const auto& l : data.languages)
-    if (model.LanguageIndex(l) < 0) {
+    if (model.LanguageIndex(l) < 0 && !open_set) {
       std::string known;
       for (const auto& m : model.languages) known += (known.empty() ? "" : ",") + m;
-      throw Error(data.root + ": test language '" + l + "' is not in the model (it has: " + known + ")");
+      throw Error(data.root + ": test language '" + l + "' is not in the model (it has: " + known +
+                  "; an open-set evaluation with an unknown threshold accepts such languages)");
     }
   const Scorer scorer(model, opts.scorer);
   EvaluateResult r;
+  OpenSetSummary& os = r.open_set;
+  if (open_set) {
+    os.threshold = opts.scorer.unknown_threshold;
+    for (const auto& l : data.languages) {
+      OpenSetLanguage ol;
+      ol.language = l;
+      ol.in_set = model.LanguageIndex(l) >= 0;
+      os.languages.push_back(ol);
+    }
+  }
+  auto open_language = [&](const std::string& name) -> OpenSetLanguage& {
+    for (OpenSetLanguage& ol : os.languages)
+      if (ol.language == name) return ol;
+    OpenSetLanguage ol;  // an entry whose language the data set did not list (not expected)
+    ol.language = name;
+    ol.in_set = model.LanguageIndex(name) >= 0;
+    os.languages.push_back(ol);
+    return os.languages.back();
+  };
   r.languages = scorer.languages();
   r.num_utterances = static_cast<int64_t>(data.entries.size());
   r.buckets = opts.buckets;
@@ -88,7 +109,7 @@ EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, cons
   PhaseStart(cb, "scoring", r.num_utterances, "files");
   auto advance = [&] {
     Advance(cb, 1, std::to_string(r.num_failed) + " failed, " + std::to_string(r.num_too_little_speech) +
-                       " too little speech");
+                       " too little speech, " + std::to_string(r.num_no_speech) + " no speech");
   };
   ScoreEntriesCallbacks sc;
   sc.on_result = [&](size_t i, const ScoreResult& res) {
@@ -99,13 +120,21 @@ EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, cons
     ee.result = res;
     r.audio_seconds_scored += res.audio_seconds;
     if (res.too_little_speech) {
-      ++r.num_too_little_speech;
+      ++(res.no_speech ? r.num_no_speech : r.num_too_little_speech);
     } else {
-      Trial t;
-      t.true_language = ee.true_language;
-      t.scores = res.calibrated.empty() ? res.avg_loglik : res.calibrated;
-      t.duration_seconds = res.speech_seconds;  // buckets by seconds of speech, as NIST LRE
-      trials.push_back(std::move(t));
+      if (ee.true_language >= 0) {  // closed-set metrics: the model's languages only, argmax decision
+        Trial t;
+        t.true_language = ee.true_language;
+        t.scores = res.calibrated.empty() ? res.avg_loglik : res.calibrated;
+        t.duration_seconds = res.speech_seconds;  // buckets by seconds of speech, as NIST LRE
+        trials.push_back(std::move(t));
+      }
+      if (open_set) {
+        OpenSetLanguage& ol = open_language(e.language);
+        ++ol.num_trials;
+        ol.num_unknown += res.unknown;
+        ol.num_correct += !res.unknown && ee.true_language >= 0 && res.best == ee.true_language;
+      }
     }
     r.entries.push_back(std::move(ee));
     advance();
@@ -118,6 +147,22 @@ EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, cons
   ScoreEntries(scorer, data.entries, opts.threads, sc);
   PhaseEnd(cb);
   SummariseTrials(trials, static_cast<int>(r.languages.size()), r.buckets, opts.cavg, &r.overall, &r.by_bucket);
+  if (open_set) {
+    for (const OpenSetLanguage& ol : os.languages) {
+      if (ol.in_set) {
+        os.in_set_trials += ol.num_trials;
+        os.in_set_unknown += ol.num_unknown;
+        os.in_set_correct += ol.num_correct;
+      } else {
+        os.out_of_set_trials += ol.num_trials;
+        os.out_of_set_unknown += ol.num_unknown;
+      }
+    }
+    auto rate = [](int64_t a, int64_t b) { return b > 0 ? static_cast<double>(a) / b : -1.0; };
+    os.false_rejection_rate = rate(os.in_set_unknown, os.in_set_trials);
+    os.rejection_rate = rate(os.out_of_set_unknown, os.out_of_set_trials);
+    os.open_set_accuracy = rate(os.in_set_correct + os.out_of_set_unknown, os.in_set_trials + os.out_of_set_trials);
+  }
   return r;
 }
 
@@ -213,7 +258,7 @@ CalibrateResult CalibrateOnDataset(const LanguageModelSet& model, const Dataset&
   const EvaluateResult r = Evaluate(raw, dev, eo, cb);
   CalibrateResult out;
   out.num_failed = r.num_failed;
-  out.num_too_little_speech = r.num_too_little_speech;
+  out.num_too_little_speech = r.num_too_little_speech + r.num_no_speech;
   std::vector<std::vector<double>> scores;
   std::vector<int> labels;
   std::vector<int64_t> count(r.languages.size(), 0);

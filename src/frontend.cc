@@ -121,6 +121,10 @@ std::vector<FrontendOptionInfo> BuildTable() {
              "VAD: share of context frames above threshold needed");
   SLID_BOOL("vad-log-energy", vad.use_log_energy,
             "VAD on the frame log-energy (false: on MFCC column 0, i.e. C0 unless --use-energy)");
+  SLID_FLOAT("vad-min-snr-db", vad.min_snr_db,
+             "VAD: a recording has no speech unless --vad-snr-min-frames frames are this many dB above its "
+             "noise floor (10th percentile of C0/energy); 0 = no check");
+  SLID_INT("vad-snr-min-frames", vad.snr_min_frames, "VAD: frames above the noise floor a recording needs to have speech");
 #undef SLID_INT
 #undef SLID_FLOAT
 #undef SLID_BOOL
@@ -284,9 +288,64 @@ Matrix Frontend::ComputeMfcc(const Waveform& wav, std::vector<float>* vad_energy
   return mfcc_.Compute(wav.samples.data(), static_cast<int64_t>(wav.samples.size()), vad_energy);
 }
 
+double Column0DecibelsPerUnit(const MfccOptions& m) {
+  // log-energy: natural log of the frame energy, so 10 log10(e) dB per unit. C0 = sqrt(1/M) sum_m log E_m
+  // (Kaldi's DCT row 0; the lifter leaves C0 alone): a level change of g dB in every mel band moves it
+  // by sqrt(M) g / (10 log10 e).
+  const double db_per_neper = 10.0 / std::log(10.0);
+  return m.use_energy ? db_per_neper : db_per_neper / std::sqrt(static_cast<double>(m.num_mel_bins));
+}
+
+namespace {
+
+// The column the VAD decides on: the frame log-energies if vad-log-energy (then *db_per_unit is the
+// log-energy's), else column 0 of the MFCC (C0, or the energy with use-energy).
+Matrix VadInput(const FrontendOptions& o, const Matrix& mfcc, const std::vector<float>* log_energy,
+                double* db_per_unit) {
+  if (o.vad.use_log_energy && log_energy != nullptr) {
+    if (static_cast<int64_t>(log_energy->size()) != mfcc.rows())
+      throw Error("Frontend: " + std::to_string(log_energy->size()) + " log-energies for " +
+                  std::to_string(mfcc.rows()) + " frames");
+    *db_per_unit = 10.0 / std::log(10.0);
+    Matrix e(mfcc.rows(), 1);
+    for (int64_t t = 0; t < e.rows(); ++t) e(t, 0) = (*log_energy)[static_cast<size_t>(t)];
+    return e;
+  }
+  *db_per_unit = Column0DecibelsPerUnit(o.mfcc);
+  return mfcc.leftCols(std::min<Eigen::Index>(1, mfcc.cols()));
+}
+
+SpeechCheck CheckSpeechOn(const VadOptions& vad, const Matrix& x, double db_per_unit) {
+  if (!vad.enabled || vad.min_snr_db == 0) {
+    SpeechCheck c;
+    c.has_speech = x.rows() > 0;
+    return c;
+  }
+  return slid::CheckSpeech(x, vad, db_per_unit);
+}
+
+std::vector<bool> VoicedOn(const VadOptions& vad, const Matrix& x, double db_per_unit) {
+  if (!vad.enabled) return std::vector<bool>(static_cast<size_t>(x.rows()), true);
+  if (!CheckSpeechOn(vad, x, db_per_unit).has_speech) return std::vector<bool>(static_cast<size_t>(x.rows()), false);
+  return ComputeVad(x, vad);
+}
+
+}  // namespace
+
+SpeechCheck Frontend::CheckSpeech(const Matrix& mfcc) const {
+  double db = 0;
+  return CheckSpeechOn(opts_.vad, VadInput(opts_, mfcc, nullptr, &db), db);
+}
+
+SpeechCheck Frontend::CheckSpeech(const Matrix& mfcc, const std::vector<float>& log_energy) const {
+  if (!opts_.vad.enabled || !opts_.vad.use_log_energy) return CheckSpeech(mfcc);
+  double db = 0;
+  return CheckSpeechOn(opts_.vad, VadInput(opts_, mfcc, &log_energy, &db), db);
+}
+
 std::vector<bool> Frontend::ComputeVoiced(const Matrix& mfcc) const {
-  if (!opts_.vad.enabled) return std::vector<bool>(static_cast<size_t>(mfcc.rows()), true);
-  return ComputeVad(mfcc, opts_.vad);  // column 0 (vad-log-energy ignored: no energies given)
+  double db = 0;
+  return VoicedOn(opts_.vad, VadInput(opts_, mfcc, nullptr, &db), db);
 }
 
 Matrix Frontend::ComputeFeatures(const Matrix& mfcc) const {
@@ -299,12 +358,8 @@ Matrix Frontend::ComputeFeatures(const Matrix& mfcc) const {
 
 std::vector<bool> Frontend::ComputeVoiced(const Matrix& mfcc, const std::vector<float>& log_energy) const {
   if (!opts_.vad.enabled || !opts_.vad.use_log_energy) return ComputeVoiced(mfcc);
-  if (static_cast<int64_t>(log_energy.size()) != mfcc.rows())
-    throw Error("Frontend::ComputeVoiced: " + std::to_string(log_energy.size()) + " log-energies for " +
-                std::to_string(mfcc.rows()) + " frames");
-  Matrix e(mfcc.rows(), 1);
-  for (int64_t t = 0; t < e.rows(); ++t) e(t, 0) = log_energy[static_cast<size_t>(t)];
-  return ComputeVad(e, opts_.vad);
+  double db = 0;
+  return VoicedOn(opts_.vad, VadInput(opts_, mfcc, &log_energy, &db), db);
 }
 
 Matrix Frontend::Compute(const Waveform& wav, FrontendStage stage) const {

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "slid/calibration.h"
 #include "slid/error.h"
 
 namespace slid {
@@ -173,6 +174,14 @@ EvalSummary Evaluate(const std::vector<Trial>& trials, int num_languages, const 
   int present = 0;
   for (const auto& ls : s.per_language) present += ls.num_trials > 0;
   if (present >= 2) s.cavg = Cavg(truth, decisions, num_languages, opts);
+  if (!trials.empty()) {
+    s.cllr = MulticlassCllr(trials, num_languages);
+    s.min_cllr = MinMulticlassCllr(trials, num_languages);
+    s.reliability = Reliability(trials, num_languages);
+  }
+  const CllrSummary d = DetectionCllr(trials, num_languages);
+  s.detection_cllr = d.cllr;
+  s.detection_min_cllr = d.min_cllr;
   return s;
 }
 
@@ -298,6 +307,77 @@ double MulticlassCllr(const std::vector<Trial>& trials, int num_languages) {
       ++present;
     }
   return present > 0 ? total / present : -1.0;
+}
+
+// ---------------------------------------------------------------- min-Cllr (multiclass), reliability
+
+double MinMulticlassCllr(const std::vector<Trial>& trials, int num_languages) {
+  if (num_languages < 1) throw Error("MinMulticlassCllr: num_languages must be >= 1");
+  std::vector<int> column(num_languages, -1);  // model language -> index among the languages with trials
+  for (const Trial& t : trials) {
+    if (static_cast<int>(t.scores.size()) != num_languages) throw Error("MinMulticlassCllr: trial with wrong number of scores");
+    if (t.true_language < 0 || t.true_language >= num_languages) throw Error("MinMulticlassCllr: true language out of range");
+    column[t.true_language] = 0;
+  }
+  int present = 0;
+  for (int& c : column)
+    if (c == 0) c = present++;
+  if (present == 0) return -1.0;
+  for (const Trial& t : trials)
+    for (double s : t.scores)
+      if (!std::isfinite(s)) return -1.0;  // no calibration can be fitted to infinite scores
+  if (present == 1) return 0.0;  // one class left: its posterior is 1 whatever the scores
+  // Restrict the scores to the languages with trials and fit the calibration family on them.
+  std::vector<std::vector<double>> scores;
+  std::vector<int> labels;
+  scores.reserve(trials.size());
+  for (const Trial& t : trials) {
+    std::vector<double> r(present);
+    for (int l = 0; l < num_languages; ++l)
+      if (column[l] >= 0) r[column[l]] = t.scores[l];
+    scores.push_back(std::move(r));
+    labels.push_back(column[t.true_language]);
+  }
+  CalibrationOptions co;
+  co.balance_priors = true;  // every language 1/C': the objective is MulticlassCllr x ln 2 (+ ridge)
+  const Calibration cal = TrainCalibration(scores, labels, present, co);
+  std::vector<Trial> calibrated(trials.size());
+  for (size_t i = 0; i < trials.size(); ++i) {
+    calibrated[i].true_language = labels[i];
+    calibrated[i].scores = cal.Apply(scores[i]);
+  }
+  return MulticlassCllr(calibrated, present);
+}
+
+std::vector<ReliabilityBin> Reliability(const std::vector<Trial>& trials, int num_languages, int num_bins) {
+  if (num_bins < 1) throw Error("Reliability: num_bins must be >= 1");
+  std::vector<ReliabilityBin> bins(num_bins);
+  std::vector<double> conf_sum(num_bins, 0.0);
+  std::vector<int64_t> correct(num_bins, 0);
+  for (int b = 0; b < num_bins; ++b) {
+    bins[b].lo = static_cast<double>(b) / num_bins;
+    bins[b].hi = static_cast<double>(b + 1) / num_bins;
+  }
+  for (const Trial& t : trials) {
+    if (static_cast<int>(t.scores.size()) != num_languages) throw Error("Reliability: trial with wrong number of scores");
+    const int best = ArgMax(t.scores);
+    // Highest posterior of softmax(scores) = 1 / sum_l exp(s_l - s_best).
+    double z = 0;
+    for (double s : t.scores) z += std::exp(s - t.scores[best]);
+    const double conf = 1.0 / z;
+    // Bin b holds (b/B, (b+1)/B]; confidence 1 goes to the last bin, anything <= 1/B to the first.
+    int b = static_cast<int>(std::ceil(conf * num_bins)) - 1;
+    b = std::min(std::max(b, 0), num_bins - 1);
+    ++bins[b].count;
+    conf_sum[b] += conf;
+    correct[b] += best == t.true_language;
+  }
+  for (int b = 0; b < num_bins; ++b)
+    if (bins[b].count > 0) {
+      bins[b].mean_confidence = conf_sum[b] / bins[b].count;
+      bins[b].accuracy = static_cast<double>(correct[b]) / bins[b].count;
+    }
+  return bins;
 }
 
 }  // namespace slid

@@ -19,6 +19,8 @@ Scorer::Scorer(const LanguageModelSet& model, const ScorerOptions& opts) : opts_
   if (!(opts.min_speech_seconds >= 0)) throw Error("scorer: min_speech_seconds must be >= 0");
   if (!(opts.posterior_scale > 0)) throw Error("scorer: posterior_scale must be > 0");
   if (!(opts.segment_seconds > 0)) throw Error("scorer: segment_seconds must be > 0");
+  if (!(opts.unknown_threshold >= 0 && opts.unknown_threshold <= 1))
+    throw Error("scorer: unknown_threshold must be in [0, 1]");
   std::vector<int> picked;
   if (opts.languages.empty()) {
     for (size_t i = 0; i < model.languages.size(); ++i) picked.push_back(static_cast<int>(i));
@@ -58,8 +60,9 @@ Scorer::Scorer(Scorer&&) noexcept = default;
 
 std::unique_ptr<UtteranceScorer> Scorer::NewUtterance() const { return backend_->NewUtterance(); }
 
-ScoreResult Scorer::Finish(const UtteranceScorer& utt, double audio_seconds) const {
+ScoreResult Scorer::Finish(const UtteranceScorer& utt, double audio_seconds, bool no_speech) const {
   ScoreResult r;
+  r.no_speech = no_speech;
   r.num_frames = utt.NumFrames();
   r.audio_seconds = audio_seconds;
   r.speech_seconds = static_cast<double>(r.num_frames) * frame_shift_seconds_;
@@ -88,6 +91,10 @@ ScoreResult Scorer::Finish(const UtteranceScorer& utt, double audio_seconds) con
     r.best = 0;
     for (size_t i = 1; i < n; ++i)
       if (c[i] > c[r.best]) r.best = static_cast<int>(i);
+    if (opts_.unknown_threshold > 0 && *std::max_element(r.posteriors.begin(), r.posteriors.end()) < opts_.unknown_threshold) {
+      r.unknown = true;
+      r.best = -1;
+    }
   }
   return r;
 }
@@ -101,8 +108,17 @@ ScoreResult Scorer::ScoreFeatures(const Matrix& features, double audio_seconds) 
 ScoreResult Scorer::ScoreWaveform(const Waveform& wav) const {
   RefuseExternal(external_frontend_);
   const int rate = frontend_->options().sample_rate_hz;
-  if (wav.rate_hz != rate) return ScoreFeatures(frontend_->Compute(Resample(wav, rate)), wav.Seconds());
-  return ScoreFeatures(frontend_->Compute(wav), wav.Seconds());
+  const Waveform resampled = wav.rate_hz != rate ? Resample(wav, rate) : Waveform();
+  const Waveform& w = wav.rate_hz != rate ? resampled : wav;
+  // Frontend::Compute's steps, keeping the speech check's answer.
+  std::vector<float> energy;
+  const Matrix mfcc = frontend_->ComputeMfcc(w, &energy);
+  const Matrix feats = frontend_->ComputeFeatures(mfcc);
+  const std::unique_ptr<UtteranceScorer> u = NewUtterance();
+  if (feats.rows() == 0) return Finish(*u, wav.Seconds());  // too short to judge
+  const bool no_speech = !frontend_->CheckSpeech(mfcc, energy).has_speech;
+  u->Add(SelectVoicedFrames(feats, frontend_->ComputeVoiced(mfcc, energy)));
+  return Finish(*u, wav.Seconds(), no_speech);
 }
 
 // ScoreFile gives the result of scoring the whole file at once, whatever segment_seconds is (with
@@ -159,6 +175,7 @@ ScoreResult Scorer::ScoreFile(const std::string& path) const {
   const Eigen::Map<const Matrix> all(raw.data(), total, num_ceps);
   const int context_needed = fo.sdc.enabled ? fo.sdc.ContextFrames() : 1;
   if (total == 0 || total < context_needed) return Finish(*u, seconds);
+  const bool no_speech = !frontend_->CheckSpeech(all, energy).has_speech;
   const std::vector<bool> voiced = frontend_->ComputeVoiced(all, energy);
   const Matrix normed = ApplyCmvn(all, fo.cmvn);
   // Frames of context each side that SDC or deltas read (with room to spare).
@@ -176,7 +193,7 @@ ScoreResult Scorer::ScoreFile(const std::string& path) const {
     const Matrix v = SelectVoicedFrames(own, own_voiced);
     u->Add(v);
   }
-  return Finish(*u, seconds);
+  return Finish(*u, seconds, no_speech);
 }
 
 }  // namespace slid

@@ -2,6 +2,7 @@
 #include "slid/vad.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "slid/error.h"
@@ -13,6 +14,34 @@ void ValidateVadOptions(const VadOptions& o) {
   if (o.frames_context < 0) throw Error("vad-frames-context: must be >= 0, got " + std::to_string(o.frames_context));
   if (!(o.proportion_threshold > 0 && o.proportion_threshold < 1))
     throw Error("vad-proportion-threshold: must be in (0, 1)");
+  if (!(o.min_snr_db >= 0) || !std::isfinite(o.min_snr_db))
+    throw Error("vad-min-snr-db: must be a finite number >= 0 (0 = no speech check)");
+  if (o.snr_min_frames < 1) throw Error("vad-snr-min-frames: must be >= 1, got " + std::to_string(o.snr_min_frames));
+}
+
+// The floor is a low percentile rather than the minimum so that a few dropped or zeroed frames do
+// not set it; frames above it by min_snr_db are counted rather than, say, the 95th percentile taken,
+// so that a long recording with a short utterance in it still has speech.
+SpeechCheck CheckSpeech(const Matrix& x, const VadOptions& o, double db_per_unit) {
+  ValidateVadOptions(o);
+  if (!(db_per_unit > 0)) throw Error("CheckSpeech: db_per_unit must be > 0");
+  SpeechCheck c;
+  const int64_t T = x.rows();
+  if (T == 0) {
+    c.has_speech = false;
+    return c;
+  }
+  if (x.cols() < 1) throw Error("CheckSpeech: features have no column 0");
+  std::vector<float> level(static_cast<size_t>(T));
+  for (int64_t t = 0; t < T; ++t) level[t] = x(t, 0);
+  std::vector<float> sorted = level;
+  const size_t k = static_cast<size_t>((T - 1) / 10);  // floor(0.1 (T - 1))
+  std::nth_element(sorted.begin(), sorted.begin() + k, sorted.end());
+  c.noise_floor = sorted[k];
+  const double above = c.noise_floor + o.min_snr_db / db_per_unit;
+  for (float v : level) c.frames_above += v > above;
+  c.has_speech = o.min_snr_db == 0 || c.frames_above >= o.snr_min_frames;
+  return c;
 }
 
 std::vector<bool> ComputeVad(const Matrix& x, const VadOptions& o) {

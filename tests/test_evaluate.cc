@@ -3,9 +3,11 @@
 // on the same trials, and duration buckets partition the trials at their stated bounds.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "slid/error.h"
 #include "slid/evaluate.h"
@@ -167,4 +169,54 @@ TEST_CASE("EvaluateFeatures: the audio's own features evaluate as the audio; mis
   }
   CHECK_THROWS_WITH_AS(slid::EvaluateFeatures(model, "ark:" + tmp("g.ark"), labels, o),
                        doctest::Contains("7-dimensional features; the model expects 56"), slid::Error);
+}
+
+TEST_CASE("Evaluate with an unknown threshold: out-of-set languages accepted, counted apart from the closed set") {
+  slid::Dataset data = SampleData();
+  const std::string s = std::string(SLID_SOURCE_DIR) + "/models/samples/";
+  for (const auto& [lang, file] : {std::pair<const char*, const char*>{"en", "en-conf-onlyperson.wav"},
+                                   {"ru", "ru-conf-onlyperson.wav"}}) {
+    slid::DataEntry e;
+    e.id = file;
+    e.source = s + file;
+    e.language = lang;
+    data.entries.push_back(e);
+    data.languages.push_back(lang);
+  }
+  slid::EvaluateOptions opts;
+  opts.scorer.unknown_threshold = 0.9;
+  const slid::EvaluateResult r = slid::Evaluate(SmallModel(), data, opts);
+  REQUIRE(r.entries.size() == 8);
+  const slid::OpenSetSummary& os = r.open_set;
+  CHECK(os.threshold == 0.9);
+  REQUIRE(os.languages.size() == 5);
+  CHECK(os.languages[3].language == "en");
+  CHECK_FALSE(os.languages[3].in_set);
+  CHECK(os.languages[0].in_set);
+  // Recount from the entries.
+  int64_t in_n = 0, in_u = 0, in_c = 0, out_n = 0, out_u = 0, closed = 0;
+  for (const slid::EvaluatedEntry& e : r.entries) {
+    if (e.result.too_little_speech) continue;
+    const bool in_set = e.true_language >= 0;
+    CHECK(in_set == (data.entries[e.index].language != "en" && data.entries[e.index].language != "ru"));
+    CHECK(e.result.unknown == (*std::max_element(e.result.posteriors.begin(), e.result.posteriors.end()) < 0.9));
+    (in_set ? in_n : out_n) += 1;
+    (in_set ? in_u : out_u) += e.result.unknown;
+    in_c += in_set && e.result.best == e.true_language;
+    closed += in_set;
+  }
+  CHECK(os.in_set_trials == in_n);
+  CHECK(os.in_set_unknown == in_u);
+  CHECK(os.in_set_correct == in_c);
+  CHECK(os.out_of_set_trials == out_n);
+  CHECK(out_n == 2);
+  CHECK(os.out_of_set_unknown == out_u);
+  CHECK(os.rejection_rate == doctest::Approx(out_u / 2.0));
+  CHECK(os.open_set_accuracy == doctest::Approx(static_cast<double>(in_c + out_u) / (in_n + out_n)));
+  // The closed-set figures see only the model's languages.
+  CHECK(r.overall.num_trials == closed);
+  // Without a threshold the same data is refused, as before.
+  CHECK_THROWS_WITH_AS(slid::Evaluate(SmallModel(), data, slid::EvaluateOptions{}),
+                       doctest::Contains("'en' is not in the model"), slid::Error);
+  CHECK(slid::Evaluate(SmallModel(), SampleData(), slid::EvaluateOptions{}).open_set.threshold == 0);
 }

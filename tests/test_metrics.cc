@@ -240,3 +240,97 @@ TEST_CASE("Cllr: hand-computed values and properties") {
   CHECK_THROWS_AS(slid::Cllr({}, {1.0}), slid::Error);
   CHECK_THROWS_AS(slid::MinCllr({1.0}, {std::nan("")}), slid::Error);
 }
+
+// ------------------------------------- multiclass min-Cllr, reliability (tests/data/cllr/make_min_cllr_fixtures.py)
+
+namespace {
+std::vector<Trial> ReadTrials5() {
+  std::ifstream tsv(SLID_TEST_DATA "/metrics/trials_5lang.tsv");
+  std::vector<Trial> trials;
+  std::string line;
+  while (std::getline(tsv, line)) {
+    std::istringstream ls(line);
+    Trial t;
+    ls >> t.true_language;
+    t.scores.resize(5);
+    for (double& s : t.scores) ls >> s;
+    trials.push_back(t);
+  }
+  return trials;
+}
+}  // namespace
+
+TEST_CASE("MinMulticlassCllr agrees with scipy's BFGS minimum of the multiclass Cllr over (a, b) (1e-6)") {
+  // Tolerance: slid's Newton solution carries a 1e-6 ridge; scipy's minimum has none. 1e-6 relative
+  // is ~1000x what the ridge moves the optimum here and far below any difference that matters.
+  std::ifstream in(SLID_TEST_DATA "/cllr/expected_min_cllr.json");
+  REQUIRE(in);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  const std::vector<Trial> all = ReadTrials5();
+  REQUIRE(all.size() == 300);
+  std::vector<Trial> without4;
+  for (const Trial& t : all)
+    if (t.true_language != 4) without4.push_back(t);
+  REQUIRE(static_cast<int>(without4.size()) == j["without4"]["num_trials"].get<int>());
+  CHECK(slid::MulticlassCllr(all, 5) == doctest::Approx(j["all5"]["cllr"].get<double>()).epsilon(1e-9));
+  CHECK(slid::MinMulticlassCllr(all, 5) == doctest::Approx(j["all5"]["min_cllr"].get<double>()).epsilon(1e-6));
+  // Language 4 has no trials: slid drops its column; scipy had to push b_4 towards -inf itself.
+  CHECK(slid::MulticlassCllr(without4, 5) == doctest::Approx(j["without4"]["cllr"].get<double>()).epsilon(1e-9));
+  CHECK(slid::MinMulticlassCllr(without4, 5) == doctest::Approx(j["without4"]["min_cllr"].get<double>()).epsilon(1e-6));
+
+  // Evaluate() reports the same numbers.
+  const slid::EvalSummary s = slid::Evaluate(all, 5);
+  CHECK(s.cllr == doctest::Approx(j["all5"]["cllr"].get<double>()).epsilon(1e-9));
+  CHECK(s.min_cllr == doctest::Approx(j["all5"]["min_cllr"].get<double>()).epsilon(1e-6));
+  CHECK(s.detection_cllr == doctest::Approx(slid::DetectionCllr(all, 5).cllr));
+  CHECK(s.detection_min_cllr == doctest::Approx(slid::DetectionCllr(all, 5).min_cllr));
+
+  // Reliability bins against numpy.
+  const std::vector<slid::ReliabilityBin> bins = slid::Reliability(all, 5, 10);
+  REQUIRE(bins.size() == 10);
+  REQUIRE(s.reliability.size() == 10);
+  for (size_t b = 0; b < 10; ++b) {
+    const auto& e = j["reliability"][b];
+    CAPTURE(b);
+    CHECK(bins[b].lo == doctest::Approx(e["lo"].get<double>()));
+    CHECK(bins[b].hi == doctest::Approx(e["hi"].get<double>()));
+    CHECK(bins[b].count == e["count"].get<int64_t>());
+    CHECK(bins[b].mean_confidence == doctest::Approx(e["mean_confidence"].get<double>()).epsilon(1e-12));
+    CHECK(bins[b].accuracy == doctest::Approx(e["accuracy"].get<double>()).epsilon(1e-12));
+    CHECK(s.reliability[b].count == bins[b].count);
+  }
+}
+
+TEST_CASE("MinMulticlassCllr: properties") {
+  const std::vector<Trial> all = ReadTrials5();
+  REQUIRE(all.size() == 300);
+  // Never above the Cllr it starts from, and invariant under the calibration family a s + b (a > 0).
+  const double m = slid::MinMulticlassCllr(all, 5);
+  CHECK(m <= slid::MulticlassCllr(all, 5) + 1e-9);
+  std::vector<Trial> moved = all;
+  const double b[5] = {3.0, -1.0, 0.5, 7.0, -4.0};
+  for (Trial& t : moved)
+    for (int l = 0; l < 5; ++l) t.scores[l] = 4.0 * t.scores[l] + b[l];
+  CHECK(slid::MulticlassCllr(moved, 5) > slid::MulticlassCllr(all, 5) + 0.5);  // badly miscalibrated
+  CHECK(slid::MinMulticlassCllr(moved, 5) == doctest::Approx(m).epsilon(1e-6));
+  // Uninformative scores: nothing to recover, log2(N) bits; one language with trials: 0; none: -1.
+  std::vector<Trial> flat;
+  for (int i = 0; i < 8; ++i) flat.push_back(Trial{i % 4, {2.0, 2.0, 2.0, 2.0}, 1.0});
+  CHECK(slid::MinMulticlassCllr(flat, 4) == doctest::Approx(2.0).epsilon(1e-6));
+  std::vector<Trial> one = {Trial{1, {0.0, 1.0, 2.0}, 1.0}, Trial{1, {3.0, 1.0, 2.0}, 1.0}};
+  CHECK(slid::MinMulticlassCllr(one, 3) == 0.0);
+  CHECK(slid::MinMulticlassCllr({}, 3) == -1.0);
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(slid::MinMulticlassCllr({Trial{0, {1.0, -inf}, 1.0}, Trial{1, {0.0, 2.0}, 1.0}}, 2) == -1.0);
+  CHECK_THROWS_AS(slid::MinMulticlassCllr({Trial{0, {1.0}, 1.0}}, 2), slid::Error);
+  // Reliability: a confident correct trial lands in the last bin, an uninformative one in the 1/N bin.
+  const std::vector<slid::ReliabilityBin> r =
+      slid::Reliability({Trial{0, {50.0, 0.0}, 1.0}, Trial{1, {0.0, 0.0}, 1.0}}, 2, 4);
+  REQUIRE(r.size() == 4);
+  CHECK(r[3].count == 1);
+  CHECK(r[3].accuracy == 1.0);
+  CHECK(r[1].count == 1);  // confidence 0.5 is in (0.25, 0.5]
+  CHECK(r[1].accuracy == 0.0);  // the tie goes to language 0; the truth is 1
+  CHECK(r[1].mean_confidence == doctest::Approx(0.5));
+  CHECK_THROWS_AS(slid::Reliability({}, 2, 0), slid::Error);
+}

@@ -3,6 +3,7 @@
 // with the in-memory one.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "slid/audio.h"
 #include "slid/error.h"
 #include "slid/model.h"
 #include "slid/scorer.h"
@@ -157,7 +159,10 @@ TEST_CASE("ScoreFile streams in segments and agrees with the in-memory path") {
     u32(2 * rate); u16(2); u16(16); o.write("data", 4); u32(2 * n);
     o.write(reinterpret_cast<const char*>(pcm.data()), 2 * n);
   }
-  const slid::LanguageModelSet m = RandomModel(3, 8, 11);
+  slid::LanguageModelSet m = RandomModel(3, 8, 11);
+  // A tone barely moves C0 (one mel band of 23 rises), so the VAD's speech check calls it no speech;
+  // this test is about segments, so the check is off.
+  m.frontend.vad.min_snr_db = 0;
   const slid::Scorer whole(m, {});
   const slid::ScoreResult a = whole.ScoreFile(path);
   const slid::ScoreResult b = whole.ScoreWaveform(slid::ReadAudio(path, 16000));
@@ -173,4 +178,84 @@ TEST_CASE("ScoreFile streams in segments and agrees with the in-memory path") {
   CHECK(std::abs(c.num_frames - a.num_frames) <= 3 * 25);
   CHECK_THROWS_AS(whole.ScoreFile((dir / "missing.wav").string()), slid::Error);
   fs::remove_all(dir);
+}
+
+TEST_CASE("No speech (VAD speech check) gives status no_speech, no decision; speech does not") {
+  const slid::LanguageModelSet m = RandomModel(2, 4, 9);
+  const slid::Scorer s(m, {});
+  slid::Waveform noise;
+  noise.rate_hz = 16000;
+  noise.samples.resize(3 * 16000);
+  std::mt19937 rng(2);
+  std::normal_distribution<float> n(0.f, 2000.f);
+  for (float& v : noise.samples) v = n(rng);
+  const slid::ScoreResult r = s.ScoreWaveform(noise);
+  CHECK(r.no_speech);
+  CHECK(r.too_little_speech);  // no decision either way
+  CHECK(r.best == -1);
+  CHECK(r.num_frames == 0);
+  CHECK(r.avg_loglik.empty());
+  CHECK(r.audio_seconds == doctest::Approx(3.0));
+  // ScoreFile agrees (the streamed path makes the same check on the whole file's MFCC).
+  const fs::path dir = fs::temp_directory_path() / ("slid_test_scorer_ns_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "noise.wav").string();
+  {
+    const int count = static_cast<int>(noise.samples.size());
+    std::ofstream o(path, std::ios::binary);
+    auto u32 = [&](uint32_t v) { o.write(reinterpret_cast<const char*>(&v), 4); };
+    auto u16 = [&](uint16_t v) { o.write(reinterpret_cast<const char*>(&v), 2); };
+    o.write("RIFF", 4); u32(36 + 2 * count); o.write("WAVEfmt ", 8); u32(16); u16(1); u16(1); u32(16000);
+    u32(2 * 16000); u16(2); u16(16); o.write("data", 4); u32(2 * count);
+    for (float v : noise.samples) u16(static_cast<uint16_t>(static_cast<int16_t>(std::max(-32768.f, std::min(32767.f, std::round(v))))));
+  }
+  const slid::ScoreResult f = s.ScoreFile(path);
+  CHECK(f.no_speech);
+  CHECK(f.best == -1);
+  fs::remove_all(dir);
+  // Real speech (8 kHz clip, resampled by ScoreWaveform): checked, found, decided.
+  const slid::ScoreResult sp = s.ScoreWaveform(slid::ReadAudio(std::string(SLID_TEST_DATA) + "/mfcc/en8k.wav", 0));
+  CHECK_FALSE(sp.no_speech);
+  CHECK_FALSE(sp.too_little_speech);
+  CHECK(sp.best >= 0);
+  // Precomputed features are never judged: an empty matrix is too little speech, not no speech.
+  const slid::ScoreResult none = s.ScoreFeatures(slid::Matrix(0, m.Dim()));
+  CHECK(none.too_little_speech);
+  CHECK_FALSE(none.no_speech);
+  // Too short to judge (fewer frames than the SDC context): too little speech only.
+  slid::Waveform tiny = noise;
+  tiny.samples.resize(1600);  // 0.1 s: 8 frames
+  const slid::ScoreResult t = s.ScoreWaveform(tiny);
+  CHECK(t.too_little_speech);
+  CHECK_FALSE(t.no_speech);
+}
+
+TEST_CASE("unknown_threshold: no posterior reaching it gives unknown and no decision; options are checked") {
+  const slid::LanguageModelSet m = RandomModel(3, 4, 9);
+  const slid::Matrix x = RandomFrames(100, m.Dim(), 0.5, 3);
+  const slid::ScoreResult plain = slid::Scorer(m, {}).ScoreFeatures(x);
+  REQUIRE(plain.best >= 0);
+  const double top = plain.posteriors[plain.best];
+  REQUIRE(top < 1.0);
+  slid::ScorerOptions o;
+  o.unknown_threshold = std::min(1.0, top + 1e-9);  // just above the top posterior: unknown
+  const slid::ScoreResult u = slid::Scorer(m, o).ScoreFeatures(x);
+  CHECK(u.unknown);
+  CHECK(u.best == -1);
+  CHECK_FALSE(u.too_little_speech);
+  CHECK(u.posteriors == plain.posteriors);  // scores and posteriors are still reported
+  CHECK(u.avg_loglik == plain.avg_loglik);
+  o.unknown_threshold = top;  // reached exactly: a decision
+  const slid::ScoreResult k = slid::Scorer(m, o).ScoreFeatures(x);
+  CHECK_FALSE(k.unknown);
+  CHECK(k.best == plain.best);
+  // Without a decision for lack of speech, unknown is not set.
+  o.unknown_threshold = 1.0;
+  const slid::ScoreResult none = slid::Scorer(m, o).ScoreFeatures(slid::Matrix(0, m.Dim()));
+  CHECK_FALSE(none.unknown);
+  CHECK(none.too_little_speech);
+  o.unknown_threshold = 1.5;
+  CHECK_THROWS_AS(slid::Scorer(m, o), slid::Error);
+  o.unknown_threshold = -0.1;
+  CHECK_THROWS_AS(slid::Scorer(m, o), slid::Error);
 }

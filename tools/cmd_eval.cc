@@ -30,6 +30,7 @@ struct EvalArgs {
   std::string out_dir;
   std::string plot_format = "png";
   double min_speech_seconds = 0.5;
+  double unknown_threshold = 0;
   int threads = 1;
   bool quiet = false;
   FrontendFlags frontend;
@@ -46,6 +47,8 @@ EvalReport MakeReport(const EvalArgs& args, const std::string& data_root, const 
   report.num_utterances = r.num_utterances;
   report.num_failed = r.num_failed;
   report.num_too_little_speech = r.num_too_little_speech;
+  report.num_no_speech = r.num_no_speech;
+  report.open_set = r.open_set;
   report.overall = r.overall;
   report.buckets = r.buckets;
   report.by_bucket = r.by_bucket;
@@ -55,6 +58,7 @@ EvalReport MakeReport(const EvalArgs& args, const std::string& data_root, const 
                   {"wall_seconds", wall_seconds},
                   {"threads", args.threads},
                   {"min_speech_seconds", args.min_speech_seconds},
+                  {"unknown_threshold", args.unknown_threshold},
                   {"model_summary", model.summary}};
   return report;
 }
@@ -97,7 +101,7 @@ std::vector<std::vector<DetPoint>> DetPerLanguage(const EvaluateResult& r) {
   const size_t n = r.languages.size();
   std::vector<std::vector<double>> target(n), nontarget(n);
   for (const EvaluatedEntry& e : r.entries) {
-    if (e.result.too_little_speech || e.result.avg_loglik.size() != n) continue;
+    if (e.result.too_little_speech || e.true_language < 0 || e.result.avg_loglik.size() != n) continue;
     const std::vector<double> llr = DetectionScores(e.result.avg_loglik);
     for (size_t l = 0; l < n; ++l) (static_cast<int>(l) == e.true_language ? target : nontarget)[l].push_back(llr[l]);
   }
@@ -119,12 +123,14 @@ int Run(EvalArgs& args) {
   const Dataset data = args.feats.empty() ? LoadDataset(args.data) : LoadUtt2Lang(args.utt2lang);
   EvaluateOptions opts;
   opts.scorer.min_speech_seconds = args.min_speech_seconds;
+  opts.scorer.unknown_threshold = args.unknown_threshold;
   opts.threads = args.threads;
   // The report set replaces DIR as a whole (slid/io.h ReplaceFolderAtomically): a re-run killed half-way
   // cannot leave report.json of one run beside scores.tsv of another. Checked before scoring.
   const std::vector<std::string> outputs = {"report.json", "report.md",     "scores.tsv", "scores.llr",
                                             "confusion.dat", "confusion.png", "confusion.svg", "det.dat",
-                                            "det.png",      "det.svg",       "plots.gp",   "plots.log"};
+                                            "det.png",      "det.svg",       "plots.gp",   "plots.log",
+                                            "reliability.dat", "reliability.png", "reliability.svg"};
   std::error_code ec;
   if (fs::exists(args.out_dir, ec) && !fs::is_directory(args.out_dir, ec))
     ThrowFileError(args.out_dir, "exists and is not a folder");
@@ -153,8 +159,9 @@ int Run(EvalArgs& args) {
   if (!message.empty()) std::fprintf(stderr, "slid eval: %s\n", message.c_str());
   const fs::path dir(args.out_dir);
   std::fputs(EvalReportTable(report).c_str(), stdout);
-  std::printf("\nreport: %s, %s%s\n", (dir / "report.md").c_str(), (dir / "report.json").c_str(),
-              pictures.empty() ? "" : (", pictures: " + pictures.front() + (pictures.size() > 1 ? ", " + pictures[1] : "")).c_str());
+  std::string drawn;
+  for (const std::string& p : pictures) drawn += (drawn.empty() ? ", pictures: " : ", ") + p;
+  std::printf("\nreport: %s, %s%s\n", (dir / "report.md").c_str(), (dir / "report.json").c_str(), drawn.c_str());
   if (report.num_failed > 0 || !data.problems.empty()) {
     std::fprintf(stderr, "slid eval: %lld file(s) could not be read and %zu data problem(s) were skipped (listed above)\n",
                  static_cast<long long>(report.num_failed), data.problems.size());
@@ -166,11 +173,14 @@ int Run(EvalArgs& args) {
 CommandRegistration reg(
     "eval",
     "Evaluate a model on labelled test data: accuracy, per-language precision/recall, confusion matrix,\n"
-    "EER and Cavg (NIST LRE 2007/2009), overall and by seconds of speech (<=3 s, 3-10 s, >10 s).\n"
+    "EER and Cavg (NIST LRE 2007/2009), Cllr and min-Cllr (multiclass, bits), overall and by seconds of\n"
+    "speech (<=3 s, 3-10 s, >10 s).\n"
     "Writes DIR/report.json, DIR/report.md, DIR/scores.tsv, DIR/scores.llr ('utt lang llr' lines),\n"
-    "DIR/confusion.png and DIR/det.png (gnuplot). DIR is replaced as a whole; it may hold only the\n"
-    "files of an earlier report.\n"
+    "DIR/confusion.png, DIR/det.png and DIR/reliability.png (gnuplot). DIR is replaced as a whole; it\n"
+    "may hold only the files of an earlier report.\n"
     "DATA: as for slid train (folder of <lang>/ folders, Kaldi data dir, or TSV list).\n"
+    "With --unknown-threshold P (open set), DATA may hold languages the model lacks: report.md/json add\n"
+    "how many were called unknown, and how many of the model's languages were (false rejections).\n"
     "Examples:\n"
     "  slid eval --model lid.slid data/test --out-dir exp/eval --threads 2\n"
     "  slid eval --model lid.slid --feats scp:data/test/feats.scp --utt2lang data/test/utt2lang -o exp/eval",
@@ -193,6 +203,12 @@ CommandRegistration reg(
       app.add_option("--min-speech-seconds", args->min_speech_seconds,
                      "Utterances with less voiced speech are counted as too_little_speech and not scored")
           ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
+      app.add_option("--unknown-threshold", args->unknown_threshold,
+                     "Open set: decision 'unknown' when no language's posterior reaches P (0: off); then test "
+                     "languages the model lacks are accepted and their rejection is reported")
+          ->check(CLI::Range(0.0, 1.0))
+          ->type_name("P")
           ->capture_default_str();
       app.add_option("--threads", args->threads, "Files scored in parallel")
           ->check(CLI::Range(1, 256))

@@ -33,6 +33,7 @@ struct IdentifyArgs {
   double min_speech_seconds = 0.5;
   double segment_seconds = 600;
   double posterior_scale = 1.0;
+  double unknown_threshold = 0;
   int threads = 1;
   bool quiet = false;
   FrontendFlags frontend;
@@ -78,6 +79,7 @@ int Run(IdentifyArgs& args) {
   so.min_speech_seconds = args.min_speech_seconds;
   so.segment_seconds = args.segment_seconds;
   so.posterior_scale = args.posterior_scale;
+  so.unknown_threshold = args.unknown_threshold;
   std::unique_ptr<Scorer> scorer;
   try {
     scorer = std::make_unique<Scorer>(model, so);
@@ -167,7 +169,10 @@ CommandRegistration reg(
     "Standard input ('-') holding audio is one recording named <stdin>; otherwise it is a list of paths,\n"
     "one per line, taken literally. Commands ('<cmd> |') run only from a Kaldi wav.scp given with --scp.\n"
     "A file with less than --min-speech-seconds of voiced speech gets language '-' and status\n"
-    "too_little_speech. Unreadable files are reported on standard error; exit code 3 if any failed.",
+    "too_little_speech; one without speech at all (noise, tones, silence: the VAD's speech check,\n"
+    "--vad-min-snr-db) gets '-' and status no_speech. With --unknown-threshold P, a file where no\n"
+    "language's posterior reaches P gets language and status unknown (use a calibrated model).\n"
+    "Unreadable files are reported on standard error; exit code 3 if any failed.",
     [](CLI::App& app) -> Runner {
       auto args = std::make_shared<IdentifyArgs>();
       args->app = &app;
@@ -213,6 +218,11 @@ CommandRegistration reg(
       app.add_option("--posterior-scale", args->posterior_scale,
                      "Posteriors = softmax(scale x average log-likelihood)")
           ->check(CLI::PositiveNumber)
+          ->capture_default_str();
+      app.add_option("--unknown-threshold", args->unknown_threshold,
+                     "Open set: language 'unknown' when no language's posterior reaches P (0: off)")
+          ->check(CLI::Range(0.0, 1.0))
+          ->type_name("P")
           ->capture_default_str();
       app.add_option("--threads", args->threads, "Files processed in parallel (output order is kept)")
           ->check(CLI::Range(1, 256))

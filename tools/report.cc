@@ -62,7 +62,14 @@ std::vector<int> Ranking(const ScoreResult& r) {
   return idx;
 }
 
-const char* Status(const ScoreResult& r) { return r.too_little_speech ? "too_little_speech" : "ok"; }
+const char* Status(const ScoreResult& r) {
+  return r.no_speech ? "no_speech" : r.too_little_speech ? "too_little_speech" : r.unknown ? "unknown" : "ok";
+}
+
+// The decision column: a language, "unknown", or "-" (no decision for lack of speech).
+std::string Decision(const std::vector<std::string>& languages, const ScoreResult& r) {
+  return r.best >= 0 ? languages[r.best] : r.unknown ? "unknown" : "-";
+}
 
 // Paths may hold tabs or newlines; keep the TSV one record per line.
 std::string TsvField(std::string s) {
@@ -90,7 +97,7 @@ std::string IdentifyTsvHeader(const std::vector<std::string>& languages, int top
 std::string IdentifyTsvLine(const std::string& path, const std::vector<std::string>& languages,
                             const ScoreResult& r, int top) {
   std::string s = TsvField(path);
-  s += "\t" + (r.best >= 0 ? languages[r.best] : std::string("-"));
+  s += "\t" + Decision(languages, r);
   s += "\t" + (r.best >= 0 ? Num(r.avg_loglik[r.best]) : std::string("-"));
   s += std::string("\t") + Status(r) + "\t" + FormatFixed(r.speech_seconds, 2);
   const bool have = !r.avg_loglik.empty();
@@ -113,7 +120,7 @@ std::string IdentifyJsonLine(const std::string& path, const std::vector<std::str
                              const ScoreResult& r, int top) {
   nlohmann::json j;
   j["path"] = path;
-  j["language"] = r.best >= 0 ? nlohmann::json(languages[r.best]) : nlohmann::json(nullptr);
+  j["language"] = r.best >= 0 || r.unknown ? nlohmann::json(Decision(languages, r)) : nlohmann::json(nullptr);
   j["score"] = r.best >= 0 ? nlohmann::json(r.avg_loglik[r.best]) : nlohmann::json(nullptr);
   j["status"] = Status(r);
   j["speech_seconds"] = r.speech_seconds;
@@ -131,12 +138,35 @@ std::string IdentifyJsonLine(const std::string& path, const std::vector<std::str
 
 namespace {
 
+const char* const kMetricsDefinitions =
+    "a_L = the model's score for language L (calibrated if the model has a calibration, else the back-end "
+    "score, e.g. average frame log-likelihood); decision = argmax_L a_L; posteriors P(L|x) = softmax(a) "
+    "(equal priors). EER and Cavg from detection LLRs s_L = a_L - log(mean_{j!=L} exp(a_j)); Cavg per NIST "
+    "LRE 2007/2009 with P_target=0.5, C_miss=C_fa=1, 'yes' iff s_L > 0. cllr = multiclass Cllr in bits, "
+    "-1/C sum_c mean_{trials of c} log2 P(c|x) over the C languages with trials (log2 N for uninformative "
+    "scores, 0 for perfect ones); min_cllr = the same after the best scalar-scale + per-language-offset "
+    "calibration a*a_L + b_L fitted on this test data itself (what slid calibrate could reach at best; "
+    "cllr - min_cllr = calibration loss). detection_cllr / detection_min_cllr = binary Cllr of s_L per "
+    "language and its PAV minimum (BOSARIS), averaged over languages. reliability: top-label bins of "
+    "max_L P(L|x): count, mean confidence, accuracy (see include/slid/metrics.h)";
+
 nlohmann::json SummaryJson(const EvalSummary& s, const std::vector<std::string>& languages) {
   nlohmann::json j;
   j["num_trials"] = s.num_trials;
   j["accuracy"] = s.num_trials ? nlohmann::json(s.accuracy) : nlohmann::json(nullptr);
   j["eer"] = s.eer >= 0 ? nlohmann::json(s.eer) : nlohmann::json(nullptr);
   j["cavg"] = s.cavg >= 0 ? nlohmann::json(s.cavg) : nlohmann::json(nullptr);
+  auto opt = [](double v) { return v >= 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  j["cllr"] = opt(s.cllr);
+  j["min_cllr"] = opt(s.min_cllr);
+  j["detection_cllr"] = opt(s.detection_cllr);
+  j["detection_min_cllr"] = opt(s.detection_min_cllr);
+  nlohmann::json rel = nlohmann::json::array();
+  for (const ReliabilityBin& b : s.reliability)
+    rel.push_back({{"lo", b.lo}, {"hi", b.hi}, {"count", b.count},
+                   {"mean_confidence", b.count ? nlohmann::json(b.mean_confidence) : nlohmann::json(nullptr)},
+                   {"accuracy", b.count ? nlohmann::json(b.accuracy) : nlohmann::json(nullptr)}});
+  j["reliability"] = rel;
   nlohmann::json per = nlohmann::json::object();
   for (size_t l = 0; l < languages.size(); ++l) {
     const LanguageStats& ls = s.per_language[l];
@@ -161,14 +191,38 @@ nlohmann::json EvalReportJson(const EvalReport& r) {
   j["num_scored"] = r.overall.num_trials;
   j["num_failed"] = r.num_failed;
   j["num_too_little_speech"] = r.num_too_little_speech;
-  j["metrics_definitions"] =
-      "decision = argmax of average frame log-likelihood; EER and Cavg from detection LLRs "
-      "s_L = a_L - log(mean_{j!=L} exp(a_j)); Cavg per NIST LRE 2007/2009 with P_target=0.5, "
-      "C_miss=C_fa=1, decision 'yes' iff s_L > 0 (see include/slid/metrics.h)";
+  j["num_no_speech"] = r.num_no_speech;
+  j["metrics_definitions"] = kMetricsDefinitions;
   j["overall"] = SummaryJson(r.overall, r.languages);
   nlohmann::json b = nlohmann::json::object();
   for (size_t i = 0; i < r.buckets.size(); ++i) b[r.buckets[i].name] = SummaryJson(r.by_bucket[i], r.languages);
   j["by_duration"] = b;
+  if (r.open_set.threshold > 0) {
+    const OpenSetSummary& os = r.open_set;
+    auto rate = [](double v) { return v >= 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    nlohmann::json per = nlohmann::json::object();
+    for (const OpenSetLanguage& ol : os.languages)
+      per[ol.language] = {{"in_set", ol.in_set}, {"trials", ol.num_trials}, {"unknown", ol.num_unknown},
+                          {"correct", ol.num_correct}};
+    j["open_set"] = {{"unknown_threshold", os.threshold},
+                     {"in_set_trials", os.in_set_trials},
+                     {"in_set_unknown", os.in_set_unknown},
+                     {"in_set_correct", os.in_set_correct},
+                     {"false_rejection_rate", rate(os.false_rejection_rate)},
+                     {"out_of_set_trials", os.out_of_set_trials},
+                     {"out_of_set_unknown", os.out_of_set_unknown},
+                     {"rejection_rate", rate(os.rejection_rate)},
+                     {"open_set_accuracy", rate(os.open_set_accuracy)},
+                     {"per_language", per},
+                     {"definitions",
+                      "decision 'unknown' when no posterior reaches unknown_threshold; in-set = languages of the "
+                      "model, out-of-set = the others; false_rejection_rate = in-set called unknown / in-set; "
+                      "rejection_rate = out-of-set called unknown / out-of-set; open_set_accuracy = (in-set given "
+                      "their language + out-of-set called unknown) / all; recordings with too little or no speech "
+                      "are not counted. The closed-set figures use in-set recordings and the argmax decision."}};
+  } else {
+    j["open_set"] = nullptr;
+  }
   j["info"] = r.extra;
   return j;
 }
@@ -200,18 +254,57 @@ std::string EvalReportMarkdown(const EvalReport& r, const std::vector<std::strin
   o << "# slid evaluation report\n\n";
   o << "- model: `" << r.model_path << "`\n- data: `" << r.data_path << "`\n";
   o << "- utterances: " << r.num_utterances << " listed, " << r.overall.num_trials << " scored, "
-    << r.num_too_little_speech << " with too little speech (not scored), " << r.num_failed << " unreadable\n";
+    << r.num_too_little_speech << " with too little speech and " << r.num_no_speech
+    << " without speech (not scored), " << r.num_failed << " unreadable\n";
   if (r.extra.contains("date")) o << "- date: " << r.extra["date"].get<std::string>() << "\n";
-  o << "\nDecision = argmax of the average frame log-likelihood. EER and Cavg use detection LLRs "
+  o << "\nScores a_L: the model's per-language scores (calibrated if the model has a calibration). "
+       "Decision = argmax a_L; posteriors = softmax(a) (equal priors). EER and Cavg use detection LLRs "
        "s_L = a_L - log(mean over other languages of exp(a_j)); Cavg follows NIST LRE 2007/2009 "
-       "(P_target = 0.5, C_miss = C_fa = 1, 'yes' iff s_L > 0).\n\n";
-  o << "## Summary\n\n| subset | utterances | accuracy | EER | Cavg |\n|---|---:|---:|---:|---:|\n";
+       "(P_target = 0.5, C_miss = C_fa = 1, 'yes' iff s_L > 0). Cllr = multiclass Cllr in bits, "
+       "-(1/C) sum over languages c of the mean log2 P(c | x) over the utterances of c (log2 N = "
+       << Num(r.languages.empty() ? 0.0 : std::log2(static_cast<double>(r.languages.size())), 3)
+    << " bits for uninformative scores, 0 for perfect ones); min-Cllr = the same after the best calibration "
+       "a x a_L + b_L fitted on this test data itself (Cllr - min-Cllr is the calibration loss).\n\n";
+  o << "## Summary\n\n| subset | utterances | accuracy | EER | Cavg | Cllr | min-Cllr |\n"
+       "|---|---:|---:|---:|---:|---:|---:|\n";
   auto row = [&](const std::string& name, const EvalSummary& s) {
     o << "| " << name << " | " << s.num_trials << " | " << (s.num_trials ? Pct(s.accuracy) : "n/a") << " | "
-      << Pct(s.eer) << " | " << (s.cavg >= 0 ? Num(s.cavg, 4) : "n/a") << " |\n";
+      << Pct(s.eer) << " | " << (s.cavg >= 0 ? Num(s.cavg, 4) : "n/a") << " | "
+      << (s.cllr >= 0 ? Num(s.cllr, 4) : "n/a") << " | " << (s.min_cllr >= 0 ? Num(s.min_cllr, 4) : "n/a") << " |\n";
   };
   row("all", r.overall);
   for (size_t i = 0; i < r.buckets.size(); ++i) row(r.buckets[i].name, r.by_bucket[i]);
+  if (r.overall.detection_cllr >= 0)
+    o << "\nPer-language detection (binary, s_L): Cllr " << Num(r.overall.detection_cllr, 4) << ", min-Cllr (PAV) "
+      << Num(r.overall.detection_min_cllr, 4) << " bits, averaged over languages.\n";
+  if (!r.overall.reliability.empty()) {
+    o << "\n## Reliability (all durations; top posterior of each utterance)\n\n"
+         "| confidence | utterances | mean confidence | accuracy |\n|---|---:|---:|---:|\n";
+    for (const ReliabilityBin& b : r.overall.reliability) {
+      if (b.count == 0) continue;
+      o << "| " << Num(b.lo, 2) << "-" << Num(b.hi, 2) << " | " << b.count << " | " << Pct(b.mean_confidence) << " | "
+        << Pct(b.accuracy) << " |\n";
+    }
+  }
+  if (r.open_set.threshold > 0) {
+    const OpenSetSummary& os = r.open_set;
+    o << "\n## Open set (unknown threshold " << Num(os.threshold, 4) << ")\n\n"
+      << "Decision `unknown` when no posterior reaches the threshold. In-set: the model's languages; "
+         "out-of-set: the others. The figures above are closed-set (in-set recordings, argmax decision).\n\n"
+      << "| | recordings | called unknown | rate |\n|---|---:|---:|---:|\n"
+      << "| out-of-set (rejection) | " << os.out_of_set_trials << " | " << os.out_of_set_unknown << " | "
+      << Pct(os.rejection_rate) << " |\n"
+      << "| in-set (false rejection) | " << os.in_set_trials << " | " << os.in_set_unknown << " | "
+      << Pct(os.false_rejection_rate) << " |\n\n"
+      << "Open-set accuracy (in-set given their language + out-of-set called unknown, over all): "
+      << Pct(os.open_set_accuracy) << " (" << os.in_set_correct << " + " << os.out_of_set_unknown << " of "
+      << os.in_set_trials + os.out_of_set_trials << ").\n\n"
+      << "| test language | in model | recordings | called unknown | given their language |\n"
+         "|---|---|---:|---:|---:|\n";
+    for (const OpenSetLanguage& ol : os.languages)
+      o << "| " << ol.language << " | " << (ol.in_set ? "yes" : "no") << " | " << ol.num_trials << " | "
+        << ol.num_unknown << " | " << (ol.in_set ? std::to_string(ol.num_correct) : "-") << " |\n";
+  }
   o << "\n## Per language (all durations)\n\n| language | utterances | decided as | precision | recall |\n"
        "|---|---:|---:|---:|---:|\n";
   for (size_t l = 0; l < r.languages.size(); ++l) {
@@ -236,12 +329,14 @@ std::string EvalReportMarkdown(const EvalReport& r, const std::vector<std::strin
 std::string EvalReportTable(const EvalReport& r) {
   std::ostringstream o;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%-10s %10s %10s %8s %8s\n", "subset", "utterances", "accuracy", "EER", "Cavg");
+  std::snprintf(buf, sizeof buf, "%-10s %10s %10s %8s %8s %8s %8s\n", "subset", "utterances", "accuracy", "EER", "Cavg",
+                "Cllr", "minCllr");
   o << buf;
   auto row = [&](const std::string& name, const EvalSummary& s) {
-    std::snprintf(buf, sizeof buf, "%-10s %10lld %10s %8s %8s\n", name.c_str(), static_cast<long long>(s.num_trials),
+    std::snprintf(buf, sizeof buf, "%-10s %10lld %10s %8s %8s %8s %8s\n", name.c_str(), static_cast<long long>(s.num_trials),
                   s.num_trials ? Pct(s.accuracy).c_str() : "n/a", Pct(s.eer).c_str(),
-                  s.cavg >= 0 ? Num(s.cavg, 4).c_str() : "n/a");
+                  s.cavg >= 0 ? Num(s.cavg, 4).c_str() : "n/a", s.cllr >= 0 ? Num(s.cllr, 4).c_str() : "n/a",
+                  s.min_cllr >= 0 ? Num(s.min_cllr, 4).c_str() : "n/a");
     o << buf;
   };
   row("all", r.overall);
@@ -256,9 +351,16 @@ std::string EvalReportTable(const EvalReport& r) {
                   ls.num_trials ? Pct(ls.recall).c_str() : "n/a");
     o << buf;
   }
-  if (r.num_too_little_speech || r.num_failed)
-    o << "\n(" << r.num_too_little_speech << " utterance(s) with too little speech and " << r.num_failed
-      << " unreadable were not scored)\n";
+  if (r.open_set.threshold > 0) {
+    const OpenSetSummary& os = r.open_set;
+    o << "\nopen set (unknown threshold " << Num(os.threshold, 4) << "): out-of-set called unknown "
+      << os.out_of_set_unknown << "/" << os.out_of_set_trials << " (" << Pct(os.rejection_rate) << "), in-set called unknown "
+      << os.in_set_unknown << "/" << os.in_set_trials << " (" << Pct(os.false_rejection_rate) << "), open-set accuracy "
+      << Pct(os.open_set_accuracy) << "\n";
+  }
+  if (r.num_too_little_speech || r.num_no_speech || r.num_failed)
+    o << "\n(" << r.num_too_little_speech << " utterance(s) with too little speech, " << r.num_no_speech
+      << " without speech and " << r.num_failed << " unreadable were not scored)\n";
   return o.str();
 }
 
@@ -314,14 +416,26 @@ std::vector<std::string> DrawEvalPictures(const EvalReport& r, const std::string
       }
     });
   }
+  const bool have_rel = r.overall.num_trials > 0 && !r.overall.reliability.empty();
+  if (have_rel) {
+    WriteFileAtomically((dir / "reliability.dat").string(), [&](std::ostream& o) {
+      o << "# bin_lo bin_hi count mean_confidence accuracy (top posterior of each utterance; empty bins left out)\n";
+      for (const ReliabilityBin& b : r.overall.reliability)
+        if (b.count > 0)
+          o << b.lo << " " << b.hi << " " << b.count << " " << b.mean_confidence << " " << b.accuracy << "\n";
+    });
+  }
   std::ostringstream gp;
   const std::string ext = fmt == "svg" ? "svg" : "png";
   const int size = std::max<int>(500, 60 * static_cast<int>(n) + 200);
-  if (ext == "svg")
-    gp << "set terminal svg size " << size << "," << size << " noenhanced font 'sans,11'\n";
-  else
-    gp << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo size " << size << "," << size
-       << " noenhanced font 'sans,10' } else { set terminal png size " << size << "," << size << " noenhanced }\n";
+  auto terminal = [&](int px) {
+    if (ext == "svg")
+      gp << "set terminal svg size " << px << "," << px << " noenhanced font 'sans,11'\n";
+    else
+      gp << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo size " << px << "," << px
+         << " noenhanced font 'sans,10' } else { set terminal png size " << px << "," << px << " noenhanced }\n";
+  };
+  terminal(size);
   gp << "set output 'confusion." << ext << "'\n"
      << "set title " << GnuplotString("Confusion matrix (rows: truth, normalised; accuracy " +
                                       Pct(r.overall.accuracy) + ")") << "\n"
@@ -353,6 +467,19 @@ std::vector<std::string> DrawEvalPictures(const EvalReport& r, const std::string
       gp << ", '' index " << l + 1 << " using (det($1)):(det($2)) with lines lw 1 title " << GnuplotString(langs[l]);
     gp << ", x with lines dt 2 lc 'gray' title 'p_miss = p_fa'\n";
   }
+  if (have_rel) {
+    gp << "reset\n";
+    terminal(600);
+    gp << "set output 'reliability." << ext << "'\n"
+       << "set title " << GnuplotString("Reliability: accuracy against confidence (top posterior); Cllr " +
+                                        Num(r.overall.cllr, 3) + ", min-Cllr " + Num(r.overall.min_cllr, 3) + " bits")
+       << "\n"
+       << "set xrange [0:1]\nset yrange [0:1]\nset size square\nset grid\nset key left top\n"
+       << "set xlabel 'confidence (mean top posterior in the bin)'\nset ylabel 'accuracy in the bin'\n"
+       << "plot x with lines dt 2 lc 'gray' title 'perfectly calibrated', "
+          "'reliability.dat' using 4:5 with linespoints lw 2 pt 7 lc '#2060c0' title 'slid', "
+          "'' using 4:5:(sprintf('%d', $3)) with labels offset 0,1 font ',8' notitle\n";
+  }
   WriteFileAtomically((dir / "plots.gp").string(), [&](std::ostream& o) { o << gp.str(); });
   const std::string cmd = "cd '" + out_dir + "' && gnuplot plots.gp > plots.log 2>&1";
   if (out_dir.find('\'') != std::string::npos || RunShell(cmd) != 0) {
@@ -361,6 +488,7 @@ std::vector<std::string> DrawEvalPictures(const EvalReport& r, const std::string
   }
   drawn.push_back("confusion." + ext);
   if (have_det) drawn.push_back("det." + ext);
+  if (have_rel) drawn.push_back("reliability." + ext);
   return drawn;
 }
 

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "slid/evaluate.h"
 #include "slid/frontend.h"
 #include "slid/metrics.h"
 #include "slid/scorer.h"
@@ -17,7 +18,8 @@ namespace slid::tool {
 // ---- identify output --------------------------------------------------------------------------
 // TSV columns: path, language, score, status, speech_seconds, then either (top == 0) llk_<lang> and
 // post_<lang> for every language in model order, or (top N) lang_i, llk_i, post_i for the N best.
-// language and score are "-" when there is no decision (status too_little_speech), and every value
+// language is "unknown" (status unknown) when no posterior reached --unknown-threshold; language and score
+// are "-" when there is no decision (status too_little_speech or no_speech), and every value
 // that was not scored (no voiced frame at all) is "-" too: never "nan".
 std::string IdentifyTsvHeader(const std::vector<std::string>& languages, int top);
 std::string IdentifyTsvLine(const std::string& path, const std::vector<std::string>& languages,
@@ -34,7 +36,8 @@ struct EvalReport {
   std::vector<std::string> languages;  // candidate languages (score order)
   int64_t num_utterances = 0;          // listed in the data
   int64_t num_failed = 0;              // unreadable (reported on stderr)
-  int64_t num_too_little_speech = 0;   // excluded from the metrics
+  int64_t num_too_little_speech = 0;   // excluded from the metrics (speech, but too little)
+  int64_t num_no_speech = 0;           // excluded from the metrics (status no_speech)
   EvalSummary overall;                 // all scored utterances
   std::vector<DurationBucket> buckets; // duration buckets
   std::vector<EvalSummary> by_bucket;  // one per bucket
@@ -42,14 +45,17 @@ struct EvalReport {
   // One DET curve per language (that language's targets against the other languages' utterances),
   // drawn beside the pooled one; empty: only the pooled curve. Indexed like `languages`.
   std::vector<std::vector<DetPoint>> det_per_language;
+  OpenSetSummary open_set;             // threshold 0: closed-set evaluation only
 };
 
 nlohmann::json EvalReportJson(const EvalReport& r);     // report.json (DET points not included; see det.tsv)
 std::string EvalReportMarkdown(const EvalReport& r, const std::vector<std::string>& pictures);
 std::string EvalReportTable(const EvalReport& r);       // short human summary for standard output
 
-// Draws confusion.<fmt> and det.<fmt> in out_dir with gnuplot (fmt "png" or "svg"), via data files
-// and a script left beside them (confusion.dat, det.dat, plots.gp) so they can be redrawn. The DET
+// Draws confusion.<fmt>, det.<fmt> and reliability.<fmt> in out_dir with gnuplot (fmt "png" or "svg"),
+// via data files and a script left beside them (confusion.dat, det.dat, reliability.dat, plots.gp) so
+// they can be redrawn. The reliability diagram plots each non-empty bin of r.overall.reliability
+// (accuracy against mean top posterior) beside the diagonal of perfect calibration. The DET
 // axes run from 0.1 % to 99.5 % on a normal-deviate scale; operating points outside that range
 // (and p = 0 or 1, which have no place on it) are left out, never drawn on the border. det.dat
 // holds the pooled curve (gnuplot index 0), then one block per language in det_per_language.

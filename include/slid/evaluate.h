@@ -49,16 +49,42 @@ int64_t ScoreFeatureStream(const Scorer& scorer, FeatureReader& reader, int thre
                            const std::function<void(const std::string& id, const ScoreResult& result)>& on_result);
 
 struct EvaluateOptions {
-  ScorerOptions scorer;   // min_speech_seconds etc. (languages must stay empty: all of the model's)
+  ScorerOptions scorer;   // min_speech_seconds etc. (languages must stay empty: all of the model's);
+                          // unknown_threshold > 0 makes it an open-set evaluation (see OpenSetSummary)
   int threads = 1;        // entries scored in parallel (>= 1)
   CavgOptions cavg;       // Cavg cost parameters
   std::vector<DurationBucket> buckets = DefaultDurationBuckets();  // buckets of seconds of speech (VAD), as NIST LRE
 };
 
+// One test language in an open-set evaluation.
+struct OpenSetLanguage {
+  std::string language;     // as named by the test data
+  bool in_set = false;      // the model has it
+  int64_t num_trials = 0;   // its recordings with enough speech (a language or unknown)
+  int64_t num_unknown = 0;  // of those, called unknown
+  int64_t num_correct = 0;  // of those, given their own language (in-set only)
+};
+
+// Open-set figures (EvaluateOptions::scorer.unknown_threshold > 0). Recordings of languages the model
+// lacks are "out of set"; only recordings with a decision or unknown count (not too little / no speech).
+// Rates are -1 when their denominator is 0.
+struct OpenSetSummary {
+  double threshold = 0;                  // the unknown threshold (0: no open-set evaluation)
+  int64_t in_set_trials = 0;             // recordings of model languages
+  int64_t in_set_unknown = 0;            // of those, called unknown: false rejections
+  int64_t in_set_correct = 0;            // of those, given their own language
+  int64_t out_of_set_trials = 0;         // recordings of languages the model lacks
+  int64_t out_of_set_unknown = 0;        // of those, called unknown: correct rejections
+  double false_rejection_rate = -1;      // in_set_unknown / in_set_trials
+  double rejection_rate = -1;            // out_of_set_unknown / out_of_set_trials
+  double open_set_accuracy = -1;         // (in_set_correct + out_of_set_unknown) / all trials
+  std::vector<OpenSetLanguage> languages;  // every test language, in Dataset::languages order
+};
+
 // One scored (readable) entry of the data set.
 struct EvaluatedEntry {
   size_t index = 0;       // index into Dataset::entries
-  int true_language = -1; // index into EvaluateResult::languages
+  int true_language = -1; // index into EvaluateResult::languages; -1: a language the model lacks (open set)
   ScoreResult result;     // its scores (result.too_little_speech: not counted in the metrics)
 };
 
@@ -66,12 +92,14 @@ struct EvaluateResult {
   std::vector<std::string> languages;     // the model's languages (score order)
   int64_t num_utterances = 0;             // entries in the data set
   int64_t num_failed = 0;                 // unreadable (reported through entry_error)
-  int64_t num_too_little_speech = 0;      // excluded from the metrics
+  int64_t num_too_little_speech = 0;      // excluded from the metrics: speech, but too little
+  int64_t num_no_speech = 0;              // excluded from the metrics: no speech (ScoreResult::no_speech)
   double audio_seconds_scored = 0;        // audio length of the readable entries
   EvalSummary overall;                    // all counted utterances
   std::vector<DurationBucket> buckets;    // = options.buckets
   std::vector<EvalSummary> by_bucket;     // one per bucket
   std::vector<EvaluatedEntry> entries;    // readable entries, in data order
+  OpenSetSummary open_set;                // threshold 0 unless options.scorer.unknown_threshold > 0
 };
 
 // The metrics of `trials` overall and per bucket (a trial is in a bucket iff min < duration <= max).
@@ -81,8 +109,10 @@ void SummariseTrials(const std::vector<Trial>& trials, int num_languages, const 
 // Scores every entry of `data` with `model` and summarises (an Error for a model of external features,
 // LanguageModelSet::frontend_external, which cannot score audio). First reports data.problems through
 // callbacks.entry_error and data.ignored through callbacks.warning (not counted in num_failed). Throws
-// slid::Error (before scoring) if data has no entries, a language of the data is not in the model or
-// the options are bad; unreadable entries are counted, reported through callbacks.entry_error and skipped. Progress: one phase "scoring" over the entries.
+// slid::Error (before scoring) if data has no entries, a language of the data is not in the model
+// (unless scorer.unknown_threshold > 0: then its recordings are out of set, left out of the closed-set
+// metrics and counted in open_set) or the options are bad; unreadable entries are counted, reported
+// through callbacks.entry_error and skipped. Progress: one phase "scoring" over the entries.
 EvaluateResult Evaluate(const LanguageModelSet& model, const Dataset& data, const EvaluateOptions& opts,
                         const ProgressCallbacks& callbacks = {});
 
@@ -108,7 +138,7 @@ struct CalibrateResult {
   CalibrationReport report;         // cross-entropy before/after, scale
   int64_t num_used = 0;             // development recordings trained on
   int64_t num_failed = 0;           // unreadable (reported through entry_error)
-  int64_t num_too_little_speech = 0;  // left out
+  int64_t num_too_little_speech = 0;  // left out (too little speech, or none)
 };
 
 // Scores the labelled development data `dev` with `model`'s back-end (ignoring any calibration the

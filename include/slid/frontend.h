@@ -9,7 +9,9 @@
 //   --norm-vars=false --center=true --cmn-window=300);
 //   SDC 7-1-3-7 with the 7 statics (add-deltas-sdc) = 56 dims;
 //   energy VAD (compute-vad, threshold 5 + 0.5 * mean) decided on the raw MFCC C0 before CMVN,
-//   applied after SDC so SDC context uses every frame (select-voiced-frames), keeping voiced frames.
+//   applied after SDC so SDC context uses every frame (select-voiced-frames), keeping voiced frames;
+//   before it, a recording with fewer than 20 frames 6 dB above its noise floor (10th percentile of
+//   C0) has no speech and no voiced frame (slid/vad.h CheckSpeech; --vad-min-snr-db 0 turns it off).
 //   Note: with use-energy=false column 0 is C0 = sqrt(1/M) x sum of log-mel energies, not Kaldi's
 //   log-energy, so the 5 + 0.5 x mean threshold acts on a different scale; on the asterisk
 //   demo-congrats prompts the C0 and log-energy decisions agree on ~97% of frames. Set
@@ -89,6 +91,10 @@ void ApplyKaldiConfig(const std::string& text, const std::string& source, Fronte
 // slid's features (resampling is always allowed, logging, output bookkeeping): accepted in configs.
 const std::vector<std::string>& KaldiOptionsWithoutEffect();
 
+// Decibels per unit of MFCC column 0: 10/ln 10 for log-energy (use-energy), 10/ln 10/sqrt(num-mel-bins)
+// for C0 (a g dB change of every mel band's energy moves C0 by sqrt(num-mel-bins) g ln 10 / 10).
+double Column0DecibelsPerUnit(const MfccOptions& mfcc);
+
 // What Frontend::Compute(wav, stage) stops after.
 enum class FrontendStage {
   kMfcc,    // raw MFCC, all frames (frames x num-ceps)
@@ -118,14 +124,20 @@ class Frontend {
   // The stages, for tests and `slid features --stage`.
   Matrix ComputeMfcc(const Waveform& wav) const;  // frames x num-ceps
   // As above, and, if the VAD decides on the log-energy (vad-log-energy), the frame log-energies in
-  // *vad_energy (one per row; left empty otherwise): ComputeVoiced(mfcc, *vad_energy) then decides as
-  // Compute() does.
+  // *vad_energy (one per row; left empty otherwise): ComputeVoiced/CheckSpeech(mfcc, *vad_energy)
+  // then decide as Compute() does.
   Matrix ComputeMfcc(const Waveform& wav, std::vector<float>* vad_energy) const;
-  // From raw MFCC: the voiced flags (all true if VAD is disabled), decided on column 0.
+  // From raw MFCC of a whole recording: the voiced flags (all true if VAD is disabled; all false if
+  // CheckSpeech finds no speech, else compute-vad's), decided on column 0 of mfcc.
   std::vector<bool> ComputeVoiced(const Matrix& mfcc) const;
-  // As Compute() decides them: on log_energy (one per MFCC row, from MfccComputer::Compute) if
+  // As Compute() decides them: on log_energy (one per MFCC row, from ComputeMfcc(wav, &e)) if
   // vad-log-energy, else on column 0 of mfcc. Throws slid::Error if the sizes differ.
   std::vector<bool> ComputeVoiced(const Matrix& mfcc, const std::vector<float>& log_energy) const;
+  // From raw MFCC of a whole recording: VAD's speech check (slid/vad.h CheckSpeech) on the VAD's input
+  // (column 0, or log_energy if given and vad-log-energy) in its dB scale. With VAD disabled or
+  // vad-min-snr-db 0 there is no check: has_speech is true iff there is a frame.
+  SpeechCheck CheckSpeech(const Matrix& mfcc) const;
+  SpeechCheck CheckSpeech(const Matrix& mfcc, const std::vector<float>& log_energy) const;
   // From raw MFCC: CMVN then SDC/deltas, every frame (frames x Dim()); 0 rows if fewer frames than
   // the SDC context.
   Matrix ComputeFeatures(const Matrix& mfcc) const;

@@ -77,6 +77,16 @@ struct CavgOptions {
 double Cavg(const std::vector<int>& truth, const std::vector<std::vector<bool>>& decisions,
             int num_languages, const CavgOptions& opts = {});
 
+// One bin of a top-label reliability diagram (Guo et al. 2017, "On calibration of modern neural
+// networks"): trials whose highest posterior (the confidence of the decision) falls in (lo, hi]
+// (the first bin also takes lo itself), their mean confidence and the fraction decided correctly.
+struct ReliabilityBin {
+  double lo = 0, hi = 0;        // confidence range of the bin
+  int64_t count = 0;            // trials in the bin
+  double mean_confidence = 0;   // mean highest posterior of those trials (0 if count == 0)
+  double accuracy = 0;          // fraction of them whose decision (argmax) is the true language (0 if empty)
+};
+
 // Everything `slid eval` reports for one set of trials.
 struct LanguageStats {
   int64_t num_trials = 0;   // test utterances of this language
@@ -92,6 +102,13 @@ struct EvalSummary {
   double eer = -1;                                 // pooled detection EER; -1 if undefined
   double cavg = -1;                                // Cavg as above; -1 if undefined (< 2 languages present)
   std::vector<DetPoint> det;                       // pooled DET curve; empty if undefined
+  // Calibration-sensitive measures (defined below), in bits; -1 if undefined (no trials, or for the
+  // detection ones no language with both target and non-target trials).
+  double cllr = -1;                // MulticlassCllr
+  double min_cllr = -1;            // MinMulticlassCllr
+  double detection_cllr = -1;      // DetectionCllr(...).cllr
+  double detection_min_cllr = -1;  // DetectionCllr(...).min_cllr
+  std::vector<ReliabilityBin> reliability;  // Reliability(trials, N), 10 bins; empty if no trials
 };
 
 // Summarises `trials` (every one must have N scores). Zero trials gives num_trials 0, accuracy 0,
@@ -130,10 +147,25 @@ struct CllrSummary {
 };
 CllrSummary DetectionCllr(const std::vector<Trial>& trials, int num_languages);
 
+// num_bins equal-width bins over [0, 1] of max_l softmax(scores)_l (flat prior over the N languages;
+// confidence is always >= 1/N, so the low bins stay empty). A calibrated system has accuracy ~
+// mean_confidence in every well-filled bin. Error if num_bins < 1 or a trial has != N scores.
+std::vector<ReliabilityBin> Reliability(const std::vector<Trial>& trials, int num_languages, int num_bins = 10);
+
 // Multiclass Cllr (Brümmer & van Leeuwen 2006; FoCal multiclass), in bits: with posteriors
 // P(c | x) = softmax(scores) (scores read as log-likelihoods, flat prior),
 //   Cllr_mc = -1/C' sum_c mean_{trials of c} log2 P(c | x)
 // over the C' languages with trials. log2(N) for uninformative scores. -1 with no trials.
 double MulticlassCllr(const std::vector<Trial>& trials, int num_languages);
+
+// Multiclass min-Cllr (FoCal Multiclass's "Cllr after optimal calibration"): the MulticlassCllr of the
+// trials after the best affine calibration of the family `slid calibrate` trains, fitted on these very
+// trials (an oracle, so it measures discrimination only; Cllr - min-Cllr is the calibration loss):
+//   min_{a, b} MulticlassCllr(a s + b)   (scalar scale a, one offset b_l per language),
+// found with TrainCalibration(balance_priors = true: every language weighs 1/C', which makes its
+// objective MulticlassCllr x ln 2, plus a 1e-6 ridge). Languages without trials are dropped from the
+// softmax first (the infimum sends their offsets to -inf). <= MulticlassCllr up to the ridge;
+// 0 if only one language has trials; -1 with no trials or a score that is not finite.
+double MinMulticlassCllr(const std::vector<Trial>& trials, int num_languages);
 
 }  // namespace slid

@@ -99,6 +99,14 @@ class PyFrontend {
     if (stage == FrontendStage::kSdc || feats.rows() == 0) return feats;
     return SelectVoicedFrames(feats, want_energy ? frontend_.ComputeVoiced(mfcc, energy) : frontend_.ComputeVoiced(mfcc));
   }
+  // Raw MFCC and, if the VAD decides on the log-energy, the frame log-energies (Frontend::ComputeMfcc).
+  Matrix Mfcc(const SamplesArg& a, std::vector<float>* vad_energy) const {
+    if (a.rate_hz != frontend_.options().sample_rate_hz)
+      return frontend_.ComputeMfcc(Resample(a.ToWaveform(), frontend_.options().sample_rate_hz), vad_energy);
+    const VadOptions& vad = frontend_.options().vad;
+    vad_energy->clear();
+    return mfcc_.Compute(a.view.data, a.view.rows, vad.enabled && vad.use_log_energy ? vad_energy : nullptr);
+  }
   Matrix ComputeFile(const std::string& path, FrontendStage stage) const {
     return frontend_.Compute(ReadAudio(path, frontend_.options().sample_rate_hz), stage);
   }
@@ -157,7 +165,15 @@ class PyScorer {
       throw Error("the model was trained on external features and cannot score audio; give it such features");
     const SamplesArg a = ReadSamplesArg(samples, rate_hz > 0 ? rate_hz : frontend_->frontend().options().sample_rate_hz);
     py::gil_scoped_release release;
-    return Wrap(scorer_->ScoreFeatures(frontend_->Compute(a, FrontendStage::kVoiced), a.Seconds()));
+    // Compute(a, kVoiced)'s steps, keeping the VAD speech check's answer (as Scorer::ScoreWaveform).
+    const Frontend& fe = frontend_->frontend();
+    std::vector<float> energy;
+    const Matrix mfcc = frontend_->Mfcc(a, &energy);
+    const Matrix feats = fe.ComputeFeatures(mfcc);
+    const bool no_speech = feats.rows() > 0 && !fe.CheckSpeech(mfcc, energy).has_speech;
+    const std::unique_ptr<UtteranceScorer> u = scorer_->NewUtterance();
+    if (feats.rows() > 0) u->Add(SelectVoicedFrames(feats, fe.ComputeVoiced(mfcc, energy)));
+    return Wrap(scorer_->Finish(*u, a.Seconds(), no_speech));
   }
   PyResult FromFeatures(const py::handle& features) const {
     const FloatView v = ViewFloat32(features, "features", 2);
@@ -296,6 +312,8 @@ py::dict ResultDict(const PyResult& p) {
   d["speech_seconds"] = p.r.speech_seconds;
   d["audio_seconds"] = p.r.audio_seconds;
   d["too_little_speech"] = p.r.too_little_speech;
+  d["no_speech"] = p.r.no_speech;
+  d["unknown"] = p.r.unknown;
   return d;
 }
 
@@ -388,6 +406,10 @@ PYBIND11_MODULE(_slid, m) {
       .def_property_readonly("speech_seconds", [](const PyResult& p) { return p.r.speech_seconds; })
       .def_property_readonly("audio_seconds", [](const PyResult& p) { return p.r.audio_seconds; })
       .def_property_readonly("too_little_speech", [](const PyResult& p) { return p.r.too_little_speech; })
+      .def_property_readonly("no_speech", [](const PyResult& p) { return p.r.no_speech; },
+                             "the VAD's speech check found no speech (noise, tone, silence)")
+      .def_property_readonly("unknown", [](const PyResult& p) { return p.r.unknown; },
+                             "no posterior reached the scorer's unknown_threshold")
       .def("to_dict", &ResultDict)
       .def("__repr__", [](const PyResult& p) {
         return "Result(decision=" + (p.r.best >= 0 ? "'" + p.languages[p.r.best] + "'" : std::string("None")) +

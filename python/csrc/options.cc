@@ -172,10 +172,13 @@ void BindOptions(py::module_& m) {
       .def_readwrite("min_speech_seconds", &ScorerOptions::min_speech_seconds, "voiced speech needed for a decision")
       .def_readwrite("posterior_scale", &ScorerOptions::posterior_scale, "posteriors = softmax(scale x avg_loglik)")
       .def_readwrite("segment_seconds", &ScorerOptions::segment_seconds, "files are scored in segments of this")
+      .def_readwrite("unknown_threshold", &ScorerOptions::unknown_threshold,
+                     "decision None (unknown=True) when no posterior reaches this; 0 = off")
       .def("to_dict", [](const ScorerOptions& o) {
         py::dict d;
         d["languages"] = o.languages; d["min_speech_seconds"] = o.min_speech_seconds;
         d["posterior_scale"] = o.posterior_scale; d["segment_seconds"] = o.segment_seconds;
+        d["unknown_threshold"] = o.unknown_threshold;
         return d;
       })
       .def("__repr__", [](const py::object& self) { return ReprFromDict("ScorerOptions", self); });

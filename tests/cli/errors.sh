@@ -49,9 +49,11 @@ no_temp_files() {  # no "<out>.tmp.<pid>" files (atomic writes) left in folder $
 }
 
 # ---- a small model on two synthetic "languages" (a sweep and pink noise), trained once ----------------
+# (Tones are fully modulated, tremolo depth 100: a steady or lightly modulated tone is no_speech to the
+# VAD's speech check, include/slid/vad.h.)
 mkdir -p data/lo data/hi
 for i in 1 2 3; do
-  sox -n -r 16000 -b 16 data/lo/a$i.wav synth 2 sine $((200 + 50 * i))-$((900 + 90 * i)) vol 0.4 tremolo 3 60 2>/dev/null
+  sox -n -r 16000 -b 16 data/lo/a$i.wav synth 2 sine $((200 + 50 * i))-$((900 + 90 * i)) vol 0.4 tremolo 3 100 2>/dev/null
   sox -n -r 16000 -b 16 data/hi/b$i.wav synth 2 pinknoise vol 0.3 tremolo $((2 + i)) 70 2>/dev/null
 done
 run 0 "$SLID" train data -o m.slid --num-gauss 4 --iters 2 --quiet
@@ -113,10 +115,10 @@ sox -n -r 16000 -b 16 empty.wav trim 0 0 2>/dev/null
 run 3 "$SLID" identify --model m.slid empty.wav
 said_both empty.wav "no audio samples"
 
-# ---- only silence: VAD keeps nothing (a result line says so, not a guess) ------------------------------------------
+# ---- only silence: VAD keeps nothing (a result line says so, not a guess: status no_speech) -------------------------
 sox -D -n -r 16000 -b 16 silence.wav trim 0 3 2>/dev/null  # -D: no dither, true digital silence
 run 0 "$SLID" identify --model m.slid silence.wav
-grep -F silence.wav last.out | grep -q too_little_speech || fail "silence: $(cat last.out)"
+grep -F silence.wav last.out | grep -q no_speech || fail "silence: $(cat last.out)"
 run 0 "$SLID" features --out-dir feats silence.wav
 said_both silence.wav "no "
 mkdir -p quiet/lo quiet/hi && cp data/lo/a1.wav quiet/lo/ && cp silence.wav quiet/hi/
@@ -146,14 +148,16 @@ run 3 "$SLID" features --out-dir feats nan.wav
 said_both nan.wav "NaN or infinite"
 
 # ---- clipped audio: scored normally, finite scores ------------------------------------------------------------------
-sox -n -r 16000 -b 16 clipped.wav synth 2 sine 300 gain +30 2>/dev/null
+# (tremolo after the clipping: a steady clipped tone would be no_speech, a level that comes and goes is sound)
+sox -n -r 16000 -b 16 clipped.wav synth 2 sine 300 gain +30 tremolo 3 90 2>/dev/null
 run 0 "$SLID" identify --model m.slid clipped.wav
 check_identify_ok clipped.wav
 
 # ---- 1 kHz and 384 kHz sample rates; 8 channels: read, resampled / mixed down, scored -------------------------------
-sox -n -r 1000 -b 16 rate1k.wav synth 2 sine 200 vol 0.5 tremolo 3 60 2>/dev/null
-sox -n -r 384000 -b 16 rate384k.wav synth 2 sine 300-3000 vol 0.5 2>/dev/null
-sox -n -r 16000 -b 16 -c 8 ch8.wav synth 2 sine 300-900 vol 0.4 2>/dev/null
+# (tremolo: a level that comes and goes; a steady tone or sweep is no_speech to the VAD's speech check)
+sox -n -r 1000 -b 16 rate1k.wav synth 2 sine 200 vol 0.5 tremolo 3 100 2>/dev/null
+sox -n -r 384000 -b 16 rate384k.wav synth 2 sine 300-3000 vol 0.5 tremolo 3 90 2>/dev/null
+sox -n -r 16000 -b 16 -c 8 ch8.wav synth 2 sine 300-900 vol 0.4 tremolo 3 90 2>/dev/null
 run 0 "$SLID" identify --model m.slid rate1k.wav rate384k.wav ch8.wav
 for f in rate1k.wav rate384k.wav ch8.wav; do check_identify_ok $f; done
 run 0 "$SLID" features --out-dir feats rate384k.wav ch8.wav
@@ -286,7 +290,7 @@ cmp -s m.slid prev.slid || fail "the previous model changed after SIGKILL during
 # nothing; the Release build once finished the whole run in 0.02 s), and the output is then exactly
 # the previous model.
 mkdir -p big/lo big/hi
-sox -n -r 8000 -b 16 big/lo/long.wav synth 300 sine 200-900 vol 0.4 tremolo 3 60 2>/dev/null
+sox -n -r 8000 -b 16 big/lo/long.wav synth 300 sine 200-900 vol 0.4 tremolo 3 100 2>/dev/null
 sox -n -r 8000 -b 16 big/hi/long.wav synth 300 pinknoise vol 0.3 tremolo 4 70 2>/dev/null
 for phase in features EM; do
   cp m.slid prev.slid

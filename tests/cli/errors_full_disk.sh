@@ -24,7 +24,7 @@ mkdir -p full data/lo data/hi
 mount -t tmpfs -o size=128k slid-full-disk full 2>/dev/null || { echo "errors_full_disk: SKIP: cannot mount a tmpfs (not root?)"; exit 77; }
 MNT=$WORK/full
 for i in 1 2; do
-  sox -n -r 16000 -b 16 data/lo/a$i.wav synth 2 sine $((200 + 50 * i))-900 vol 0.4 2>/dev/null
+  sox -n -r 16000 -b 16 data/lo/a$i.wav synth 2 sine $((200 + 50 * i))-900 vol 0.4 tremolo 3 100 2>/dev/null  # a steady tone is no_speech
   sox -n -r 16000 -b 16 data/hi/b$i.wav synth 2 pinknoise vol 0.3 tremolo $((2 + i)) 70 2>/dev/null
 done
 run 0 "$SLID" train data -o m.slid --num-gauss 4 --iters 2 --quiet

@@ -27,8 +27,8 @@ said_both() {
   [[ $n == 1 ]] || fail "expected one stderr line naming '$1' with '$2', found $n"
 }
 mkdir -p data/lo data/hi
-sox -n -r 16000 -b 16 data/lo/a.wav synth 2 sine 300-900 vol 0.4 2>/dev/null
-sox -n -r 16000 -b 16 data/hi/b.wav synth 2 pinknoise vol 0.3 2>/dev/null
+sox -n -r 16000 -b 16 data/lo/a.wav synth 2 sine 300-900 vol 0.4 tremolo 3 100 2>/dev/null  # steady sounds are no_speech
+sox -n -r 16000 -b 16 data/hi/b.wav synth 2 pinknoise vol 0.3 tremolo 3 70 2>/dev/null
 "$SLID" train data -o m.slid --num-gauss 2 --iters 1 --quiet || fail "cannot train the test model"
 chmod 644 m.slid
 cp data/lo/a.wav locked.wav && chmod 000 locked.wav

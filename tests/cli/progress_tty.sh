@@ -29,7 +29,7 @@ i=0
 for l in "${LANGS[@]}"; do
   for j in 1 2; do
     i=$((i + 1))
-    sox -n -r 8000 -b 16 "audio/$l-$j.wav" synth 2 sine $((150 + 60 * i))-$((700 + 80 * i)) vol 0.4 tremolo $((2 + j)) 60 2>/dev/null
+    sox -n -r 8000 -b 16 "audio/$l-$j.wav" synth 2 sine $((150 + 60 * i))-$((700 + 80 * i)) vol 0.4 tremolo $((2 + j)) 100 2>/dev/null
     if [[ $i == 3 ]]; then
       echo "utt$i sh -c 'echo \"sox WARN rate: rate clipped 12 samples; decrease volume?\" >&2; cat $WORK/audio/$l-$j.wav' |" >>kdir/wav.scp
     else

@@ -166,6 +166,22 @@ def blobs(rng, centre, n):
     return (rng.standard_normal((n, 56)) + centre).astype(np.float32)
 
 
+def test_no_speech_and_unknown(model):
+    rate = model.frontend.sample_frequency
+    noise = (np.random.default_rng(1).standard_normal(3 * rate) * 2000).astype(np.float32)
+    r = model.identify(noise, rate)
+    assert r.no_speech and r.too_little_speech and r.decision is None and not r.unknown
+    assert r.to_dict()["no_speech"] is True
+    samples, _ = slid.read_audio(str(SAMPLES[0]), rate)
+    plain = model.scorer().identify(samples, rate)
+    assert plain.decision is not None and not plain.no_speech and not plain.unknown
+    top = max(plain.posteriors)
+    u = model.scorer(unknown_threshold=min(1.0, top + 1e-9)).identify(samples, rate)
+    assert u.unknown and u.decision is None and u.to_dict()["unknown"] is True
+    assert model.scorer(unknown_threshold=top).identify(samples, rate).decision == plain.decision
+    assert slid.FrontendOptions().vad_min_snr_db == 6.0 and slid.FrontendOptions().vad_snr_min_frames == 20
+
+
 def test_train_arrays_save_load_identify(tmp_path):
     rng = np.random.default_rng(1)
     centres = {"aa": np.zeros(56), "bb": np.full(56, 3.0)}
