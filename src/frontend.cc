@@ -334,18 +334,21 @@ std::vector<bool> VoicedOn(const VadOptions& vad, const Matrix& x, double db_per
 
 SpeechCheck Frontend::CheckSpeech(const Matrix& mfcc) const {
   double db = 0;
-  return CheckSpeechOn(opts_.vad, VadInput(opts_, mfcc, nullptr, &db), db);
+  const Matrix x = VadInput(opts_, mfcc, nullptr, &db);  // sets db
+  return CheckSpeechOn(opts_.vad, x, db);
 }
 
 SpeechCheck Frontend::CheckSpeech(const Matrix& mfcc, const std::vector<float>& log_energy) const {
   if (!opts_.vad.enabled || !opts_.vad.use_log_energy) return CheckSpeech(mfcc);
   double db = 0;
-  return CheckSpeechOn(opts_.vad, VadInput(opts_, mfcc, &log_energy, &db), db);
+  const Matrix x = VadInput(opts_, mfcc, &log_energy, &db);  // sets db
+  return CheckSpeechOn(opts_.vad, x, db);
 }
 
 std::vector<bool> Frontend::ComputeVoiced(const Matrix& mfcc) const {
   double db = 0;
-  return VoicedOn(opts_.vad, VadInput(opts_, mfcc, nullptr, &db), db);
+  const Matrix x = VadInput(opts_, mfcc, nullptr, &db);  // sets db
+  return VoicedOn(opts_.vad, x, db);
 }
 
 Matrix Frontend::ComputeFeatures(const Matrix& mfcc) const {
@@ -359,7 +362,8 @@ Matrix Frontend::ComputeFeatures(const Matrix& mfcc) const {
 std::vector<bool> Frontend::ComputeVoiced(const Matrix& mfcc, const std::vector<float>& log_energy) const {
   if (!opts_.vad.enabled || !opts_.vad.use_log_energy) return ComputeVoiced(mfcc);
   double db = 0;
-  return VoicedOn(opts_.vad, VadInput(opts_, mfcc, &log_energy, &db), db);
+  const Matrix x = VadInput(opts_, mfcc, &log_energy, &db);  // sets db
+  return VoicedOn(opts_.vad, x, db);
 }
 
 Matrix Frontend::Compute(const Waveform& wav, FrontendStage stage) const {
