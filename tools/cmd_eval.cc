@@ -29,7 +29,7 @@ struct EvalArgs {
   std::string utt2lang;
   std::string out_dir;
   std::string plot_format = "png";
-  double min_speech_seconds = 0.5;
+  double min_speech_seconds = slid::ScorerOptions{}.min_speech_seconds;
   double unknown_threshold = 0;
   int threads = 1;
   bool quiet = false;

@@ -30,7 +30,7 @@ struct IdentifyArgs {
   bool json = false;
   int top = 0;
   std::string languages;
-  double min_speech_seconds = 0.5;
+  double min_speech_seconds = slid::ScorerOptions{}.min_speech_seconds;
   double segment_seconds = 600;
   double posterior_scale = 1.0;
   double unknown_threshold = 0;
