@@ -127,8 +127,9 @@ int Run(TrainArgs& args) {
 CommandRegistration reg(
     "train",
     "Train one diagonal-covariance GMM per language and write a model file.\n"
-    "DATA is a folder of <lang>/ sub-folders of audio, a Kaldi data dir (wav.scp + utt2lang; wav.scp\n"
-    "entries may be commands ending in '|'), or a TSV list 'path<TAB>lang'.\n"
+    "DATA is a folder of <lang>/ sub-folders of audio, a Kaldi data dir (wav.scp + utt2lang, optional\n"
+    "segments and utt2spk; wav.scp entries may be commands ending in '|'), or a TSV list "
+    "'path<TAB>lang'.\n"
     "Examples:\n"
     "  slid train data/train -o lid.slid --num-gauss 256 --iters 20 --threads 2 --config conf/frontend.conf\n"
     "  slid train --feats scp:data/train/feats.scp --utt2lang data/train/utt2lang -o lid.slid\n"
