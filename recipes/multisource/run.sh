@@ -129,6 +129,19 @@ if run 8; then
   # nothing held out (0 %): ship/train = every utterance, capped per (language, source) as the protocol's
   perl local/make_sets.pl "$data/ship/all" 0 0 "$ship_max_train_minutes" 0 "$data/ship"
   ship_dir=$data/ship/train
+  # languages under ship_min_language_seconds of training audio are left out of the shipped model
+  awk -v min="$ship_min_language_seconds" 'NR == FNR { d[$1] = $2; next } { m[$2] += d[$1] }
+    END { for (l in m) if (m[l] < min) print l }' "$ship_dir/utt2dur" "$ship_dir/utt2lang" | sort > "$data/ship/dropped_langs"
+  if [ -s "$data/ship/dropped_langs" ]; then
+    log "stage 8: left out (under $ship_min_language_seconds s): $(tr '\n' ' ' < "$data/ship/dropped_langs")"
+    mkdir -p "$data/ship/kept"
+    awk 'NR == FNR { drop[$1] = 1; next } !drop[$2] { print $1 }' "$data/ship/dropped_langs" "$ship_dir/utt2lang" > "$data/ship/kept/utts"
+    for f in segments utt2lang utt2spk utt2dur utt2source; do
+      [ -f "$ship_dir/$f" ] && awk 'NR == FNR { k[$1] = 1; next } k[$1]' "$data/ship/kept/utts" "$ship_dir/$f" > "$data/ship/kept/$f"
+    done
+    awk 'NR == FNR { r[$2] = 1; next } r[$1]' "$data/ship/kept/segments" "$ship_dir/wav.scp" > "$data/ship/kept/wav.scp"
+    rm "$data/ship/kept/utts"; ship_dir=$data/ship/kept
+  fi
   if [ "$segs" = false ]; then
     /usr/bin/python3 local/materialise.py "$ship_dir" "$data/wav" "$data/wav_sets/ship"; ship_dir=$data/wav_sets/ship
   fi
