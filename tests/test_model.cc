@@ -205,8 +205,8 @@ nlohmann::json HeaderOf(const std::string& file) {
 }
 }  // namespace
 
-TEST_CASE("Format version 1 (the shipped model) loads as the gmm back-end; saving writes version 2") {
-  const std::string v1_path = std::string(SLID_SOURCE_DIR) + "/models/default.slid";
+TEST_CASE("Format version 1 (a shipped model) loads as the gmm back-end; saving writes version 2") {
+  const std::string v1_path = std::string(SLID_SOURCE_DIR) + "/models/asterisk-5lang/asterisk-5lang.slid";  // a shipped format-1 model
   const std::string v1 = slid::ReadFileToString(v1_path);
   REQUIRE(v1[8] == 1);
   const slid::LanguageModelSet m = slid::LanguageModelSet::Load(v1_path);
