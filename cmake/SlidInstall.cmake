@@ -46,9 +46,10 @@ endif()
 configure_file(cmake/slid.pc.in ${CMAKE_CURRENT_BINARY_DIR}/slid.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/slid.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-# The shipped default model and its samples, so an installed slid can be tried at once.
-install(FILES models/asterisk-5lang/asterisk-5lang.slid DESTINATION ${CMAKE_INSTALL_DATADIR}/slid/models
-        RENAME default.slid)
+# The shipped default model (the file models/default.slid links to), so an installed slid can be
+# tried at once.
+get_filename_component(SLID_DEFAULT_MODEL_FILE "${CMAKE_CURRENT_SOURCE_DIR}/models/default.slid" REALPATH)
+install(FILES "${SLID_DEFAULT_MODEL_FILE}" DESTINATION ${CMAKE_INSTALL_DATADIR}/slid/models RENAME default.slid)
 
 if(TARGET slid_cli)
   install(TARGETS slid_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -19,12 +19,16 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 model="$src/models/default.slid"
 sample="$src/models/samples/fr-conf-onlyperson.wav"
-expect=fr
+# What the program decides on the sample with the default model: every consumer must decide the same.
+expect=$("$build/bin/slid" identify --model "$model" "$sample" | tail -n 1 | cut -f2)
+[ -n "$expect" ] && [ "$expect" != - ] || { echo "ci-consumer: slid identify gave no decision on $sample" >&2; exit 1; }
+# The installed default model is the file models/default.slid links to.
 
 # 1. Installed package.
 cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log"
 cmake -S tests/consumer -B "$tmp/by-package" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 cmake --build "$tmp/by-package" -j"$jobs" >/dev/null
+cmp "$tmp/prefix/share/slid/models/default.slid" "$model" || { echo "ci-consumer: the installed default model is not models/default.slid" >&2; exit 1; }
 "$tmp/by-package/slid_consumer" "$tmp/prefix/share/slid/models/default.slid" "$sample" "$expect"
 
 # pkg-config: one compiler call, flags from slid.pc only.
