@@ -8,10 +8,11 @@
 //   sliding CMN over 300 frames, centred, no variance normalisation (apply-cmvn-sliding
 //   --norm-vars=false --center=true --cmn-window=300);
 //   SDC 7-1-3-7 with the 7 statics (add-deltas-sdc) = 56 dims;
-//   energy VAD (compute-vad, threshold 5 + 0.5 * mean) decided on the raw MFCC C0 before CMVN,
-//   applied after SDC so SDC context uses every frame (select-voiced-frames), keeping voiced frames;
-//   before it, a recording with fewer than 20 frames 6 dB above its noise floor (10th percentile of
-//   C0) has no speech and no voiced frame (slid/vad.h CheckSpeech; --vad-min-snr-db 0 turns it off).
+//   energy VAD (compute-vad, threshold 5.5 + 0.5 * mean) decided on the raw frame log-energy
+//   (vad-log-energy; C0 with threshold 5 for models made before it) before CMVN, applied after SDC
+//   so SDC context uses every frame (select-voiced-frames), keeping voiced frames; before it, a
+//   recording with fewer than 20 frames 6 dB above its noise floor (10th percentile of the VAD's
+//   input) has no speech and no voiced frame (slid/vad.h CheckSpeech; --vad-min-snr-db 0 turns it off).
 //   Note: with use-energy=false column 0 is C0 = sqrt(1/M) x sum of log-mel energies, not Kaldi's
 //   log-energy, so the 5 + 0.5 x mean threshold acts on a different scale; on the asterisk
 //   demo-congrats prompts the C0 and log-energy decisions agree on ~97% of frames. Set
