@@ -154,8 +154,9 @@ TEST_CASE("Duration buckets partition the positive half-line") {
   CHECK(bucket_of(1e6) == 2);
 }
 
-TEST_CASE("Evaluate agrees with numpy/scikit-learn on 300 random 5-language trials") {
-  // Fixture and reference values: tests/data/make_metrics_fixtures.py (see tests/data/README.md).
+namespace {
+// The 300 random 5-language trials of tests/data/make_metrics_fixtures.py: "<true> <s1> ... <s5>" a line.
+std::vector<Trial> ReadTrials5() {
   std::ifstream tsv(SLID_TEST_DATA "/metrics/trials_5lang.tsv");
   REQUIRE(tsv.good());
   std::vector<Trial> trials;
@@ -169,6 +170,13 @@ TEST_CASE("Evaluate agrees with numpy/scikit-learn on 300 random 5-language tria
     REQUIRE(t.scores.size() == 5);
     trials.push_back(t);
   }
+  return trials;
+}
+}  // namespace
+
+TEST_CASE("Evaluate agrees with numpy/scikit-learn on 300 random 5-language trials") {
+  // Fixture and reference values: tests/data/make_metrics_fixtures.py (see tests/data/README.md).
+  const std::vector<Trial> trials = ReadTrials5();
   REQUIRE(trials.size() == 300);
   std::ifstream js(SLID_TEST_DATA "/metrics/expected_5lang.json");
   const nlohmann::json ref = nlohmann::json::parse(js);
@@ -197,18 +205,7 @@ TEST_CASE("Cllr and min-Cllr agree with a numpy / scikit-learn-isotonic transcri
     CHECK(slid::MinCllr(tar, non) == doctest::Approx(c["min_cllr"].get<double>()).epsilon(1e-9));
     CHECK(slid::MinCllr(tar, non) <= slid::Cllr(tar, non) + 1e-12);
   }
-  std::ifstream tsv(SLID_TEST_DATA "/metrics/trials_5lang.tsv");
-  REQUIRE(tsv);
-  std::vector<Trial> trials;
-  std::string line;
-  while (std::getline(tsv, line)) {
-    std::istringstream ls(line);
-    Trial t;
-    ls >> t.true_language;
-    t.scores.resize(5);
-    for (double& s : t.scores) ls >> s;
-    trials.push_back(t);
-  }
+  const std::vector<Trial> trials = ReadTrials5();
   REQUIRE(trials.size() == 300);
   const slid::CllrSummary s = slid::DetectionCllr(trials, 5);
   CHECK(s.num_languages == 5);
@@ -243,22 +240,6 @@ TEST_CASE("Cllr: hand-computed values and properties") {
 
 // ------------------------------------- multiclass min-Cllr, reliability (tests/data/cllr/make_min_cllr_fixtures.py)
 
-namespace {
-std::vector<Trial> ReadTrials5() {
-  std::ifstream tsv(SLID_TEST_DATA "/metrics/trials_5lang.tsv");
-  std::vector<Trial> trials;
-  std::string line;
-  while (std::getline(tsv, line)) {
-    std::istringstream ls(line);
-    Trial t;
-    ls >> t.true_language;
-    t.scores.resize(5);
-    for (double& s : t.scores) ls >> s;
-    trials.push_back(t);
-  }
-  return trials;
-}
-}  // namespace
 
 TEST_CASE("MinMulticlassCllr agrees with scipy's BFGS minimum of the multiclass Cllr over (a, b) (1e-6)") {
   // Tolerance: slid's Newton solution carries a 1e-6 ridge; scipy's minimum has none. 1e-6 relative
