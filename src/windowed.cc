@@ -471,7 +471,10 @@ void StreamingIdentifier::Consume(const Matrix& feats, const std::vector<float>&
 }
 
 ScoreResult StreamingIdentifier::Current() const {
-  ScoreResult r = scorer_.Finish(*utt_, static_cast<double>(frontend_.NumSamples()) / rate_hz_, !speech_found_);
+  // no_speech only once there are frames to judge: before the frontend's first frame (about 1.2 s
+  // with the defaults) the status is too_little_speech.
+  ScoreResult r = scorer_.Finish(*utt_, static_cast<double>(frontend_.NumSamples()) / rate_hz_,
+                                 !speech_found_ && vad_count_ > 0);
   if (!speech_found_) {  // no decision without speech (the scores, if any, stay for inspection)
     r.best = -1;
     r.too_little_speech = true;

@@ -401,6 +401,8 @@ TEST_CASE("StreamingIdentifier: decisions do not depend on piece sizes and equal
   // The first decision (0.5 s: less than the 1 s the non-centred CMN needs) has no frame yet.
   CHECK(a[0].result.num_frames == 0);
   CHECK(a[0].result.best == -1);
+  CHECK(a[0].result.too_little_speech);
+  CHECK(!a[0].result.no_speech);  // nothing judged yet: not "no speech"
 }
 
 TEST_CASE("StreamingIdentifier: early stop") {

@@ -172,7 +172,8 @@ using StreamCallback = std::function<void(const StreamDecision&)>;
 // decision over all audio so far. Voiced frames are scored as they come (the back-end's running sums;
 // per-recording memory is the frontend's look-ahead plus, until the speech check first passes, the VAD
 // input of every frame so far, 4 bytes per 10 ms). Speech check: CheckSpeech over the frames so far;
-// once it has passed it stays passed. Not thread-safe.
+// once it has passed it stays passed; until then there is no decision (status no_speech, or
+// too_little_speech while the frontend has produced no frame yet). Not thread-safe.
 class StreamingIdentifier {
  public:
   // Throws slid::Error for a model of external features, or options IncrementalFrontend refuses
