@@ -11,6 +11,7 @@
 #     little differently: only its decision on the Spanish half is compared.)
 #  3. --early-stop ends the stream early with exit 0.
 #  4. Bad options and a non-audio stream: one line on stderr, the documented exit code.
+#  5. A gap of faint noise gets windows with status no_speech and a '-' run in the timeline.
 # Usage: bash window.sh <slid-binary> <tests/data dir>
 set -euo pipefail
 SLID=$1
@@ -63,6 +64,17 @@ awk -v c="$change" -v t="$truth" 'BEGIN { d = c - t; if (d < 0) d = -d; exit !(d
   || fail "change point $change s is more than 1 s from the truth $truth s"
 [ "$(tail -1 "$tmp/runs" | cut -f2)" = "$(cat "$tmp/total")" ] || fail "timeline does not end at the end of the audio"
 echo "window: change point $change s (truth $truth s)"
+# A 6 s gap of faint noise between two Spanish stretches: its windows get no_speech, the timeline a
+# '-' run whose ends are within half a window (1.5 s) of the gap's: a window holding any speech next to
+# the gap gets a decision, so the run shrinks by up to that much at each end.
+sox -n -r 16000 -b 16 -c 1 "$tmp/gap.wav" synth 6 whitenoise vol 0.001
+sox "$tmp/es.wav" "$tmp/gap.wav" "$tmp/es.wav" "$tmp/es-gap-es.wav"
+"$SLID" identify --model "$tmp/m.slid" --window 3 --hop 1 "$tmp/es-gap-es.wav" > "$tmp/gap.tsv" || fail "identify --window (gap)"
+grep -q $'^window\t.*\t-\t-\tno_speech\t' "$tmp/gap.tsv" || fail "no window of the gap got no_speech"
+grep '^run' "$tmp/gap.tsv" | cut -f3-5 > "$tmp/gapruns"
+[ "$(cut -f3 "$tmp/gapruns" | tr '\n' ' ')" = "es - es " ] || fail "gap timeline: $(tr '\n' ' ' < "$tmp/gapruns")"
+awk -F'\t' -v t="$truth" 'NR == 2 { a = $1 - t; b = $2 - (t + 6); if (a < 0) a = -a; if (b < 0) b = -b; exit !(a <= 1.5 && b <= 1.5) }' \
+  "$tmp/gapruns" || fail "gap run $(sed -n 2p "$tmp/gapruns") is not within 1.5 s of [$truth, $truth + 6]"
 # JSON lines: every line parses; kinds window then run.
 "$SLID" identify --model "$tmp/m.slid" --window 3 --hop 1 --json "$tmp/esfr.wav" > "$tmp/win.json"
 $PY - "$tmp/win.json" <<'EOF' || fail "JSON lines"
