@@ -520,21 +520,22 @@ class PcmStreamReader::Impl {
     std::vector<float> mono(frames);
     const unsigned char* p = reinterpret_cast<const unsigned char*>(bytes_.data()) + head_;
     for (size_t f = 0; f < frames; ++f) {
-      float sum = 0;
+      double sum = 0;  // double: float samples near FLT_MAX would overflow a float sum or the scaling
       for (int c = 0; c < channels_; ++c) {
         const unsigned char* q = p + (f * channels_ + c) * (float_ ? 4 : 2);
-        float v;
         if (float_) {
-          uint32_t u = uint32_t(q[0]) | uint32_t(q[1]) << 8 | uint32_t(q[2]) << 16 | uint32_t(q[3]) << 24;
+          const uint32_t u = uint32_t(q[0]) | uint32_t(q[1]) << 8 | uint32_t(q[2]) << 16 | uint32_t(q[3]) << 24;
+          float v;
           std::memcpy(&v, &u, 4);
           if (!std::isfinite(v)) ThrowFileError(name_, "contains NaN or infinite samples");
-          v *= kKaldiScale;
+          sum += static_cast<double>(v) * kKaldiScale;
         } else {
-          v = static_cast<float>(static_cast<int16_t>(uint16_t(q[0]) | uint16_t(q[1]) << 8));
+          sum += static_cast<int16_t>(uint16_t(q[0]) | uint16_t(q[1]) << 8);
         }
-        sum += v;
       }
-      mono[f] = channels_ == 1 ? sum : sum / static_cast<float>(channels_);
+      mono[f] = static_cast<float>(sum / channels_);
+      // Found by fuzz_pcm_stream: a float sample of 1e38 is finite but not once on Kaldi's scale.
+      if (!std::isfinite(mono[f])) ThrowFileError(name_, "sample values far beyond full scale (|x| > 1e34)");
     }
     const size_t used = frames * frame_bytes;
     head_ += used;
@@ -546,16 +547,22 @@ class PcmStreamReader::Impl {
     }
     if (resampler_) {
       if (frames > 0) resampler_->Process(mono.data(), mono.size(), &chunk->samples);
+      CheckFinite(chunk->samples);
     } else {
       chunk->samples = std::move(mono);
     }
-    const bool at_end = limit_ == 0 || (eof_ && bytes_.size() - head_ < frame_bytes);
-    if (at_end) {
-      if (limit_ != 0 && bytes_.size() > head_)
-        ThrowFileError(name_, "stream ends inside a sample (" + std::to_string(bytes_.size() - head_) +
-                                  " stray bytes)");
+    // The declared data is used up (a partial sample at its end is ignored, as libsndfile does; found by
+    // fuzz_pcm_stream: a data size that was no multiple of the sample size made Read loop forever), or
+    // the stream ended.
+    const size_t left = bytes_.size() - head_;
+    const bool data_done = limit_ >= 0 && limit_ < static_cast<int64_t>(frame_bytes);
+    const bool eof_done = eof_ && left < frame_bytes;
+    if (data_done || eof_done) {
+      if (!data_done && left > 0)
+        ThrowFileError(name_, "stream ends inside a sample (" + std::to_string(left) + " stray bytes)");
       if (samples_read_ == 0) ThrowFileError(name_, "contains no audio samples");
       if (resampler_) resampler_->Process(nullptr, 0, &chunk->samples);
+      CheckFinite(chunk->samples);
       done_ = true;
       return !chunk->samples.empty();
     }
@@ -568,6 +575,11 @@ class PcmStreamReader::Impl {
   bool is_wav() const { return wav_; }
 
  private:
+  // Huge (finite) samples can overflow the resampler's filter.
+  void CheckFinite(const std::vector<float>& x) const {
+    for (float v : x)
+      if (!std::isfinite(v)) ThrowFileError(name_, "sample values too large to resample");
+  }
   // One read(2) of up to 64 KB, appended; sets eof_ at the end of the stream.
   void ReadSome() {
     char buf[65536];

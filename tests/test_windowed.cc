@@ -490,6 +490,14 @@ TEST_CASE("PcmStreamReader: WAV and raw streams give ReadAudio's samples; bad st
   REQUIRE(down.size() == down_ref.size());
   for (size_t i = 0; i < down.size(); ++i) CHECK(down[i] == doctest::Approx(down_ref[i]).epsilon(1e-5));
 
+  // A declared data size ending inside a sample: the partial sample is ignored (as libsndfile does).
+  const std::string part = write("part.wav", WavHeader(16000, 2, false, 4 * 10 + 3) + pcm);
+  CHECK(ReadAllStream(part, {}, 0) == std::vector<float>(from_file.begin(), from_file.begin() + 10));
+  // A float sample finite as such but not on Kaldi's scale.
+  std::string big = WavHeader(16000, 1, true, 0);
+  big[20] = 3;   // format: float
+  big[34] = 32;  // bits
+  CHECK_THROWS_WITH_AS(ReadAllStream(write("big.wav", big + Le32(0x7F000000u)), {}, 0), doctest::Contains("beyond full scale"), slid::Error);
   CHECK_THROWS_WITH_AS(ReadAllStream(write("t.txt", "hello, this is text\n"), {}, 0), doctest::Contains("not a WAV stream"), slid::Error);
   CHECK_THROWS_WITH_AS(ReadAllStream(write("e.raw", ""), {}, 0), doctest::Contains("empty stream"), slid::Error);
   CHECK_THROWS_WITH_AS(ReadAllStream(write("f.flac", std::string("fLaC\0\0\0\x22", 8) + std::string(40, '\0')), {}, 0),

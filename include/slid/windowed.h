@@ -208,7 +208,6 @@ class StreamingIdentifier {
   int streak_ = 0;                  // consecutive decisions above early_stop_posterior
   int streak_language_ = -1;
   bool stopped_ = false;
-  bool finished_ = false;
 };
 
 // Reads `reader` to its end (or an early stop) and feeds a StreamingIdentifier. Returns the audio
