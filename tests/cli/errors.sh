@@ -6,6 +6,7 @@
 # audio, head -c for truncation, printf + dd for NaN/Inf samples and damaged models.
 # Usage: bash errors.sh <slid-binary> <tests/data dir>
 set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"  # fail, note, skip, run, run_limit, said, said_both, no_temp_files
 SLID=$(realpath "$1")
 for tool in sox timeout; do command -v $tool >/dev/null || { echo "errors: $tool not installed"; exit 1; }; done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/slid-errors.XXXXXX")
@@ -21,32 +22,6 @@ export TMPDIR="$WORK/tmp"  # slid train's feature caches: a SIGKILLed run cannot
 mkdir -p "$TMPDIR"
 ASAN=0; grep -q __asan_init "$SLID" && ASAN=1  # a sanitizer build is slower and uses more memory
 
-fail() { echo "errors: FAIL: $*" >&2; [[ -f last.err ]] && sed 's/^/  stderr: /' last.err | head -20 >&2; exit 1; }
-note() { echo "errors: $*"; }
-
-# run CODE CMD...: runs CMD with a time limit; the exit code must be CODE, and nothing may have
-# crashed (signal exits, sanitizer reports, uncaught exceptions) or hung.
-run() {
-  local want=$1; shift
-  set +e; timeout -k 5 300 "$@" >last.out 2>last.err; local got=$?; set -e
-  [[ $got != 124 && $got != 137 ]] || fail "timed out: $*"
-  if grep -q -e 'runtime error:' -e 'AddressSanitizer' -e 'LeakSanitizer' -e 'terminate called' \
-       -e 'Segmentation fault' -e 'Aborted' last.err; then fail "crashed: $*"; fi
-  [[ $got == "$want" ]] || fail "exit $got, expected $want: $*"
-}
-# said PATTERN: stderr has exactly one line holding the fixed string PATTERN.
-said() {
-  local n; n=$(grep -cF -- "$1" last.err || true)
-  [[ $n == 1 ]] || fail "expected one stderr line with '$1', found $n"
-}
-# said_both NAME PROBLEM: one stderr line names the file and says the problem.
-said_both() {
-  local n; n=$(grep -F -- "$1" last.err | grep -ciF -- "$2" || true)
-  [[ $n == 1 ]] || fail "expected one stderr line naming '$1' with '$2', found $n"
-}
-no_temp_files() {  # no "<out>.tmp.<pid>" files (atomic writes) left in folder $1
-  ! compgen -G "$1/*.tmp.*" >/dev/null || fail "temporary files left in $1: $(ls "$1")"
-}
 
 # ---- a small model on two synthetic "languages" (a sweep and pink noise), trained once ----------------
 # (Tones are fully modulated, tremolo depth 100: a steady or lightly modulated tone is no_speech to the
