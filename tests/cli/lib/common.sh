@@ -41,3 +41,6 @@ said_both() {
 no_temp_files() {
   ! compgen -G "$1/*.tmp.*" >/dev/null || fail "temporary files left in $1: $(ls "$1")"
 }
+# sanitized BINARY: true if BINARY was built with AddressSanitizer (slower, more memory; tests may
+# then run a shorter version of a long case, and say so where they do).
+sanitized() { grep -q __asan_init "$1"; }
