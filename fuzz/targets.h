@@ -75,6 +75,44 @@ inline int FuzzAudio(const uint8_t* data, size_t size) {
   return 0;
 }
 
+// Streams (slid::PcmStreamReader: a WAV header parsed from a pipe, or raw PCM). The first byte picks
+// the options: bit 0 declares raw s16le at 16 kHz (used when no WAV header is found), bits 1-2 the
+// target rate (native, 8 kHz, 16 kHz, native); the rest is written into a pipe the reader reads.
+// Properties: accepted samples are finite; raw s16le at its native rate gives one sample per 2 bytes.
+inline int FuzzPcmStream(const uint8_t* data, size_t size) {
+  if (size < 1 || size > 60000) return 0;  // the whole input must fit in the pipe's buffer (64 KB)
+  PcmStreamOptions o;
+  if (data[0] & 1) {
+    o.raw_format = "s16le";
+    o.raw_rate_hz = 16000;
+  }
+  static const int kRates[] = {0, 8000, 16000, 0};
+  const int target = kRates[(data[0] >> 1) & 3];
+  int fds[2];
+  if (::pipe(fds) != 0) PropertyFailed("pipe");
+  const size_t n = size - 1;
+  if (n > 0 && ::write(fds[1], data + 1, n) != static_cast<ssize_t>(n)) PropertyFailed("pipe write");
+  ::close(fds[1]);
+  size_t samples = 0;
+  bool wav = false;
+  try {
+    PcmStreamReader r(fds[0], "fuzz-input", o, target);
+    wav = r.is_wav();
+    Waveform w;
+    while (r.Read(&w)) {
+      for (float v : w.samples)
+        if (!std::isfinite(v)) PropertyFailed("non-finite sample accepted");
+      samples += w.samples.size();
+    }
+  } catch (const Error&) {
+    ::close(fds[0]);
+    return 0;
+  }
+  ::close(fds[0]);
+  if (!wav && (data[0] & 1) && target == 0 && samples != n / 2) PropertyFailed("raw s16le: samples != bytes / 2");
+  return 0;
+}
+
 // A scratch folder for targets whose parser reads files, made once per process and removed at exit.
 inline const std::string& ScratchDir() {
   static const std::string dir = [] {

@@ -13,6 +13,9 @@
 #include <limits>
 #include <system_error>
 
+#include <unistd.h>
+#include <cerrno>
+
 #include "slid/error.h"
 #include "slid/number_text.h"
 #include "slid/io.h"
@@ -465,5 +468,201 @@ Waveform Resample(const Waveform& in, int target_rate_hz) {
   s.Process(nullptr, 0, &out.samples);
   return out;
 }
+
+// ---- PcmStreamReader --------------------------------------------------------------------------
+// A byte FIFO over read(2): the header is parsed from it, then whole sample frames are converted.
+class PcmStreamReader::Impl {
+ public:
+  Impl(int fd, const std::string& name, const PcmStreamOptions& o, int target_rate_hz) : fd_(fd), name_(name) {
+    CheckTargetRate(target_rate_hz, name_);
+    Fill(12);
+    const std::string head = bytes_.substr(0, 12);
+    if (bytes_.size() >= 12 && (head.compare(0, 4, "RIFF") == 0 || head.compare(0, 4, "RF64") == 0) &&
+        head.compare(8, 4, "WAVE") == 0) {
+      ParseWav();
+    } else if (!o.raw_format.empty()) {
+      if (o.raw_format == "s16le") {
+        float_ = false;
+      } else if (o.raw_format == "f32le") {
+        float_ = true;
+      } else {
+        ThrowFileError(name_, "unknown raw stream format '" + o.raw_format + "' (s16le or f32le)");
+      }
+      if (o.raw_rate_hz < kMinSampleRateHz || o.raw_rate_hz > kMaxSampleRateHz)
+        ThrowFileError(name_, "raw stream rate must be " + std::to_string(kMinSampleRateHz) + "-" +
+                                  std::to_string(kMaxSampleRateHz) + " Hz, got " + std::to_string(o.raw_rate_hz));
+      if (o.raw_channels < 1 || o.raw_channels > 64)
+        ThrowFileError(name_, "raw stream channels must be 1-64, got " + std::to_string(o.raw_channels));
+      rate_ = o.raw_rate_hz;
+      channels_ = o.raw_channels;
+    } else if (bytes_.empty()) {
+      ThrowFileError(name_, "empty stream: no audio samples");
+    } else if (LooksLikeAudio(head)) {
+      ThrowFileError(name_, "only WAV or raw PCM can be streamed; convert first (e.g. sox in.flac -t wav -)");
+    } else {
+      ThrowFileError(name_, "not a WAV stream; for raw PCM give its format and rate "
+                            "(--stream-format s16le --stream-rate 16000)");
+    }
+    out_rate_ = target_rate_hz == 0 ? rate_ : target_rate_hz;
+    if (out_rate_ != rate_) resampler_ = std::make_unique<SoxrStream>(rate_, out_rate_, name_);
+  }
+
+  bool Read(Waveform* chunk) {
+    chunk->rate_hz = out_rate_;
+    chunk->samples.clear();
+    if (done_) return false;
+    const size_t frame_bytes = static_cast<size_t>(channels_) * (float_ ? 4 : 2);
+    // Bytes already buffered (after the header) are used first; otherwise wait for more.
+    if (bytes_.size() - head_ < frame_bytes && !eof_) ReadSome();
+    size_t avail = bytes_.size() - head_;
+    if (limit_ >= 0) avail = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(avail), limit_));
+    const size_t frames = avail / frame_bytes;
+    std::vector<float> mono(frames);
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(bytes_.data()) + head_;
+    for (size_t f = 0; f < frames; ++f) {
+      float sum = 0;
+      for (int c = 0; c < channels_; ++c) {
+        const unsigned char* q = p + (f * channels_ + c) * (float_ ? 4 : 2);
+        float v;
+        if (float_) {
+          uint32_t u = uint32_t(q[0]) | uint32_t(q[1]) << 8 | uint32_t(q[2]) << 16 | uint32_t(q[3]) << 24;
+          std::memcpy(&v, &u, 4);
+          if (!std::isfinite(v)) ThrowFileError(name_, "contains NaN or infinite samples");
+          v *= kKaldiScale;
+        } else {
+          v = static_cast<float>(static_cast<int16_t>(uint16_t(q[0]) | uint16_t(q[1]) << 8));
+        }
+        sum += v;
+      }
+      mono[f] = channels_ == 1 ? sum : sum / static_cast<float>(channels_);
+    }
+    const size_t used = frames * frame_bytes;
+    head_ += used;
+    if (limit_ >= 0) limit_ -= static_cast<int64_t>(used);
+    samples_read_ += static_cast<int64_t>(frames);
+    if (head_ > 65536) {
+      bytes_.erase(0, head_);
+      head_ = 0;
+    }
+    if (resampler_) {
+      if (frames > 0) resampler_->Process(mono.data(), mono.size(), &chunk->samples);
+    } else {
+      chunk->samples = std::move(mono);
+    }
+    const bool at_end = limit_ == 0 || (eof_ && bytes_.size() - head_ < frame_bytes);
+    if (at_end) {
+      if (limit_ != 0 && bytes_.size() > head_)
+        ThrowFileError(name_, "stream ends inside a sample (" + std::to_string(bytes_.size() - head_) +
+                                  " stray bytes)");
+      if (samples_read_ == 0) ThrowFileError(name_, "contains no audio samples");
+      if (resampler_) resampler_->Process(nullptr, 0, &chunk->samples);
+      done_ = true;
+      return !chunk->samples.empty();
+    }
+    return true;
+  }
+
+  const std::string& name() const { return name_; }
+  int rate_hz() const { return out_rate_; }
+  int source_rate_hz() const { return rate_; }
+  bool is_wav() const { return wav_; }
+
+ private:
+  // One read(2) of up to 64 KB, appended; sets eof_ at the end of the stream.
+  void ReadSome() {
+    char buf[65536];
+    for (;;) {
+      const ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n > 0) {
+        bytes_.append(buf, static_cast<size_t>(n));
+        return;
+      }
+      if (n == 0) {
+        eof_ = true;
+        return;
+      }
+      if (errno == EINTR) continue;
+      ThrowFileError(name_, std::string("cannot read: ") + std::strerror(errno));
+    }
+  }
+  // Reads until at least n bytes from head_ are buffered, or the end of the stream.
+  bool Fill(size_t n) {
+    while (bytes_.size() - head_ < n && !eof_) ReadSome();
+    return bytes_.size() - head_ >= n;
+  }
+  uint32_t U32(size_t at) const {
+    const unsigned char* q = reinterpret_cast<const unsigned char*>(bytes_.data()) + at;
+    return uint32_t(q[0]) | uint32_t(q[1]) << 8 | uint32_t(q[2]) << 16 | uint32_t(q[3]) << 24;
+  }
+  uint16_t U16(size_t at) const {
+    const unsigned char* q = reinterpret_cast<const unsigned char*>(bytes_.data()) + at;
+    return static_cast<uint16_t>(q[0] | q[1] << 8);
+  }
+  // RIFF chunks up to "data": fmt gives the encoding; other chunks are skipped.
+  void ParseWav() {
+    wav_ = true;
+    head_ = 12;
+    bool have_fmt = false;
+    for (int chunks = 0;; ++chunks) {
+      if (chunks > 64 || !Fill(8)) ThrowFileError(name_, "WAV stream ends before its data chunk");
+      const std::string id = bytes_.substr(head_, 4);
+      const uint32_t size = U32(head_ + 4);
+      head_ += 8;
+      if (id == "data") {
+        if (!have_fmt) ThrowFileError(name_, "WAV stream has no fmt chunk before its data");
+        limit_ = (size == 0 || size >= 0x7FFF0000u) ? -1 : static_cast<int64_t>(size);
+        return;
+      }
+      if (size > (1u << 20)) ThrowFileError(name_, "WAV chunk '" + id + "' too large before the data");
+      const size_t padded = size + (size & 1);
+      if (!Fill(padded)) ThrowFileError(name_, "WAV stream ends inside its '" + id + "' chunk");
+      if (id == "fmt ") {
+        if (size < 16) ThrowFileError(name_, "WAV fmt chunk too short");
+        uint16_t format = U16(head_);
+        channels_ = U16(head_ + 2);
+        rate_ = static_cast<int>(U32(head_ + 4));
+        const uint16_t bits = U16(head_ + 14);
+        if (format == 0xFFFE && size >= 26) format = U16(head_ + 24);  // WAVE_FORMAT_EXTENSIBLE sub-format
+        if (format == 1 && bits == 16) {
+          float_ = false;
+        } else if (format == 3 && bits == 32) {
+          float_ = true;
+        } else {
+          ThrowFileError(name_, "WAV stream encoding (format " + std::to_string(format) + ", " + std::to_string(bits) +
+                                    " bits) cannot be streamed; use 16-bit PCM or 32-bit float");
+        }
+        if (channels_ < 1 || channels_ > 64) ThrowFileError(name_, "WAV stream has " + std::to_string(channels_) + " channels");
+        if (rate_ < kMinSampleRateHz || rate_ > kMaxSampleRateHz)
+          ThrowFileError(name_, "WAV stream rate " + std::to_string(rate_) + " Hz is out of range");
+        have_fmt = true;
+      }
+      head_ += padded;
+    }
+  }
+
+  int fd_;
+  std::string name_;
+  std::string bytes_;   // bytes read, from head_ on not yet used
+  size_t head_ = 0;
+  bool eof_ = false;
+  bool done_ = false;
+  bool wav_ = false;
+  bool float_ = false;
+  int rate_ = 0;
+  int channels_ = 1;
+  int out_rate_ = 0;
+  int64_t limit_ = -1;  // data bytes left per the WAV header; -1: to the end of the stream
+  int64_t samples_read_ = 0;
+  std::unique_ptr<SoxrStream> resampler_;
+};
+
+PcmStreamReader::PcmStreamReader(int fd, const std::string& name, const PcmStreamOptions& opts, int target_rate_hz)
+    : impl_(std::make_unique<Impl>(fd, name, opts, target_rate_hz)) {}
+PcmStreamReader::~PcmStreamReader() = default;
+const std::string& PcmStreamReader::name() const { return impl_->name(); }
+int PcmStreamReader::rate_hz() const { return impl_->rate_hz(); }
+int PcmStreamReader::source_rate_hz() const { return impl_->source_rate_hz(); }
+bool PcmStreamReader::is_wav() const { return impl_->is_wav(); }
+bool PcmStreamReader::Read(Waveform* chunk) { return impl_->Read(chunk); }
 
 }  // namespace slid

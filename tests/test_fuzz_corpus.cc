@@ -47,6 +47,10 @@ TEST_CASE("fuzz_model corpus replays without crashing") {
   CHECK(Replay("fuzz_model", slid::fuzz::FuzzModel) >= 3);
 }
 
+TEST_CASE("fuzz_pcm_stream corpus replays without crashing") {
+  CHECK(Replay("fuzz_pcm_stream", slid::fuzz::FuzzPcmStream) >= 6);
+}
+
 TEST_CASE("fuzz_kaldi_ark corpus replays without crashing") {
   CHECK(Replay("fuzz_kaldi_ark", slid::fuzz::FuzzKaldiArk) >= 10);
 }

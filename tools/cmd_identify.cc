@@ -16,6 +16,13 @@
 #include "slid/io.h"
 #include "slid/model.h"
 #include "slid/scorer.h"
+#include "slid/windowed.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace slid::tool {
 namespace {
@@ -38,6 +45,17 @@ struct IdentifyArgs {
   bool quiet = false;
   FrontendFlags frontend;
   CLI::App* app = nullptr;
+  // Windowed and streaming identification (slid/windowed.h).
+  double window_seconds = 0;  // 0: one decision per file
+  double hop_seconds = 1.0;
+  int smooth_windows = TimelineOptions{}.smooth_windows;
+  double min_run_seconds = TimelineOptions{}.min_run_seconds;
+  bool stream = false;
+  std::string stream_format;
+  int stream_rate = 0;
+  int stream_channels = 1;
+  double early_stop = 0;
+  int early_stop_decisions = StreamOptions{}.early_stop_decisions;
 };
 
 std::string Trim(const std::string& s) {
@@ -71,6 +89,91 @@ int RunFeats(const IdentifyArgs& args, const Scorer& scorer, int top) {
   return kExitOk;
 }
 
+// --window: per-window lines, then the file's smoothed timeline, file by file (bad files are reported
+// and skipped: exit 3).
+int RunWindows(const IdentifyArgs& args, const Scorer& scorer, int top) {
+  WindowOptions wo;
+  wo.window_seconds = args.window_seconds;
+  wo.hop_seconds = args.hop_seconds;
+  TimelineOptions to;
+  to.smooth_windows = args.smooth_windows;
+  to.min_run_seconds = args.min_run_seconds;
+  const std::vector<std::string>& langs = scorer.languages();
+  if (!args.json) std::fputs(WindowTsvHeader(langs, top).c_str(), stdout);
+  size_t failed = 0;
+  for (const std::string& path : args.inputs) {
+    std::vector<TimelineWindow> timeline;  // one label per window (the timeline needs them all)
+    double seconds = 0;
+    try {
+      seconds = IdentifyWindows(scorer, path, wo, [&](const WindowResult& w) {
+        const std::string line = args.json ? WindowJsonLine("window", path, w.start_seconds, w.end_seconds, langs, w.result, top)
+                                           : WindowTsvLine("window", path, w.start_seconds, w.end_seconds, langs, w.result, top);
+        std::fputs(line.c_str(), stdout);
+        std::fflush(stdout);
+        timeline.push_back({w.start_seconds, w.end_seconds, DecisionLabel(langs, w.result)});
+      });
+    } catch (const Error& e) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "slid: %s\n", e.what());
+      ++failed;
+      continue;
+    }
+    for (const TimelineRun& r : SmoothTimeline(timeline, seconds, to)) {
+      const std::string line = args.json ? RunJsonLine(path, r.start_seconds, r.end_seconds, r.label, r.num_windows)
+                                         : RunTsvLine(path, r.start_seconds, r.end_seconds, r.label, langs, top);
+      std::fputs(line.c_str(), stdout);
+    }
+    std::fflush(stdout);
+  }
+  if (failed > 0) {
+    std::fprintf(stderr, "slid identify: %zu of %zu file(s) failed (listed above)\n", failed, args.inputs.size());
+    return kExitSomeFailed;
+  }
+  return kExitOk;
+}
+
+// --stream: one stream (standard input, or a FIFO/file path), a running decision per hop.
+int RunStream(const IdentifyArgs& args, const Scorer& scorer, int top) {
+  const std::string path = args.inputs.empty() ? "-" : args.inputs.front();
+  const std::string name = path == "-" ? "<stdin>" : path;
+  int fd = 0;
+  if (path != "-") {
+    fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) {
+      std::fprintf(stderr, "slid: %s: cannot open: %s\n", path.c_str(), std::strerror(errno));
+      return kExitError;
+    }
+  }
+  StreamOptions so;
+  so.hop_seconds = args.hop_seconds;
+  so.early_stop_posterior = args.early_stop;
+  so.early_stop_decisions = args.early_stop_decisions;
+  PcmStreamOptions po;
+  po.raw_format = args.stream_format;
+  po.raw_rate_hz = args.stream_rate;
+  po.raw_channels = args.stream_channels;
+  const std::vector<std::string>& langs = scorer.languages();
+  int rc = kExitOk;
+  try {
+    PcmStreamReader reader(fd, name, po, scorer.frontend().options().sample_rate_hz);
+    if (!args.json) std::fputs(WindowTsvHeader(langs, top).c_str(), stdout);
+    std::fflush(stdout);
+    IdentifyStream(scorer, reader, so, [&](const StreamDecision& d) {
+      const char* kind = d.early_stop ? "early_stop" : d.final ? "final" : "running";
+      const std::string line = args.json ? WindowJsonLine(kind, name, 0, d.end_seconds, langs, d.result, top)
+                                         : WindowTsvLine(kind, name, 0, d.end_seconds, langs, d.result, top);
+      std::fputs(line.c_str(), stdout);
+      std::fflush(stdout);
+    });
+  } catch (const Error& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "slid: %s\n", e.what());
+    rc = kExitError;
+  }
+  if (fd != 0) ::close(fd);
+  return rc;
+}
+
 int Run(IdentifyArgs& args) {
   const LanguageModelSet model = LanguageModelSet::Load(args.model);
   if (int rc = args.frontend.CheckModel(model.frontend, model.frontend_external, args.model)) return rc;
@@ -87,6 +190,41 @@ int Run(IdentifyArgs& args) {
     std::fprintf(stderr, "slid: error: %s\n", e.what());
     return kExitUsage;
   }
+  const bool windowed = args.window_seconds != 0 || args.app->count("--window") > 0;
+  if (windowed || args.stream) {
+    auto usage = [](const std::string& m) {
+      std::fprintf(stderr, "slid: error: %s\n", m.c_str());
+      return static_cast<int>(kExitUsage);
+    };
+    if (windowed && args.stream) return usage("--window and --stream cannot be combined (a stream gets one running decision)");
+    if (!args.feats.empty() || !args.list.empty() || !args.scp.empty() || !args.data.empty())
+      return usage(std::string(windowed ? "--window" : "--stream") + " takes audio paths only (not --feats, --list, --scp or --data)");
+    if (model.frontend_external)
+      return usage(args.model + " was trained on external features and cannot score audio");
+    const int top = args.top > 0 ? std::min<int>(args.top, static_cast<int>(scorer->languages().size())) : 0;
+    try {
+      if (windowed) {
+        ValidateWindowOptions({args.window_seconds, args.hop_seconds});
+        ValidateTimelineOptions({args.smooth_windows, args.min_run_seconds});
+        if (args.inputs.empty()) return usage("no input: give audio files");
+        for (const std::string& p : args.inputs)
+          if (p == "-") return usage("--window reads files; for standard input use --stream");
+        IncrementalFrontend check(model.frontend, false);  // refuses options it cannot follow
+      } else {
+        ValidateStreamOptions({args.hop_seconds, args.early_stop, args.early_stop_decisions});
+        if (args.inputs.size() > 1) return usage("--stream reads one stream: '-' (standard input) or one path");
+        StreamingIdentifier check(*scorer, StreamOptions{args.hop_seconds, args.early_stop, args.early_stop_decisions});
+      }
+    } catch (const Error& e) {
+      return usage(e.what());
+    }
+    return windowed ? RunWindows(args, *scorer, top) : RunStream(args, *scorer, top);
+  }
+  if (args.app->count("--hop") > 0 || args.app->count("--early-stop") > 0 || args.app->count("--stream-format") > 0)
+    return [] {
+      std::fprintf(stderr, "slid: error: --hop, --early-stop and --stream-* need --window or --stream\n");
+      return static_cast<int>(kExitUsage);
+    }();
   if (!args.feats.empty()) {
     const int top = args.top > 0 ? std::min<int>(args.top, static_cast<int>(scorer->languages().size())) : 0;
     return RunFeats(args, *scorer, top);
@@ -172,7 +310,21 @@ CommandRegistration reg(
     "too_little_speech; one without speech at all (noise, tones, silence: the VAD's speech check,\n"
     "--vad-min-snr-db) gets '-' and status no_speech. With --unknown-threshold P, a file where no\n"
     "language's posterior reaches P gets language and status unknown (use a calibrated model).\n"
-    "Unreadable files are reported on standard error; exit code 3 if any failed.",
+    "Unreadable files are reported on standard error; exit code 3 if any failed.\n"
+    "Windowed (language diarisation of long or code-switched audio):\n"
+    "  slid identify --model lid.slid --window 3 --hop 1 long.wav\n"
+    "prints a line per window (kind 'window', start_s, end_s, then the columns above)\n"
+    "and the smoothed timeline (kind 'run'): a majority vote over --smooth-windows\n"
+    "windows, equal neighbours merged, runs shorter than --min-run absorbed.\n"
+    "Streaming (a WAV stream or raw PCM from standard input or a FIFO):\n"
+    "  arecord -f S16_LE -r 16000 | slid identify --model lid.slid --stream -\n"
+    "  ... | slid identify --model lid.slid --stream --stream-format s16le \\\n"
+    "        --stream-rate 8000 --early-stop 0.9 -\n"
+    "prints a decision over the audio so far every --hop seconds (kind 'running'),\n"
+    "then 'final' at the end of input or 'early_stop' once one language's posterior\n"
+    "stayed above P for --early-stop-decisions decisions (exit 0). The stream uses a\n"
+    "causal frontend (CMN over past frames, running VAD threshold), so its scores can\n"
+    "differ a little from identify on the same file.",
     [](CLI::App& app) -> Runner {
       auto args = std::make_shared<IdentifyArgs>();
       args->app = &app;
@@ -228,6 +380,38 @@ CommandRegistration reg(
           ->check(CLI::Range(1, 256))
           ->capture_default_str();
       app.add_flag("-q,--quiet", args->quiet, "Accepted for symmetry; identify prints no progress");
+      app.add_option("--window", args->window_seconds,
+                     "Windowed: a decision per window of S seconds, then a smoothed timeline")
+          ->type_name("S");
+      app.add_option("--hop", args->hop_seconds, "Windows start (or --stream decides) every H seconds")
+          ->type_name("H")
+          ->capture_default_str();
+      app.add_option("--smooth-windows", args->smooth_windows,
+                     "Timeline: majority vote over N windows (odd; 1: off)")
+          ->type_name("N")
+          ->capture_default_str();
+      app.add_option("--min-run", args->min_run_seconds,
+                     "Timeline: runs shorter than S join a neighbour (0: off)")
+          ->type_name("S")
+          ->capture_default_str();
+      app.add_flag("--stream", args->stream,
+                   "Read one WAV or raw PCM stream (AUDIO '-', a FIFO) as it arrives")
+          ->excludes("--threads");
+      app.add_option("--stream-format", args->stream_format, "Raw stream samples without a WAV header")
+          ->type_name("s16le|f32le")
+          ->check(CLI::IsMember({"s16le", "f32le"}));
+      app.add_option("--stream-rate", args->stream_rate, "Raw stream sample rate, Hz")->type_name("HZ");
+      app.add_option("--stream-channels", args->stream_channels, "Raw stream channels (mixed to mono)")
+          ->type_name("N")
+          ->capture_default_str();
+      app.add_option("--early-stop", args->early_stop,
+                     "Stream: stop once a language's posterior stays above P (0: off)")
+          ->type_name("P")
+          ->capture_default_str();
+      app.add_option("--early-stop-decisions", args->early_stop_decisions,
+                     "Stream: ... for this many decisions in a row")
+          ->type_name("N")
+          ->capture_default_str();
       args->frontend.RegisterCheck(app);
       return [args]() { return Run(*args); };
     });

@@ -136,6 +136,52 @@ std::string IdentifyJsonLine(const std::string& path, const std::vector<std::str
   return j.dump() + "\n";
 }
 
+std::string WindowTsvHeader(const std::vector<std::string>& languages, int top) {
+  return "kind\tpath\tstart_s\tend_s" + IdentifyTsvHeader(languages, top).substr(4);  // after "path"
+}
+
+std::string WindowTsvLine(const std::string& kind, const std::string& path, double start_s, double end_s,
+                          const std::vector<std::string>& languages, const ScoreResult& r, int top) {
+  const std::string line = IdentifyTsvLine(path, languages, r, top);
+  const size_t tab = line.find('\t');  // the path field holds no tab (TsvField)
+  return kind + "\t" + line.substr(0, tab) + "\t" + FormatFixed(start_s, 2) + "\t" + FormatFixed(end_s, 2) +
+         line.substr(tab);
+}
+
+std::string WindowJsonLine(const std::string& kind, const std::string& path, double start_s, double end_s,
+                           const std::vector<std::string>& languages, const ScoreResult& r, int top) {
+  nlohmann::json j = nlohmann::json::parse(IdentifyJsonLine(path, languages, r, top));
+  j["kind"] = kind;
+  j["start_s"] = start_s;
+  j["end_s"] = end_s;
+  return j.dump() + "\n";
+}
+
+std::string RunTsvLine(const std::string& path, double start_s, double end_s, const std::string& label,
+                       const std::vector<std::string>& languages, int top) {
+  std::string s = "run\t" + TsvField(path) + "\t" + FormatFixed(start_s, 2) + "\t" + FormatFixed(end_s, 2) + "\t" +
+                  label + "\t-\t-\t-";
+  const size_t rest = top > 0 ? 3 * static_cast<size_t>(top) : 2 * languages.size();
+  for (size_t i = 0; i < rest; ++i) s += "\t-";
+  return s + "\n";
+}
+
+std::string RunJsonLine(const std::string& path, double start_s, double end_s, const std::string& label,
+                        int64_t num_windows) {
+  nlohmann::json j;
+  j["kind"] = "run";
+  j["path"] = path;
+  j["start_s"] = start_s;
+  j["end_s"] = end_s;
+  j["language"] = label;
+  j["windows"] = num_windows;
+  return j.dump() + "\n";
+}
+
+std::string DecisionLabel(const std::vector<std::string>& languages, const ScoreResult& r) {
+  return Decision(languages, r);
+}
+
 namespace {
 
 const char* const kMetricsDefinitions =

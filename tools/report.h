@@ -29,6 +29,24 @@ std::string IdentifyTsvLine(const std::string& path, const std::vector<std::stri
 std::string IdentifyJsonLine(const std::string& path, const std::vector<std::string>& languages,
                              const ScoreResult& r, int top);
 
+// ---- windowed and streaming identify output ---------------------------------------------------
+// TSV: "kind", then identify's columns with start_s and end_s after the path. kind is "window" (one
+// window's decision), "run" (a merged run of the smoothed timeline: language = the run's label, the
+// other columns "-"), "running" (a streamed decision over [0, end_s]), "final" or "early_stop" (the
+// last streamed decision). JSON: identify's object plus "kind", "start_s", "end_s" (runs: "kind",
+// "path", "start_s", "end_s", "language", "windows").
+std::string WindowTsvHeader(const std::vector<std::string>& languages, int top);
+std::string WindowTsvLine(const std::string& kind, const std::string& path, double start_s, double end_s,
+                          const std::vector<std::string>& languages, const ScoreResult& r, int top);
+std::string WindowJsonLine(const std::string& kind, const std::string& path, double start_s, double end_s,
+                           const std::vector<std::string>& languages, const ScoreResult& r, int top);
+std::string RunTsvLine(const std::string& path, double start_s, double end_s, const std::string& label,
+                       const std::vector<std::string>& languages, int top);
+std::string RunJsonLine(const std::string& path, double start_s, double end_s, const std::string& label,
+                        int64_t num_windows);
+// The decision column of a result, as the TSV prints it: a language, "unknown" or "-".
+std::string DecisionLabel(const std::vector<std::string>& languages, const ScoreResult& r);
+
 // ---- eval report ------------------------------------------------------------------------------
 struct EvalReport {
   std::string model_path;              // the model evaluated

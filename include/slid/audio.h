@@ -100,4 +100,43 @@ class AudioReader {
   std::unique_ptr<Impl> impl_;
 };
 
+// What a header-less stream holds (PcmStreamReader).
+struct PcmStreamOptions {
+  std::string raw_format;  // "" (the stream must start with a WAV header), "s16le" or "f32le" (float32,
+                           // +-1.0 full scale); a WAV header, if present, overrides these
+  int raw_rate_hz = 0;     // sample rate of raw input, Hz (required with raw_format)
+  int raw_channels = 1;    // interleaved channels of raw input, mixed to mono (1-64)
+};
+
+// Reads audio from a pipe, FIFO, terminal or file descriptor as it arrives: raw PCM, or a WAV stream
+// (RIFF/RF64 header with 16-bit PCM or 32-bit float data; a data size of 0 or >= 0x7FFF0000, as
+// writers into pipes leave it, means "to the end of the stream"). Output: mono, Kaldi scale, resampled
+// to target_rate_hz with a streaming libsoxr (as AudioReader). Each Read returns what has arrived, so
+// a slow writer's samples come out as soon as they are written. Errors: slid::Error("<name>: ...") for
+// a stream that is neither WAV nor declared raw PCM (other audio formats cannot be streamed: convert
+// with e.g. `sox in.flac -t wav -`), an unsupported WAV encoding, a read error, NaN/Inf samples, a
+// stream ending inside a sample, or no sample at all.
+class PcmStreamReader {
+ public:
+  // fd: an open descriptor (not owned, not closed). Reads the header now (blocks until the first
+  // bytes arrive). name: used in error messages ("<stdin>", a path).
+  PcmStreamReader(int fd, const std::string& name, const PcmStreamOptions& opts, int target_rate_hz);
+  ~PcmStreamReader();
+  PcmStreamReader(const PcmStreamReader&) = delete;
+  PcmStreamReader& operator=(const PcmStreamReader&) = delete;
+
+  const std::string& name() const;
+  int rate_hz() const;         // output rate
+  int source_rate_hz() const;  // the stream's rate
+  bool is_wav() const;         // a WAV header was found
+  // Blocks until some bytes arrive, then replaces *chunk with the samples they complete (possibly
+  // none, while the resampler fills). Returns false, with an empty chunk, at the end of the stream.
+  bool Read(Waveform* chunk);
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 }  // namespace slid

@@ -77,6 +77,8 @@ class Scorer {
   const Frontend& frontend() const { return *frontend_; }
   const ScorerOptions& options() const { return opts_; }
   const Backend& backend() const { return *backend_; }
+  // The model was trained on external features (slid train --feats): it cannot score audio.
+  bool external_frontend() const { return external_frontend_; }
 
   // A fresh per-recording state of the back-end: Add() blocks of voiced frames, then Finish().
   std::unique_ptr<UtteranceScorer> NewUtterance() const;
