@@ -6,6 +6,7 @@
 #   run.sh --stage 4 --exp exp/utt_cmvn --train-opts "--cmvn-mode utterance"
 # Stages: 1 data dirs (and the Debian-package corpus, once)  2 leak checks  3 audio for slid builds without segments  4 train  5 eval
 #         6 Python peer  7 summary  8 shipped model (all shippable data)
+#         9 calibration on held-out speakers (conf/calibrate.conf)
 # Writes under recipes/multisource/{data,exp} (or $SLID_RECIPE_OUT).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +30,7 @@ case $slid in /*) ;; */*) slid=$PWD/$slid ;; *) slid=$(command -v "$slid" || ech
 cd "$here"
 . conf/corpus.conf
 . conf/train.conf
+. conf/calibrate.conf
 for ((i = 0; i < ${#overrides[@]}; i += 2)); do
   name=${overrides[i]#--}; name=${name//-/_}
   grep -q "^$name=" conf/train.conf || { echo "run.sh: unknown option '${overrides[i]}' (not a setting of conf/train.conf)" >&2; exit 2; }
@@ -149,5 +151,47 @@ if run 8; then
   "$slid" train -q --config conf/mfcc.conf --num-gauss "$num_gauss" --iters "$max_iters" --threads "$threads" \
     $train_opts --output "$exp/ship.slid" "$ship_dir"
   "$slid" info "$exp/ship.slid" | head -n 20
+fi
+if run 9; then
+  # Calibration on development speakers the model never heard (conf/calibrate.conf, README "Calibration").
+  test_sets() { if [ "$1" = train ]; then echo test_spk test_rec; else echo "${1%_train}_test"; fi; }
+  for m in $cal_sets; do
+    log "stage 9: $m -> ${m}_caltrain + ${m}_caldev (held-out speakers, $dev_speaker_percent %)"
+    rm -rf "$data/${m}_caltrain" "$data/${m}_caldev"
+    perl local/make_dev.pl "$data/$m" "$dev_speaker_percent" "$data/${m}_caltrain" "$data/${m}_caldev"
+    if [ "$segs" = false ]; then
+      for s in ${m}_caltrain ${m}_caldev; do
+        /usr/bin/python3 local/materialise.py "$data/$s" "$data/wav" "$data/wav_sets/$s"
+      done
+    fi
+    if [ ! -f "$exp/${m}_caltrain.slid" ]; then
+      log "stage 9: slid train ${m}_caltrain"
+      # shellcheck disable=SC2086
+      "$slid" train -q --config conf/mfcc.conf --num-gauss "$num_gauss" --iters "$max_iters" --threads "$threads" \
+        $train_opts --output "$exp/${m}_caltrain.slid" "$(dir "${m}_caltrain")"
+    fi
+    log "stage 9: slid calibrate ${m}_caltrain on ${m}_caldev"
+    "$slid" calibrate -q --model "$exp/${m}_caltrain.slid" --threads "$threads" -o "$exp/${m}_caltrain_cal.slid" \
+      "$(dir "${m}_caldev")"
+    for t in $(test_sets "$m"); do
+      for v in ${m}_caltrain ${m}_caltrain_cal; do
+        log "stage 9: slid eval $v on $t"
+        "$slid" eval -q --model "$exp/$v.slid" --threads "$threads" --out-dir "$exp/eval_${v}_$t" "$(dir "$t")"
+      done
+    done
+  done
+  if [ "$cal_on_test_rec" = true ] && [ -f "$exp/train.slid" ]; then
+    log "stage 9: slid calibrate train on test_rec (heard speakers), eval on test_spk"
+    "$slid" calibrate -q --model "$exp/train.slid" --threads "$threads" -o "$exp/train_cal_test_rec.slid" "$(dir test_rec)"
+    for v in train train_cal_test_rec; do
+      if [ "$v" = train ] && [ -f "$exp/eval_train_test_spk/report.md" ]; then continue; fi   # stage 5 made it
+      "$slid" eval -q --model "$exp/$v.slid" --threads "$threads" --out-dir "$exp/eval_${v}_test_spk" "$(dir test_spk)"
+    done
+  fi
+  # one line per evaluation: its directory, then the 'all' row of its report (accuracy ... Cllr, min-Cllr)
+  for d in "$exp"/eval_*_caltrain*_* "$exp"/eval_train_cal_test_rec_test_spk "$exp"/eval_train_test_spk; do
+    [ -f "$d/report.md" ] || continue
+    printf '%s %s\n' "$(basename "$d")" "$(grep -m1 '^| all ' "$d/report.md")"
+  done | tee "$exp/calibration.txt"
 fi
 log "done"
