@@ -163,6 +163,11 @@ CommandRegistration reg(
           ->check(CLI::Range(1, 256))
           ->capture_default_str();
       app.add_option("--seed", args->train.em.seed, "Seed of the EM initialisation")->capture_default_str();
+      app.add_option("--init-max-frames", args->train.em.init_max_frames,
+                     "kmeans: frames per language sampled for k-means++ (by utterance id and frame index; "
+                     "raised to --num-gauss)")
+          ->check(CLI::Range(1, 1 << 30))
+          ->capture_default_str();
       app.add_option("--var-floor", args->var_floor_rel, "Variance floor relative to the global variance")
           ->check(CLI::Range(0.0, 1.0))
           ->capture_default_str();
