@@ -146,7 +146,7 @@ int Run(TrainArgs& args) {
   }
   if (MpiLaunched()) {
     MpiCommunicator comm;
-    if (comm.Size() > 1) return RunMpi(args, data, comm);
+    return RunMpi(args, data, comm);
   }
   Progress progress("slid train", args.quiet);
   TrainResult r = TrainLanguageModelSet(data, opts, ProgressCallbacksFor(progress));

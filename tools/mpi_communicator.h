@@ -7,8 +7,8 @@
 
 namespace slid::tool {
 
-// True if this process was started by an MPI launcher (mpirun/mpiexec/srun) with more than one
-// process and slid was built with MPI.
+// True if this process was started by an MPI launcher (mpirun/mpiexec/srun; any number of processes)
+// and slid was built with MPI.
 bool MpiLaunched();
 
 // Initialises MPI on construction (once) and finalises it on destruction. Abort() ends every rank
