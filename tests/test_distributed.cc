@@ -1,11 +1,15 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "slid/distributed.h"
 #include "slid/error.h"
+#include "sample_data.h"
 #include "temp_dir.h"
 
 using namespace slid;
@@ -198,4 +202,93 @@ TEST_CASE("gmm-init and est from accumulators: k-means++ as TrainDiagGmm, then t
   // Statistics made against m0 cannot update m1.
   st.iteration = 2;
   CHECK_THROWS_WITH_AS(EstimateModel(m1, st, nullptr), doctest::Contains("another model"), Error);
+}
+
+namespace {
+
+// P "processes" as threads of this one: AllGather waits until every rank has deposited its bytes,
+// hands everyone all of them in rank order, and waits until everyone has taken them.
+class ThreadGroup {
+ public:
+  explicit ThreadGroup(int size) : size_(size), slots_(size) {}
+  std::vector<std::string> AllGather(int rank, const std::string& mine) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return !draining_; });  // the previous round is still being read
+    slots_[rank] = mine;
+    if (++arrived_ == size_) {
+      draining_ = true;
+      cv_.notify_all();
+    }
+    cv_.wait(lock, [&] { return draining_; });
+    std::vector<std::string> all = slots_;
+    if (--arrived_ == 0) {
+      draining_ = false;
+      cv_.notify_all();
+    }
+    return all;
+  }
+  int size() const { return size_; }
+
+ private:
+  int size_, arrived_ = 0;
+  bool draining_ = false;
+  std::vector<std::string> slots_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
+
+class ThreadRank : public Communicator {
+ public:
+  ThreadRank(ThreadGroup* group, int rank) : group_(group), rank_(rank) {}
+  int Rank() const override { return rank_; }
+  int Size() const override { return group_->size(); }
+  std::vector<std::string> AllGather(const std::string& mine) override { return group_->AllGather(rank_, mine); }
+
+ private:
+  ThreadGroup* group_;
+  int rank_;
+};
+
+}  // namespace
+
+TEST_CASE("TrainLanguageModelSetDistributed over 3 processes equals TrainLanguageModelSet; every rank holds the same model") {
+  const Dataset data = SampleData();  // the shipped sample recordings: real speech, 6 files
+  TrainOptions o;
+  o.em.num_gauss = 4;
+  o.em.max_iters = 3;
+  o.em.init_max_frames = 200;  // a real subsample
+  const TrainResult single = TrainLanguageModelSet(data, o);
+  const int p = 3;
+  ThreadGroup group(p);
+  std::vector<TrainResult> results(p);
+  std::vector<std::string> errors(p);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < p; ++r)
+    threads.emplace_back([&, r] {
+      try {
+        ThreadRank comm(&group, r);
+        results[r] = TrainLanguageModelSetDistributed(data, o, comm);
+      } catch (const std::exception& e) {
+        errors[r] = e.what();
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (int r = 0; r < p; ++r) REQUIRE_MESSAGE(errors[r].empty(), errors[r]);
+  const auto& one = static_cast<const GmmBackend&>(*single.model.backend).gmms();
+  CHECK(results[0].frames == single.frames);
+  CHECK(results[0].files_used == single.files_used);
+  for (int r = 0; r < p; ++r) {
+    const auto& g = static_cast<const GmmBackend&>(*results[r].model.backend).gmms();
+    REQUIRE(g.size() == one.size());
+    const auto& g0 = static_cast<const GmmBackend&>(*results[0].model.backend).gmms();
+    for (size_t l = 0; l < g.size(); ++l) {
+      // Every rank added the same messages in the same order: bit for bit the same model.
+      CHECK((g[l].means().array() == g0[l].means().array()).all());
+      CHECK((g[l].variances().array() == g0[l].variances().array()).all());
+      // Against one process: float rounding of the per-block products (tolerance as tests/cli/jobarray.sh).
+      CHECK((g[l].weights() - one[l].weights()).cwiseAbs().maxCoeff() < 1e-3);
+      CHECK(((g[l].means() - one[l].means()).array() / one[l].variances().array().sqrt()).abs().maxCoeff() < 1e-3);
+      CHECK(((g[l].variances() - one[l].variances()).array() / one[l].variances().array()).abs().maxCoeff() < 1e-3);
+    }
+  }
 }
