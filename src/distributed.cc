@@ -713,6 +713,49 @@ class TempFolder {
   std::string path_;
 };
 
+// AllSum for "init" accumulators without sending every rank's whole k-means++ subsample (up to
+// capacity frames per language and rank, P x capacity in all): the frame counts are summed first, and
+// each rank sends only its frames with keys below a limit that about capacity + 8 sqrt(capacity) + 32
+// of the N frames of the language fall under (keys are uniform: the expected count is N x limit / 2^64).
+// If the merged sample then holds fewer than min(capacity, N) frames for some language (probability
+// below 1e-15), the unfiltered samples are exchanged instead. Either way the result is the sample of
+// AllSum, exactly (FrameSubsample::KeepBelow).
+TrainAccs AllSumInit(const TrainAccs& mine, Communicator& comm, const ProgressCallbacks& cb) {
+  const size_t num = mine.languages.size();
+  std::string counts(num * sizeof(double), '\0');
+  for (size_t l = 0; l < num; ++l) {
+    const double n = mine.init[l].moments.Count();
+    std::memcpy(&counts[l * sizeof(double)], &n, sizeof(double));
+  }
+  std::vector<double> total(num, 0.0);
+  for (const std::string& c : comm.AllGather(counts)) {
+    if (c.size() != counts.size()) throw Error("AllSumInit: frame counts of another shape from a rank");
+    for (size_t l = 0; l < num; ++l) {
+      double n;
+      std::memcpy(&n, &c[l * sizeof(double)], sizeof(double));
+      total[l] += n;
+    }
+  }
+  TrainAccs filtered = mine;
+  for (size_t l = 0; l < num; ++l) {
+    const double cap = static_cast<double>(filtered.init[l].sample.Capacity());
+    if (cap == 0 || total[l] <= cap) continue;
+    const long double fraction = std::min<long double>(1.0L, (cap + 8 * std::sqrt(cap) + 32) / total[l]);
+    if (fraction < 1) filtered.init[l].sample.KeepBelow(static_cast<uint64_t>(fraction * 18446744073709551615.0L));
+  }
+  TrainAccs sum = AllSum(filtered, comm);
+  for (size_t l = 0; l < num; ++l) {
+    const int64_t want = std::min<int64_t>(sum.init[l].sample.Capacity(), static_cast<int64_t>(total[l]));
+    if (sum.init[l].sample.Capacity() > 0 && sum.init[l].sample.Size() < want) {
+      Info(cb, "k-means++ subsample of '" + mine.languages[l] + "' short after filtering: exchanging every rank's whole sample");
+      return AllSum(mine, comm);
+    }
+  }
+  Info(cb, "k-means++ subsamples: " + std::to_string(filtered.ToBytes().size()) + " bytes sent by this rank (" +
+               std::to_string(mine.ToBytes().size()) + " unfiltered)");
+  return sum;
+}
+
 bool AllConverged(const LanguageModelSet& m) {
   for (const auto& [lang, c] : m.summary.at("em_state").at("converged").items())
     if (!c.get<bool>()) return false;
@@ -735,7 +778,7 @@ TrainResult TrainLanguageModelSetDistributed(const Dataset& data, const TrainOpt
   TrainResult result;
   ShardReport report;
   Info(cb, "rank " + std::to_string(comm.Rank()) + " of " + std::to_string(comm.Size()) + ": shard " + ShardName(shard));
-  const TrainAccs init = AllSum(AccumulateShardInit(data, shard, opts, cache, cb, &report), comm);
+  const TrainAccs init = AllSumInit(AccumulateShardInit(data, shard, opts, cache, cb, &report), comm, cb);
   std::vector<std::string> warnings;
   LanguageModelSet model = InitModelFromAccs(init, opts.em, &warnings);
   for (const std::string& w : warnings) Warning(cb, w);

@@ -348,6 +348,14 @@ void FrameSubsample::Add(const FrameSubsample& other) {
   Prune();
 }
 
+void FrameSubsample::KeepBelow(uint64_t limit) {
+  Prune();  // sorted by key
+  size_t keep = 0;
+  while (keep < keys_.size() && keys_[keep] < limit) ++keep;
+  keys_.resize(keep);
+  rows_.resize(keep * static_cast<size_t>(dim_));
+}
+
 int64_t FrameSubsample::Size() const {
   Prune();
   return static_cast<int64_t>(keys_.size());

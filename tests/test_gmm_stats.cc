@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "slid/error.h"
@@ -348,6 +349,23 @@ TEST_CASE("FrameSubsample: the frames with the smallest keys, identical whatever
   for (const Utt& u : utts) other.Offer(u.frames, u.key, 0);
   CHECK(other.Keys() != keys);
   CHECK_THROWS_WITH_AS(merged.Add(other), doctest::Contains("seed"), Error);
+  // KeepBelow: shards that send only their keys below a limit that the merged sample does not reach
+  // give the same sample; a limit that leaves fewer than the capacity shows in the merged size.
+  const uint64_t limit = keys.back() + (std::numeric_limits<uint64_t>::max() - keys.back()) / 64;
+  FrameSubsample filtered, short_merge;
+  for (int i : {1, 2, 0}) {
+    FrameSubsample shard(cap, d, seed);
+    shard.Offer(utts[i].frames, utts[i].key, 0);
+    FrameSubsample low = shard;
+    shard.KeepBelow(limit);
+    CHECK(shard.Size() < cap);  // the limit removed something from every shard
+    filtered.Add(shard);
+    low.KeepBelow(keys[cap / 2]);
+    short_merge.Add(low);
+  }
+  CHECK(filtered.Keys() == keys);
+  CHECK((filtered.Frames().array() == got.array()).all());
+  CHECK(short_merge.Size() == cap / 2);
   // Fewer frames than the capacity: all of them, in key order.
   FrameSubsample small(5000, d, seed);
   small.Offer(utts[1].frames, utts[1].key, 0);

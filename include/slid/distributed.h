@@ -168,7 +168,9 @@ TrainAccs AllSum(const TrainAccs& mine, Communicator& comm);
 
 // `slid train` (gmm back-end, k-means++) across the processes of `comm`: process r takes shard r+1 of
 // Size() (ShardEntries), computes its features once (kept in opts.cache_dir, else in a temporary folder
-// removed at the end), then AccumulateShardInit / AllSum / InitModelFromAccs and, every EM iteration,
+// removed at the end), then AccumulateShardInit / AllSum / InitModelFromAccs (each rank sends only the
+// part of its k-means++ subsample that can be in the merged one: FrameSubsample::KeepBelow with a
+// limit from the summed frame counts, the same sample at about 1/P of the traffic) and, every EM iteration,
 // AccumulateShardStats / AllSum / EstimateModel until opts.em.max_iters or every language converged.
 // Every process returns the same model (the caller saves it from rank 0). Equals TrainLanguageModelSet
 // on the same data to float rounding (see the top of this file). Progress goes to `callbacks` of every

@@ -124,6 +124,10 @@ class FrameSubsample {
   int64_t Size() const;        // frames held: min(capacity, frames offered)
   Matrix Frames() const;       // Size() x Dim(), smallest key first
   std::vector<uint64_t> Keys() const;  // their keys, ascending
+  // Drops the frames whose key is >= limit. Exact for merging when the merged sample still holds
+  // Capacity() frames (or every frame): then the frames with the smallest keys overall were all below
+  // the limit and were kept. Used to send only the part of a shard's sample that can matter.
+  void KeepBelow(uint64_t limit);
   // Replaces the contents (for deserialisation): keys and rows (keys.size() x dim, at most capacity).
   void Set(const std::vector<uint64_t>& keys, const Matrix& rows);
 
