@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <filesystem>
 #include <map>
@@ -565,10 +566,40 @@ TrainAccs AccumulateShardStats(const Dataset& data, const ShardSpec& shard, cons
   const auto& gmms = static_cast<const GmmBackend&>(*model.backend).gmms();
   for (size_t l = 0; l < gmms.size(); ++l) a.stats.emplace_back(gmms[l].NumGauss(), gmms[l].Dim(), state.em.min_posterior);
   Tally tally(data.languages.size());
+  // E-step with opts.threads threads over utterances: each utterance's statistics are accumulated
+  // into zeroed statistics of their own and added to its language's total in data order, so the sum
+  // is the same for any number of threads (as AccumulateStats does with blocks).
+  struct Item {
+    int language;
+    Matrix frames;
+  };
+  std::vector<Item> batch;
+  std::vector<GmmStats> parts;
+  const size_t batch_size = 4 * static_cast<size_t>(std::max(1, opts.threads));
+  auto flush = [&] {
+    parts.clear();
+    for (const Item& it : batch) parts.emplace_back(gmms[it.language].NumGauss(), gmms[it.language].Dim(), state.em.min_posterior);
+    std::exception_ptr error;
+#pragma omp parallel for num_threads(std::max(1, opts.threads)) schedule(dynamic, 1)
+    for (int64_t i = 0; i < static_cast<int64_t>(batch.size()); ++i) {
+      try {
+        parts[i].Accumulate(gmms[batch[i].language], batch[i].frames);
+      } catch (...) {
+#pragma omp critical
+        error = std::current_exception();
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    for (size_t i = 0; i < batch.size(); ++i) a.stats[batch[i].language].Add(parts[i]);
+    batch.clear();
+  };
   ForEachShardUtterance(data, shard, sd, model.frontend, opts.threads, cache, cb, &tally, report,
                         [&](int l, const std::string&, const Matrix& m) {
-                          if (!state.converged[l]) a.stats[l].Accumulate(gmms[l], m);
+                          if (state.converged[l]) return;
+                          batch.push_back({l, m});
+                          if (batch.size() >= batch_size) flush();
                         });
+  flush();
   StoreTally(tally, &a, report);
   return a;
 }

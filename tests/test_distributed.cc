@@ -292,3 +292,22 @@ TEST_CASE("TrainLanguageModelSetDistributed over 3 processes equals TrainLanguag
     }
   }
 }
+
+TEST_CASE("AccumulateShardStats: the same statistics with 1 and 3 threads, from computed and from cached features") {
+  const Dataset data = SampleData();
+  TrainOptions o;
+  o.em.num_gauss = 4;
+  TempDir tmp("slid-test-shardstats-");
+  const ShardCacheOptions none, cached{tmp("feats")};
+  const LanguageModelSet m0 = InitModelFromAccs(AccumulateShardInit(data, {1, 1}, o, cached), o.em, nullptr);
+  ShardReport r1, r3, rc;
+  const TrainAccs one = AccumulateShardStats(data, {1, 1}, m0, o, none, {}, &r1);
+  o.threads = 3;
+  const TrainAccs three = AccumulateShardStats(data, {1, 1}, m0, o, none, {}, &r3);
+  const TrainAccs from_cache = AccumulateShardStats(data, {1, 1}, m0, o, cached, {}, &rc);
+  CHECK_FALSE(r1.from_cache);
+  CHECK(rc.from_cache);
+  CHECK(r1.frames > 0);
+  CHECK(one.ToBytes() == three.ToBytes());
+  CHECK(one.ToBytes() == from_cache.ToBytes());
+}

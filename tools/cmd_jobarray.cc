@@ -51,7 +51,7 @@ void AddShardOptions(CLI::App& app, ShardArgs* a) {
                  "Keep this shard's features here (feats.I.N.feats/.json) for the next iterations "
                  "(default: none, computed on every call)")
       ->type_name("DIR");
-  app.add_option("--threads", a->train.threads, "Threads for feature extraction (over files)")
+  app.add_option("--threads", a->train.threads, "Threads for feature extraction (over files) and the E-step (over utterances)")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   app.add_flag("-q,--quiet", a->quiet, "No progress output");

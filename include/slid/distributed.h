@@ -116,7 +116,8 @@ TrainAccs AccumulateShardInit(const Dataset& data, const ShardSpec& shard, const
 
 // The map step of EM iteration model.summary["em_state"]["iteration"] + 1: GmmStats per language of
 // the shard under `model` (made by InitModelFromAccs or EstimateModel), with the model's frontend.
-// Languages the model marks converged get zero statistics (nothing is computed for them).
+// Languages the model marks converged get zero statistics (nothing is computed for them). The E-step
+// runs opts.threads threads over utterances; the statistics do not depend on the thread count.
 TrainAccs AccumulateShardStats(const Dataset& data, const ShardSpec& shard, const LanguageModelSet& model,
                                const TrainOptions& opts, const ShardCacheOptions& cache,
                                const ProgressCallbacks& callbacks = {}, ShardReport* report = nullptr);
