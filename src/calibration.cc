@@ -123,33 +123,59 @@ Calibration TrainCalibration(const std::vector<std::vector<double>>& scores, con
     if (labels[i] < 0 || labels[i] >= L) throw Error("calibration: label out of range at recording " + std::to_string(i));
     ++count[labels[i]];
   }
-  for (int l = 0; l < L; ++l)
-    if (count[l] == 0) throw Error("calibration: language " + std::to_string(l) + " has no development recording");
+  CalibrationReport rep;
+  std::vector<int> present;
+  for (int l = 0; l < L; ++l) (count[l] > 0 ? present : rep.languages_without_data).push_back(l);
+  const int num_present = static_cast<int>(present.size());
+  if (num_present < 2)
+    throw Error("calibration: development recordings of at least 2 languages are needed, got " +
+                std::to_string(num_present));
   Problem pr{scores, labels, {}, L, opts.ridge};
   const double n = static_cast<double>(scores.size());
-  for (int y : labels) pr.w.push_back(opts.balance_priors ? (1.0 / L) / count[y] : 1.0 / n);
+  for (int y : labels) pr.w.push_back(opts.balance_priors ? (1.0 / num_present) / count[y] : 1.0 / n);
 
+  // Free parameters theta = (a, b_P); (a, b) = A theta, where an absent language's offset is the mean
+  // of the present ones (slid/calibration.h). Newton runs on theta with gradient A^T g and Hessian
+  // A^T H A. With every language present A = I, and theta is (a, b) itself (no projection at all, so
+  // the result is the one of the plain problem, bit for bit).
+  const bool tied = num_present < L;
+  MatrixD A;
+  if (tied) {
+    A.setZero(L + 1, num_present + 1);
+    A(0, 0) = 1;
+    for (int k = 0; k < num_present; ++k) A(1 + present[k], 1 + k) = 1;
+    for (int l : rep.languages_without_data) A.block(1 + l, 1, 1, num_present).setConstant(1.0 / num_present);
+  }
   double a = 1;
   VectorD b = VectorD::Zero(L);
   VectorD g;
   MatrixD h;
-  double f = pr.Eval(a, b, &g, &h);
-  CalibrationReport rep;
+  // Objective, gradient and Hessian with respect to theta at (a, b).
+  auto eval_theta = [&](double aa, const VectorD& bb, VectorD* gt, MatrixD* ht) {
+    const double f = pr.Eval(aa, bb, gt, ht);
+    if (tied && gt) {
+      *gt = A.transpose() * *gt;
+      *ht = A.transpose() * *ht * A;
+    }
+    return f;
+  };
+  double f = eval_theta(a, b, &g, &h);
   rep.cross_entropy_before = f - 0.5 * opts.ridge * (a * a);
   int it = 0;
   for (; it < opts.max_iters; ++it) {
-    const VectorD step = h.ldlt().solve(-g);
-    if (!step.allFinite()) break;
+    const VectorD step_theta = h.ldlt().solve(-g);
+    if (!step_theta.allFinite()) break;
+    const VectorD step = tied ? VectorD(A * step_theta) : step_theta;  // in (a, b)
     double t = 1, f_new = f;
     for (int ls = 0; ls < 50; ++ls, t *= 0.5) {
       f_new = pr.Eval(a + t * step[0], b + t * step.tail(L), nullptr, nullptr);
-      if (f_new <= f + 1e-4 * t * g.dot(step)) break;
+      if (f_new <= f + 1e-4 * t * g.dot(step_theta)) break;
     }
     if (!(f_new < f)) break;
     a += t * step[0];
     b += t * step.tail(L);
     const double gain = f - f_new;
-    f = pr.Eval(a, b, &g, &h);
+    f = eval_theta(a, b, &g, &h);
     if (gain <= opts.tol * std::max(1.0, std::abs(f))) {
       ++it;
       break;
@@ -167,7 +193,9 @@ Calibration TrainCalibration(const std::vector<std::vector<double>>& scores, con
             {"recordings", scores.size()},
             {"cross_entropy_before", rep.cross_entropy_before},
             {"cross_entropy_after", rep.cross_entropy_after},
-            {"iterations", it}};
+            {"iterations", it},
+            {"languages_without_data", rep.languages_without_data},
+            {"absent_language_offset", "mean of the trained offsets (tied)"}};
   if (report) *report = rep;
   return c;
 }

@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -64,6 +65,36 @@ class Problems {
 
  private:
   std::vector<std::string>* out_;
+};
+
+// Calls use(n, t) for every line of a Kaldi list file that is not blank (nor, with skip_comments, a
+// '#' comment): n is the 1-based line number, t the line without surrounding blanks.
+void ForEachListLine(const std::string& path, bool skip_comments,
+                     const std::function<void(int n, const std::string& t)>& use) {
+  int n = 0;
+  for (const std::string& line : ReadLines(path)) {
+    ++n;
+    const std::string t = Trim(line);
+    if (t.empty() || (skip_comments && t[0] == '#')) continue;
+    use(n, t);
+  }
+}
+
+// The utterance ids of one list file and the line each was first seen on.
+class FirstLines {
+ public:
+  // True if `id` is new; otherwise reports it as a duplicate at `where` (message + suffix), false.
+  bool Claim(const std::string& id, int n, const std::string& where, const Problems& problems,
+             const std::string& suffix) {
+    auto [it, inserted] = first_.emplace(id, n);
+    if (!inserted)
+      problems.Add(where, "duplicate utterance id '" + id + "' (first at line " + std::to_string(it->second) + ")" +
+                              suffix);
+    return inserted;
+  }
+
+ private:
+  std::map<std::string, int> first_;
 };
 
 void Finish(Dataset* d) {
@@ -182,23 +213,17 @@ Dataset LoadFolder(const std::string& root) {
 // repeated key is a problem naming file and line (the line is skipped).
 std::map<std::string, std::pair<std::string, int>> ReadKaldiTable(const std::string& path, const Problems& problems) {
   std::map<std::string, std::pair<std::string, int>> table;
-  int n = 0;
-  for (const std::string& line : ReadLines(path)) {
-    ++n;
-    const std::string t = Trim(line);
-    if (t.empty()) continue;
+  FirstLines first;
+  ForEachListLine(path, false, [&](int n, const std::string& t) {
     const size_t sp = t.find_first_of(" \t");
     if (sp == std::string::npos) {
       problems.Add(LineRef(path, n), "expected '<utt-id> <value>', got '" + t + "'; line skipped");
-      continue;
+      return;
     }
     const std::string key = t.substr(0, sp);
-    const std::string value = Trim(t.substr(sp + 1));
-    auto [it, inserted] = table.emplace(key, std::make_pair(value, n));
-    if (!inserted)
-      problems.Add(LineRef(path, n), "duplicate utterance id '" + key + "' (first at line " +
-                                         std::to_string(it->second.second) + "); line skipped");
-  }
+    if (first.Claim(key, n, LineRef(path, n), problems, "; line skipped"))
+      table.emplace(key, std::make_pair(Trim(t.substr(sp + 1)), n));
+  });
   return table;
 }
 
@@ -215,51 +240,42 @@ bool ParseSeconds(const std::string& token, double* out) {
 std::vector<DataEntry> ReadSegments(const std::string& path, const std::map<std::string, const DataEntry*>& recordings,
                                     const std::string& scp_path, const Problems& problems) {
   std::vector<DataEntry> out;
-  std::map<std::string, int> ids;
-  int n = 0;
-  for (const std::string& line : ReadLines(path)) {
-    ++n;
-    const std::string t = Trim(line);
-    if (t.empty()) continue;
+  FirstLines first;
+  ForEachListLine(path, false, [&](int n, const std::string& t) {
     const std::string where = LineRef(path, n);
     std::istringstream fields(t);
     std::vector<std::string> f;
     for (std::string x; fields >> x;) f.push_back(x);
     if (f.size() != 4) {
       problems.Add(where, "expected '<utt-id> <recording-id> <start-seconds> <end-seconds>', got '" + t + "'; line skipped");
-      continue;
+      return;
     }
     DataEntry e;
     e.id = f[0];
     e.recording = f[1];
     if (!ParseSeconds(f[2], &e.start_seconds) || e.start_seconds < 0) {
       problems.Add(where, "start '" + f[2] + "' is not a time in seconds >= 0; line skipped");
-      continue;
+      return;
     }
     if (!ParseSeconds(f[3], &e.end_seconds) || (e.end_seconds < 0 && e.end_seconds != -1)) {
       problems.Add(where, "end '" + f[3] + "' is not a time in seconds (or -1: to the end); line skipped");
-      continue;
+      return;
     }
     if (e.end_seconds != -1 && e.start_seconds >= e.end_seconds) {
       problems.Add(where, "start " + f[2] + " is not before end " + f[3] + "; line skipped");
-      continue;
+      return;
     }
     auto rec = recordings.find(e.recording);
     if (rec == recordings.end()) {
       problems.Add(where, "recording '" + e.recording + "' is not in " + scp_path + "; line skipped");
-      continue;
+      return;
     }
-    auto [it, inserted] = ids.emplace(e.id, n);
-    if (!inserted) {
-      problems.Add(where, "duplicate utterance id '" + e.id + "' (first at line " + std::to_string(it->second) +
-                              "); line skipped");
-      continue;
-    }
+    if (!first.Claim(e.id, n, where, problems, "; line skipped")) return;
     e.source = rec->second->source;
     e.is_command = rec->second->is_command;
     e.origin = where;
     out.push_back(std::move(e));
-  }
+  });
   return out;
 }
 
@@ -267,32 +283,23 @@ std::vector<DataEntry> ReadSegments(const std::string& path, const std::map<std:
 std::vector<DataEntry> ReadWavScpLines(const std::string& path, const Problems& problems) {
   const fs::path base = fs::path(path).parent_path();
   std::vector<DataEntry> out;
-  std::map<std::string, int> ids;
-  int n = 0;
-  for (const std::string& line : ReadLines(path)) {
-    ++n;
-    const std::string t = Trim(line);
-    if (t.empty() || t[0] == '#') continue;
+  FirstLines first;
+  ForEachListLine(path, true, [&](int n, const std::string& t) {
     const size_t sp = t.find_first_of(" \t");
     if (sp == std::string::npos) {
       problems.Add(LineRef(path, n), "expected '<utt-id> <path>' or '<utt-id> <command> |', got '" + t + "'");
-      continue;
+      return;
     }
     DataEntry e;
     e.id = t.substr(0, sp);
     std::string v = Trim(t.substr(sp + 1));
-    auto [it, inserted] = ids.emplace(e.id, n);
-    if (!inserted) {
-      problems.Add(LineRef(path, n), "duplicate utterance id '" + e.id + "' (first at line " +
-                                         std::to_string(it->second) + ")");
-      continue;
-    }
+    if (!first.Claim(e.id, n, LineRef(path, n), problems, "")) return;
     if (v.back() == '|') {
       e.is_command = true;
       e.source = Trim(v.substr(0, v.size() - 1));
       if (e.source.empty()) {
         problems.Add(LineRef(path, n), "empty command for '" + e.id + "'");
-        continue;
+        return;
       }
     } else {
       fs::path p(v);
@@ -301,7 +308,7 @@ std::vector<DataEntry> ReadWavScpLines(const std::string& path, const Problems& 
     }
     e.origin = LineRef(path, n);
     out.push_back(std::move(e));
-  }
+  });
   return out;
 }
 

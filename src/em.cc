@@ -38,69 +38,6 @@ void ValidateOptions(const EmOptions& o) {
   if (!(o.min_posterior >= 0) || !(o.min_posterior < 1)) bad("min_posterior must be in [0, 1)");
 }
 
-// One pass over the data: exact global moments (double, shifted by the first frame so that a constant
-// dimension gives exactly zero variance), a finiteness check and optionally a reservoir subsample.
-struct DataScan {
-  int64_t frames = 0;
-  VectorD mean, var;  // D
-  Matrix sample;      // min(frames, sample_max) x D, in data order of arrival for the reservoir
-};
-
-DataScan ScanData(const FrameSource& data, int block_frames, int64_t sample_max, uint64_t seed) {
-  const int d = data.Dim();
-  DataScan s;
-  VectorD shift, sum = VectorD::Zero(d), sum2 = VectorD::Zero(d);
-  std::mt19937_64 rng(seed);
-  if (sample_max > 0) s.sample.resize(std::min<int64_t>(sample_max, data.NumFrames()), d);
-  int64_t seen = 0;
-  data.ForEachBlock(block_frames, [&](const Matrix& block) {
-    if (!block.allFinite()) {
-      for (int64_t i = 0; i < block.rows(); ++i) {
-        if (!block.row(i).allFinite()) throw Error("training data: frame " + std::to_string(seen + i) + " is not finite");
-      }
-    }
-    if (seen == 0) shift = block.row(0).cast<double>().transpose();
-    const MatrixD c = block.cast<double>().rowwise() - shift.transpose();
-    sum += c.colwise().sum().transpose();
-    sum2 += c.array().square().colwise().sum().matrix().transpose();
-    if (sample_max > 0) {
-      for (int64_t i = 0; i < block.rows(); ++i, ++seen) {
-        if (seen < s.sample.rows()) {
-          s.sample.row(seen) = block.row(i);
-        } else {
-          const int64_t j = UniformIndex(rng, seen + 1);  // Vitter's algorithm R
-          if (j < s.sample.rows()) s.sample.row(j) = block.row(i);
-        }
-      }
-    } else {
-      seen += block.rows();
-    }
-  });
-  s.frames = seen;
-  if (seen == 0) throw Error("training data: 0 frames");
-  const VectorD m = sum / static_cast<double>(seen);
-  s.mean = m + shift;
-  s.var = (sum2 / static_cast<double>(seen) - m.cwiseAbs2()).cwiseMax(0.0);
-  if (s.sample.rows() > seen) s.sample.conservativeResize(seen, d);
-  return s;
-}
-
-// Variance floor per dimension: var_floor_rel x global variance. A constant dimension (zero global
-// variance) gets var_floor_rel x 1 and a warning, so that its variances stay positive.
-Vector VarianceFloor(const DataScan& s, float var_floor_rel, std::vector<std::string>* warnings) {
-  Vector floor(s.var.size());
-  for (int j = 0; j < s.var.size(); ++j) {
-    double g = s.var[j];
-    if (!(g > 0)) {
-      warnings->push_back("dimension " + std::to_string(j) + " is constant (value " + std::to_string(s.mean[j]) +
-                          "); its variances are floored at " + std::to_string(var_floor_rel));
-      g = 1.0;
-    }
-    floor[j] = static_cast<float>(std::max<double>(var_floor_rel * g, std::numeric_limits<float>::min()));
-  }
-  return floor;
-}
-
 // Squared distances of every row of x to every center: n x c.
 Matrix SquaredDistances(const Matrix& x, const Matrix& centers) {
   Matrix d = x * (-2.0f * centers.transpose());
@@ -112,7 +49,7 @@ Matrix SquaredDistances(const Matrix& x, const Matrix& centers) {
 // k-means++ seeding (Arthur & Vassilvitskii 2007) then Lloyd iterations on the subsample; the GMM
 // gets cluster proportions, centers and within-cluster variances (floored). May return fewer than k
 // components when the subsample has fewer distinct frames (with a warning).
-DiagGmm KMeansPlusPlusInit(const Matrix& x, int k, const EmOptions& o, const DataScan& scan, const Vector& floor,
+DiagGmm KMeansPlusPlusInit(const Matrix& x, int k, const EmOptions& o, const VectorD& global_var, const Vector& floor,
                            std::vector<std::string>* warnings) {
   const int64_t n = x.rows();
   const int d = static_cast<int>(x.cols());
@@ -172,7 +109,7 @@ DiagGmm KMeansPlusPlusInit(const Matrix& x, int k, const EmOptions& o, const Dat
     // +1 pseudo-count keeps every weight positive; clusters with < 2 frames take the global variance.
     w[c] = static_cast<float>((count[c] + 1.0) / (static_cast<double>(n) + kk));
     for (int j = 0; j < d; ++j) {
-      double v = scan.var[j];
+      double v = global_var[j];
       if (count[c] >= 2) {
         const double m = sum(c, j) / count[c];
         v = sum2(c, j) / count[c] - m * m;
@@ -234,7 +171,7 @@ void RunEm(const FrameSource& data, const Vector& floor, const EmOptions& o, int
     p.num_frames = stats.NumFrames();
     r->history.push_back(p);
     if (on_progress) on_progress(p);
-    if (it > 1 && avg - prev < o.tol * std::max(std::abs(prev), 1e-30)) {
+    if (EmConverged(it, avg, prev, o.tol)) {
       r->converged = true;
       break;
     }
@@ -331,6 +268,106 @@ DiagGmm UpdateDiagGmm(const GmmStats& stats, const Vector& var_floor, float min_
   return ToGmm(w, mu, var);
 }
 
+int64_t InitSampleCapacity(const EmOptions& opts) {
+  return opts.init == GmmInit::kKMeansPlusPlus ? std::max(opts.init_max_frames, opts.num_gauss) : 0;
+}
+
+bool EmConverged(int iteration, double avg_loglik, double prev_avg_loglik, double tol) {
+  return iteration > 1 && avg_loglik - prev_avg_loglik < tol * std::max(std::abs(prev_avg_loglik), 1e-30);
+}
+
+GmmInitStats AccumulateInitStats(const FrameSource& data, const EmOptions& opts, const UtteranceKeys* utterances) {
+  ValidateOptions(opts);
+  if (data.Dim() < 1) throw Error("training data has no dimensions");
+  GmmInitStats st(data.Dim(), InitSampleCapacity(opts), static_cast<uint64_t>(opts.seed));
+  if (!utterances) {
+    int64_t seen = 0;
+    data.ForEachBlock(opts.block_frames, [&](const Matrix& block) {
+      st.Accumulate(block, 0, seen);
+      seen += block.rows();
+    });
+    return st;
+  }
+  if (utterances->lengths.size() != utterances->keys.size())
+    throw Error("AccumulateInitStats: " + std::to_string(utterances->lengths.size()) + " utterance lengths, " +
+                std::to_string(utterances->keys.size()) + " keys");
+  int64_t total = 0;
+  for (int64_t n : utterances->lengths) {
+    if (n < 0) throw Error("AccumulateInitStats: negative utterance length");
+    total += n;
+  }
+  if (total != data.NumFrames())
+    throw Error("AccumulateInitStats: utterance lengths sum to " + std::to_string(total) + " frames, the data has " +
+                std::to_string(data.NumFrames()));
+  // Blocks cut at utterance boundaries: every piece is offered with its utterance's key and its offset.
+  size_t utt = 0;
+  int64_t in_utt = 0;  // frames of utterance `utt` already seen
+  data.ForEachBlock(opts.block_frames, [&](const Matrix& block) {
+    for (int64_t row = 0; row < block.rows();) {
+      while (utt < utterances->lengths.size() && in_utt == utterances->lengths[utt]) {
+        ++utt;
+        in_utt = 0;
+      }
+      const int64_t n = std::min<int64_t>(block.rows() - row, utterances->lengths[utt] - in_utt);
+      st.Accumulate(block.middleRows(row, n), utterances->keys[utt], in_utt);
+      in_utt += n;
+      row += n;
+    }
+  });
+  return st;
+}
+
+Vector VarianceFloor(const MomentStats& moments, float var_floor_rel, std::vector<std::string>* warnings) {
+  // var_floor_rel x global variance per dimension. A constant dimension (zero global variance) gets
+  // var_floor_rel x 1 and a warning, so that its variances stay positive.
+  const VectorD var = moments.Variance();
+  Vector floor(var.size());
+  for (int j = 0; j < var.size(); ++j) {
+    double g = var[j];
+    if (!(g > 0)) {
+      if (warnings)
+        warnings->push_back("dimension " + std::to_string(j) + " is constant (value " + std::to_string(moments.Mean()[j]) +
+                            "); its variances are floored at " + std::to_string(var_floor_rel));
+      g = 1.0;
+    }
+    floor[j] = static_cast<float>(std::max<double>(var_floor_rel * g, std::numeric_limits<float>::min()));
+  }
+  return floor;
+}
+
+namespace {
+
+// Floor, and K reduced to the number of frames: what both initialisations start with.
+int StartCommon(const GmmInitStats& stats, const EmOptions& opts, GmmStart* start) {
+  if (stats.moments.Dim() < 1 || !(stats.moments.Count() > 0)) throw Error("training data: 0 frames");
+  start->var_floor = VarianceFloor(stats.moments, opts.var_floor_rel, &start->warnings);
+  int k = opts.num_gauss;
+  const double frames = stats.moments.Count();
+  if (frames < k) {
+    start->warnings.push_back("only " + std::to_string(static_cast<int64_t>(frames)) + " frames for " +
+                              std::to_string(k) + " components: num_gauss reduced to " +
+                              std::to_string(static_cast<int64_t>(frames)));
+    k = static_cast<int>(frames);
+  }
+  return k;
+}
+
+}  // namespace
+
+GmmStart InitDiagGmm(const GmmInitStats& stats, const EmOptions& opts) {
+  ValidateOptions(opts);
+  if (opts.init != GmmInit::kKMeansPlusPlus) throw Error("InitDiagGmm: only the k-means++ initialisation works from statistics");
+  GmmStart start;
+  const int k = StartCommon(stats, opts, &start);
+  if (stats.sample.Capacity() == 0 || stats.sample.Size() == 0)
+    throw Error("InitDiagGmm: the initialisation statistics hold no k-means++ subsample");
+  if (stats.sample.Seed() != static_cast<uint64_t>(opts.seed))
+    throw Error("InitDiagGmm: the subsample was drawn with seed " + std::to_string(stats.sample.Seed()) +
+                ", the options say " + std::to_string(opts.seed));
+  start.gmm = KMeansPlusPlusInit(stats.sample.Frames(), k, opts, stats.moments.Variance(), start.var_floor, &start.warnings);
+  return start;
+}
+
 EmResult TrainDiagGmmFrom(const FrameSource& data, const DiagGmm& init, const EmOptions& opts,
                           const std::function<void(const EmProgress&)>& on_progress) {
   ValidateOptions(opts);
@@ -339,41 +376,40 @@ EmResult TrainDiagGmmFrom(const FrameSource& data, const DiagGmm& init, const Em
     throw Error("TrainDiagGmmFrom: data has " + std::to_string(data.Dim()) + " dims, the model " + std::to_string(init.Dim()));
   }
   EmResult r;
-  const DataScan scan = ScanData(data, opts.block_frames, 0, 0);
-  const Vector floor = VarianceFloor(scan, opts.var_floor_rel, &r.warnings);
+  EmOptions moments_only = opts;
+  moments_only.init = GmmInit::kBinarySplit;  // no subsample
+  const GmmInitStats st = AccumulateInitStats(data, moments_only);
+  if (!(st.moments.Count() > 0)) throw Error("training data: 0 frames");
+  const Vector floor = VarianceFloor(st.moments, opts.var_floor_rel, &r.warnings);
   r.gmm = init;
   RunEm(data, floor, opts, opts.max_iters, true, on_progress, &r);
   return r;
 }
 
 EmResult TrainDiagGmm(const FrameSource& data, const EmOptions& opts,
-                      const std::function<void(const EmProgress&)>& on_progress) {
+                      const std::function<void(const EmProgress&)>& on_progress, const UtteranceKeys* utterances) {
   ValidateOptions(opts);
   if (data.Dim() < 1) throw Error("TrainDiagGmm: data has no dimensions");
   EmResult r;
-  const bool kmeans = opts.init == GmmInit::kKMeansPlusPlus;
-  // The subsample holds at least num_gauss frames, so that k-means++ can seed every component.
-  const int64_t sample = std::max(opts.init_max_frames, opts.num_gauss);
-  const DataScan scan = ScanData(data, opts.block_frames, kmeans ? sample : 0, static_cast<uint64_t>(opts.seed));
-  const Vector floor = VarianceFloor(scan, opts.var_floor_rel, &r.warnings);
-  int k = opts.num_gauss;
-  if (scan.frames < k) {
-    r.warnings.push_back("only " + std::to_string(scan.frames) + " frames for " + std::to_string(k) +
-                         " components: num_gauss reduced to " + std::to_string(scan.frames));
-    k = static_cast<int>(scan.frames);
-  }
-  if (kmeans) {
-    r.gmm = KMeansPlusPlusInit(scan.sample, k, opts, scan, floor, &r.warnings);
+  const GmmInitStats st = AccumulateInitStats(data, opts, utterances);
+  GmmStart start;
+  if (opts.init == GmmInit::kKMeansPlusPlus) {
+    start = InitDiagGmm(st, opts);
+    r.gmm = std::move(start.gmm);
   } else {
-    Matrix var = scan.var.cast<float>().transpose();
-    for (int j = 0; j < var.cols(); ++j) var(0, j) = std::max(var(0, j), floor[j]);
-    r.gmm = DiagGmm(Vector::Ones(1), scan.mean.cast<float>().transpose(), var);
+    const int k = StartCommon(st, opts, &start);
+    Matrix var = st.moments.Variance().cast<float>().transpose();
+    for (int j = 0; j < var.cols(); ++j) var(0, j) = std::max(var(0, j), start.var_floor[j]);
+    r.gmm = DiagGmm(Vector::Ones(1), st.moments.Mean().cast<float>().transpose(), var);
+    r.warnings = start.warnings;
+    start.warnings.clear();
     while (r.gmm.NumGauss() < k) {
       r.gmm = SplitGmm(r.gmm, k);
-      RunEm(data, floor, opts, opts.split_em_iters, false, {}, &r);
+      RunEm(data, start.var_floor, opts, opts.split_em_iters, false, {}, &r);
     }
   }
-  RunEm(data, floor, opts, opts.max_iters, true, on_progress, &r);
+  for (auto& w : start.warnings) r.warnings.push_back(std::move(w));
+  RunEm(data, start.var_floor, opts, opts.max_iters, true, on_progress, &r);
   return r;
 }
 

@@ -269,14 +269,25 @@ CalibrateResult CalibrateOnDataset(const LanguageModelSet& model, const Dataset&
     ++count[e.true_language];
   }
   std::string missing;
-  for (size_t l = 0; l < count.size(); ++l)
-    if (count[l] == 0) missing += (missing.empty() ? "" : ",") + r.languages[l];
-  if (!missing.empty())
+  int num_present = 0;
+  for (size_t l = 0; l < count.size(); ++l) {
+    if (count[l] > 0) {
+      ++num_present;
+      continue;
+    }
+    missing += (missing.empty() ? "" : ",") + r.languages[l];
+    out.languages_without_data.push_back(r.languages[l]);
+  }
+  if (!missing.empty() && opts.require_all_languages)
     throw Error(dev.root + ": no usable development recording of the model language(s) " + missing +
-                " (calibration needs every language)");
+                " (every language required)");
+  if (num_present < 2)
+    throw Error(dev.root + ": usable development recordings of " + std::to_string(num_present) +
+                " model language(s); calibration needs at least 2");
   out.num_used = static_cast<int64_t>(scores.size());
   out.calibration = TrainCalibration(scores, labels, static_cast<int>(r.languages.size()), opts.calibration, &out.report);
   out.calibration.info["data"] = dev.root;
+  out.calibration.info["languages_without_data"] = out.languages_without_data;  // names, not indices
   return out;
 }
 

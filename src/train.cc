@@ -14,6 +14,7 @@
 #include <set>
 
 #include "driver_util.h"
+#include "train_util.h"
 #include "ordered_parallel.h"
 #include "slid/error.h"
 #include "slid/feature_cache.h"
@@ -44,10 +45,12 @@ class LanguageFrames {
       UnregisterTempFile(cache_path_);
     }
   }
-  void Append(const Matrix& m) {
+  // Appends the frames of utterance `id` (its key draws the k-means++ subsample, see UtteranceKeys).
+  void Append(const Matrix& m, const std::string& id) {
     if (m.rows() == 0) return;
     frames_ += m.rows();
     lengths_.push_back(m.rows());  // utterance boundaries (the ivector back-end needs them)
+    keys_.push_back(UtteranceKey(id));
     if (!writer_ && frames_ > max_frames_) {
       // Spill: from now on every block goes to disk; memory stays at one file's features.
       RegisterTempFile(cache_path_);  // removed by a signal handler too
@@ -64,6 +67,7 @@ class LanguageFrames {
   }
   int64_t frames() const { return frames_; }
   const std::vector<int64_t>& lengths() const { return lengths_; }  // frames of each appended file, in order
+  UtteranceKeys keys() const { return {lengths_, keys_}; }           // their lengths and keys
   bool on_disk() const { return on_disk_; }
   // Ends appending; returns the frames as a source (streaming from disk if spilled), valid while
   // this object lives. Calling it again returns the same source.
@@ -93,6 +97,7 @@ class LanguageFrames {
   int64_t max_frames_;
   int64_t frames_ = 0;
   std::vector<int64_t> lengths_;
+  std::vector<uint64_t> keys_;
   bool on_disk_ = false;
   std::vector<Matrix> blocks_;
   std::unique_ptr<FeatureCacheWriter> writer_;
@@ -228,6 +233,10 @@ nlohmann::json FinalLoglik(const EmResult& r) {
   return r.history.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.history.back().avg_loglik);
 }
 
+}  // namespace
+
+namespace internal {
+
 // Bad options: an Error before any work.
 void CheckTrainOptions(const TrainOptions& opts) {
   if (opts.backend != "gmm" && opts.backend != "ubm-map" && opts.backend != "ivector")
@@ -276,6 +285,10 @@ void RefuseUnusableData(const Dataset& data, const std::map<std::string, int64_t
     what += " (after leaving out " + std::to_string(data.problems.size()) + " problem(s) reported above)";
   throw Error(data.root + ": " + what);
 }
+
+}  // namespace internal
+
+namespace {
 
 // Phase 2: the back-end, from each language's frames (`languages` in model order, every one with
 // frames). Fills result->model and its summary (the caller adds where the data came from).
@@ -393,6 +406,8 @@ void TrainBackEnd(const std::vector<std::string>& languages, int dim,
       PhaseStart(cb, "EM " + l + " (" + std::to_string(li + 1) + "/" + std::to_string(num_lang) + ")", em.max_iters,
                  "iterations");
       const int64_t n = lf.frames();
+      // Keyed by utterance id, so that the sharded trainer (slid/distributed.h) draws the same subsample.
+      const UtteranceKeys keys = lf.keys();
       EmResult r = TrainDiagGmm(lf.Source(), em, [&](const EmProgress& p) {
         // Overall estimate: seconds per frame-iteration so far, times the frame-iterations still to do
         // in this language and the ones after it (EM may stop earlier when it converges).
@@ -402,7 +417,7 @@ void TrainBackEnd(const std::vector<std::string>& languages, int dim,
         for (int lj = li + 1; lj < num_lang; ++lj)
           remaining += static_cast<double>(frames[languages[lj]]->frames()) * em.max_iters;
         Advance(cb, 1, EmDetail(p), true, em_seconds / std::max(1.0, em_frame_iters) * remaining);
-      });
+      }, &keys);
       for (const std::string& w : r.warnings) Warning(cb, l + ": " + w);
       PhaseEnd(cb, std::to_string(n) + " frames" + (lf.on_disk() ? " (streamed from the disk cache)" : "") +
                        (r.converged ? ", converged" : ""));
@@ -525,7 +540,7 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
           t.seconds += r.seconds;
           result.audio_seconds += r.seconds;
           result.frames += r.features.rows();
-          frames[e.language]->Append(r.features);
+          frames[e.language]->Append(r.features, e.id);
         }
         Advance(cb, 1,
                 Fixed(result.audio_seconds / 3600, 2) + " h of audio, " + std::to_string(result.frames) + " frames, " +
@@ -620,7 +635,7 @@ TrainResult TrainLanguageModelSetOnFeatures(const std::string& features, const D
       ++t.files_silent;
       Warning(cb, reader.source() + ": utterance '" + id + "' has no frames, nothing to train on");
     } else {
-      frames[lang]->Append(m);
+      frames[lang]->Append(m, id);
     }
     ++t.files_ok;
     ++result.files_used;

@@ -305,3 +305,52 @@ TEST_CASE("variance floor is relative to the global variance of each dimension")
   for (int k = 0; k < r.gmm.NumGauss(); ++k)
     for (int c = 0; c < 3; ++c) CHECK(r.gmm.variances()(k, c) >= 0.05f * gv[c] * (1 - 1e-4f));
 }
+
+TEST_CASE("initialisation from shard statistics equals TrainDiagGmm's, bit for bit (keyed subsample)") {
+  const Matrix x = Sample(ThreeBlobs(), 6000, 31);
+  // Four utterances of unequal length; the single-process run sees them as one source with keys.
+  UtteranceKeys utts;
+  utts.lengths = {1500, 900, 2600, 1000};
+  for (const char* id : {"a/1", "a/2", "b/1", "c/9"}) utts.keys.push_back(UtteranceKey(id));
+  EmOptions o;
+  o.num_gauss = 3;
+  o.max_iters = 0;
+  o.init_max_frames = 800;  // a real subsample (< frames)
+  o.block_frames = 700;     // blocks straddle utterance boundaries
+  o.seed = 5;
+  const EmResult whole = TrainDiagGmm(MatrixFrameSource(x), o, {}, &utts);
+  // Shards: utterances {3, 0} and {1, 2}, each accumulated alone, merged in two orders.
+  std::vector<GmmInitStats> per(4);
+  int64_t start = 0;
+  for (int u = 0; u < 4; ++u) {
+    const Matrix part = x.middleRows(start, utts.lengths[u]);
+    UtteranceKeys one{{utts.lengths[u]}, {utts.keys[u]}};
+    per[u] = AccumulateInitStats(MatrixFrameSource(part), o, &one);
+    start += utts.lengths[u];
+  }
+  for (const std::vector<int>& order : {std::vector<int>{3, 0, 1, 2}, std::vector<int>{2, 1, 0, 3}}) {
+    GmmInitStats sum;
+    for (int u : order) sum.Add(per[u]);
+    const GmmStart s = InitDiagGmm(sum, o);
+    // Identical subsample and k-means++ (same code): identical means and weights; variances come from
+    // the sample and, for tiny clusters, the global variance (double rounding of the merge, then float).
+    CHECK((s.gmm.means().array() == whole.gmm.means().array()).all());
+    CHECK((s.gmm.weights().array() == whole.gmm.weights().array()).all());
+    CHECK(((s.gmm.variances() - whole.gmm.variances()).array() / whole.gmm.variances().array()).abs().maxCoeff() < 1e-6);
+  }
+  // A subsample drawn with another seed is refused; so are lengths that do not cover the source.
+  GmmInitStats sum;
+  for (int u = 0; u < 4; ++u) sum.Add(per[u]);
+  EmOptions other = o;
+  other.seed = 6;
+  CHECK_THROWS_WITH_AS(InitDiagGmm(sum, other), doctest::Contains("seed"), Error);
+  UtteranceKeys short_keys{{100}, {1}};
+  CHECK_THROWS_WITH_AS(AccumulateInitStats(MatrixFrameSource(x), o, &short_keys), doctest::Contains("sum to 100"), Error);
+}
+
+TEST_CASE("EmConverged is the loop's stopping rule") {
+  CHECK_FALSE(EmConverged(1, -10.0, -10.0, 1e-4));  // never after the first iteration
+  CHECK(EmConverged(2, -10.0, -10.0, 1e-4));
+  CHECK_FALSE(EmConverged(2, -9.0, -10.0, 1e-4));
+  CHECK(EmConverged(3, -9.9995, -10.0, 1e-4));
+}

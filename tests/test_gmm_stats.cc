@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <limits>
 #include <random>
 
 #include "slid/error.h"
@@ -219,4 +222,216 @@ TEST_CASE("damaged statistics files are refused with the file named") {
   // Adding statistics of another shape is refused.
   GmmStats other(4, 2);
   CHECK_THROWS_WITH_AS(other.FromBytes(good, "y.stats", true), doctest::Contains("adding to 4 x 2"), Error);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The statistics that start EM: global moments and the keyed k-means++ subsample.
+
+namespace {
+
+// Reference moments in long double over all rows (two-pass): what MomentStats must equal.
+void TwoPassMoments(const Matrix& x, VectorD* mean, VectorD* var) {
+  const int d = static_cast<int>(x.cols());
+  mean->resize(d);
+  var->resize(d);
+  for (int j = 0; j < d; ++j) {
+    long double s = 0, s2 = 0;
+    for (int64_t i = 0; i < x.rows(); ++i) s += x(i, j);
+    const long double m = s / x.rows();
+    for (int64_t i = 0; i < x.rows(); ++i) s2 += (x(i, j) - m) * (x(i, j) - m);
+    (*mean)[j] = static_cast<double>(m);
+    (*var)[j] = static_cast<double>(s2 / x.rows());
+  }
+}
+
+// Three "utterances" of frames, each an own key, as three shards would hold them.
+struct Utt {
+  Matrix frames;
+  uint64_t key;
+};
+std::vector<Utt> ThreeUtterances(int d) {
+  Matrix x = RandomFrames(3000, d, 21);
+  x.col(1).array() += 1000.0f;  // a large offset: a naive sum-of-squares variance would lose digits
+  return {{x.topRows(1100), UtteranceKey("spk1-utt1")},
+          {x.middleRows(1100, 700), UtteranceKey("spk2-utt7")},
+          {x.bottomRows(1200), UtteranceKey("spk3-utt2")}};
+}
+
+GmmInitStats InitStatsOf(const Utt& u, int d, int64_t capacity, uint64_t seed, int block) {
+  GmmInitStats s(d, capacity, seed);
+  // Offered in blocks of `block` frames: the result must not depend on it.
+  for (int64_t b = 0; b < u.frames.rows(); b += block)
+    s.Accumulate(u.frames.middleRows(b, std::min<int64_t>(block, u.frames.rows() - b)), u.key, b);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("MomentStats: equals the two-pass long-double moments; any split and order agrees to 1e-12") {
+  const int d = 5;
+  const auto utts = ThreeUtterances(d);
+  Matrix all(3000, d);
+  all << utts[0].frames, utts[1].frames, utts[2].frames;
+  VectorD ref_mean, ref_var;
+  TwoPassMoments(all, &ref_mean, &ref_var);
+  MomentStats abc(d), cab(d);
+  for (int i : {0, 1, 2}) abc.Accumulate(utts[i].frames);
+  // C + A + B, each shard accumulated in blocks of 37 frames, then merged.
+  for (int i : {2, 0, 1}) {
+    MomentStats shard(d);
+    for (int64_t b = 0; b < utts[i].frames.rows(); b += 37)
+      shard.Accumulate(utts[i].frames.middleRows(b, std::min<int64_t>(37, utts[i].frames.rows() - b)));
+    cab.Add(shard);
+  }
+  CHECK(abc.Count() == 3000);
+  CHECK(cab.Count() == 3000);
+  // Tolerance: a few double roundings per merge, relative to the variance (1e-12 leaves room for ~1e4
+  // of them; float data, so the reference itself is exact to long double).
+  CHECK((abc.Mean() - ref_mean).cwiseAbs().maxCoeff() < 1e-12 * (1 + ref_mean.cwiseAbs().maxCoeff()));
+  CHECK(((abc.Variance() - ref_var).array() / ref_var.array()).abs().maxCoeff() < 1e-12);
+  CHECK(((cab.Variance() - ref_var).array() / ref_var.array()).abs().maxCoeff() < 1e-12);
+  CHECK((cab.Mean() - abc.Mean()).cwiseAbs().maxCoeff() < 1e-12 * (1 + ref_mean.cwiseAbs().maxCoeff()));
+
+  SUBCASE("a constant dimension has exactly zero variance however it is split") {
+    Matrix c = RandomFrames(500, 2, 3);
+    c.col(0).setConstant(0.1f);
+    MomentStats m(2);
+    m.Accumulate(c.topRows(7));
+    m.Accumulate(c.middleRows(7, 400));
+    MomentStats rest(2);
+    rest.Accumulate(c.bottomRows(93));
+    m.Add(rest);
+    CHECK(m.Variance()[0] == 0.0);
+    CHECK(m.Mean()[0] == static_cast<double>(0.1f));
+  }
+  SUBCASE("non-finite frames are refused, naming the frame") {
+    MomentStats m(2);
+    m.Accumulate(RandomFrames(10, 2, 1));
+    Matrix bad = RandomFrames(5, 2, 2);
+    bad(3, 1) = std::nanf("");
+    CHECK_THROWS_WITH_AS(m.Accumulate(bad), doctest::Contains("frame 13 is not finite"), Error);
+    CHECK_THROWS_AS(m.Accumulate(RandomFrames(5, 3, 1)), Error);
+  }
+}
+
+TEST_CASE("FrameSubsample: the frames with the smallest keys, identical whatever the split, order and blocks") {
+  const int d = 3;
+  const auto utts = ThreeUtterances(d);
+  const int64_t cap = 250;
+  const uint64_t seed = 7;
+  // Reference by brute force: key every frame, sort, take the first `cap`.
+  std::vector<std::pair<uint64_t, std::vector<float>>> keyed;
+  for (const Utt& u : utts)
+    for (int64_t i = 0; i < u.frames.rows(); ++i)
+      keyed.push_back({FrameSampleKey(seed, u.key, i), {u.frames(i, 0), u.frames(i, 1), u.frames(i, 2)}});
+  std::sort(keyed.begin(), keyed.end());
+  FrameSubsample whole(cap, d, seed);
+  for (const Utt& u : utts) whole.Offer(u.frames, u.key, 0);
+  REQUIRE(whole.Size() == cap);
+  const Matrix got = whole.Frames();
+  const std::vector<uint64_t> keys = whole.Keys();
+  for (int64_t i = 0; i < cap; ++i) {
+    CHECK(keys[i] == keyed[i].first);
+    for (int j = 0; j < d; ++j) CHECK(got(i, j) == keyed[i].second[j]);
+  }
+  // Shards C, A, B, offered in blocks of 64 frames, merged: bit-identical.
+  FrameSubsample merged;
+  for (int i : {2, 0, 1}) {
+    FrameSubsample shard(cap, d, seed);
+    for (int64_t b = 0; b < utts[i].frames.rows(); b += 64)
+      shard.Offer(utts[i].frames.middleRows(b, std::min<int64_t>(64, utts[i].frames.rows() - b)), utts[i].key, b);
+    merged.Add(shard);
+  }
+  CHECK(merged.Keys() == keys);
+  CHECK((merged.Frames().array() == got.array()).all());
+  // Another seed draws another sample; merging samples of different seeds is refused.
+  FrameSubsample other(cap, d, seed + 1);
+  for (const Utt& u : utts) other.Offer(u.frames, u.key, 0);
+  CHECK(other.Keys() != keys);
+  CHECK_THROWS_WITH_AS(merged.Add(other), doctest::Contains("seed"), Error);
+  // KeepBelow: shards that send only their keys below a limit that the merged sample does not reach
+  // give the same sample; a limit that leaves fewer than the capacity shows in the merged size.
+  const uint64_t limit = keys.back() + (std::numeric_limits<uint64_t>::max() - keys.back()) / 64;
+  FrameSubsample filtered, short_merge;
+  for (int i : {1, 2, 0}) {
+    FrameSubsample shard(cap, d, seed);
+    shard.Offer(utts[i].frames, utts[i].key, 0);
+    FrameSubsample low = shard;
+    shard.KeepBelow(limit);
+    CHECK(shard.Size() < cap);  // the limit removed something from every shard
+    filtered.Add(shard);
+    low.KeepBelow(keys[cap / 2]);
+    short_merge.Add(low);
+  }
+  CHECK(filtered.Keys() == keys);
+  CHECK((filtered.Frames().array() == got.array()).all());
+  CHECK(short_merge.Size() == cap / 2);
+  // Fewer frames than the capacity: all of them, in key order.
+  FrameSubsample small(5000, d, seed);
+  small.Offer(utts[1].frames, utts[1].key, 0);
+  CHECK(small.Size() == utts[1].frames.rows());
+}
+
+TEST_CASE("GmmInitStats travel: round trip is exact, A+B+C from files equals C+A+B, damage is refused") {
+  const int d = 4;
+  const auto utts = ThreeUtterances(d);
+  const int64_t cap = 300;
+  TempDir tmp("slid-test-initstats-");
+  GmmInitStats direct(d, cap, 3);  // all utterances in one accumulator, blocks of 100
+  for (const Utt& u : utts)
+    for (int64_t b = 0; b < u.frames.rows(); b += 100)
+      direct.Accumulate(u.frames.middleRows(b, std::min<int64_t>(100, u.frames.rows() - b)), u.key, b);
+  for (int i = 0; i < 3; ++i) InitStatsOf(utts[i], d, cap, 3, 41 + i).Write(tmp("init." + std::to_string(i + 1)));
+
+  GmmInitStats abc, cab;
+  for (int i : {1, 2, 3}) abc.Read(tmp("init." + std::to_string(i)), /*add=*/true);
+  for (int i : {3, 1, 2}) cab.Read(tmp("init." + std::to_string(i)), /*add=*/true);
+  // The subsample is identical bit for bit; moments agree to double rounding of three merges.
+  CHECK(abc.sample.Keys() == direct.sample.Keys());
+  CHECK(cab.sample.Keys() == direct.sample.Keys());
+  CHECK((cab.sample.Frames().array() == direct.sample.Frames().array()).all());
+  CHECK(abc.moments.Count() == 3000);
+  CHECK(((abc.moments.Variance() - cab.moments.Variance()).array() / direct.moments.Variance().array()).abs().maxCoeff() < 1e-13);
+  CHECK(((abc.moments.Variance() - direct.moments.Variance()).array() / direct.moments.Variance().array()).abs().maxCoeff() < 1e-12);
+
+  // Exact round trip.
+  GmmInitStats again;
+  again.FromBytes(direct.ToBytes(), "mem");
+  CHECK(again.ToBytes() == direct.ToBytes());
+
+  // Moments only (no subsample) travel too, and cannot be added to a sample-carrying one.
+  GmmInitStats bare(d, 0, 0);
+  bare.Accumulate(utts[0].frames, utts[0].key);
+  GmmInitStats bare2;
+  bare2.FromBytes(bare.ToBytes(), "bare");
+  CHECK(bare2.sample.Capacity() == 0);
+  CHECK(bare2.moments.Count() == 1100);
+  CHECK_THROWS_WITH_AS(bare2.FromBytes(direct.ToBytes(), "withsample", true), doctest::Contains("withsample"), Error);
+
+  // Damage: every truncation, a flipped byte, trailing bytes, another version; the name is in the message.
+  const std::string good = direct.ToBytes();
+  GmmInitStats t;
+  auto message = [&](const std::string& bytes) {
+    try {
+      t.FromBytes(bytes, "x.init");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(message("hello").find("x.init: not slid GMM initialisation statistics") == 0);
+  CHECK(message(good + "z").find("trailing bytes") != std::string::npos);
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 4;
+  CHECK(message(flipped).find("x.init: damaged") == 0);
+  std::string version = good;
+  version[8] = 5;
+  CHECK(message(version).find("format version 5") != std::string::npos);
+  for (size_t n = 0; n < good.size(); n += (n < 200 ? 1 : 97)) CHECK_THROWS_AS(t.FromBytes(good.substr(0, n), "cut"), Error);
+  // A damaged file on disk: the error names the path.
+  {
+    std::ofstream f(tmp("bad.init"), std::ios::binary);
+    f.write(flipped.data(), static_cast<std::streamsize>(flipped.size()));
+  }
+  CHECK_THROWS_WITH_AS(t.Read(tmp("bad.init")), doctest::Contains((tmp("bad.init") + ": damaged").c_str()), Error);
 }

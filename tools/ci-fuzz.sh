@@ -5,13 +5,13 @@
 # tests/data/fuzz/<target>/. Any crash, sanitizer report, leak, timeout or out-of-memory fails the
 # stage; the input that caused it is left in <build>/fuzz-out/<target>/ and its path printed.
 #   tools/ci-fuzz.sh [build-dir]         (default: build-fuzz)
-# Environment: SLID_FUZZ_SECONDS total fuzzing budget in wall-clock seconds (default 120), shared
+# Environment: SLID_FUZZ_SECONDS total fuzzing budget in wall-clock seconds (default 60), shared
 # equally by the targets, which run SLID_CI_JOBS (default: nproc, at most 2) at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src="$(pwd)"
 build="${1:-build-fuzz}"
-budget="${SLID_FUZZ_SECONDS:-120}"
+budget="${SLID_FUZZ_SECONDS:-60}"
 jobs="${SLID_CI_JOBS:-$(nproc)}"; [ "$jobs" -gt 2 ] && jobs=2
 generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
 start=$(date +%s)
@@ -20,7 +20,7 @@ start=$(date +%s)
 # A build dir already configured with SLID_FUZZ=ON (tools/ci-sanitize.sh makes one) is reused as it is.
 if ! grep -qs '^SLID_FUZZ:BOOL=ON' "$build/CMakeCache.txt"; then
   CC=clang CXX=clang++ cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CXX_FLAGS="-g1 -fsanitize=fuzzer-no-link" -DSLID_FUZZ=ON -DSLID_SANITIZE=address,undefined \
+    -DCMAKE_CXX_FLAGS="-g1 -Werror -fsanitize=fuzzer-no-link" -DSLID_FUZZ=ON -DSLID_SANITIZE=address,undefined \
     -DSLID_BUILD_TESTS=OFF -DSLID_BUILD_TOOLS=OFF -DSLID_BUILD_BENCH=OFF
 fi
 

@@ -17,9 +17,11 @@ generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
 start=$(date +%s)
 
 # Benches are skipped: they add build time and test nothing. -g1 keeps line numbers in reports.
+# -Werror: a clang warning anywhere in the tree (library, program, tests) fails CI; GCC's warnings on
+# the portable library are checked by tools/ci-consumer.sh.
 # Keep these flags in step with tools/ci-fuzz.sh, which reuses this build when it finds SLID_FUZZ=ON.
 CC=clang CXX=clang++ cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_CXX_FLAGS="-g1 -fsanitize=fuzzer-no-link" -DSLID_SANITIZE=address,undefined -DSLID_FUZZ=ON \
+  -DCMAKE_CXX_FLAGS="-g1 -Werror -fsanitize=fuzzer-no-link" -DSLID_SANITIZE=address,undefined -DSLID_FUZZ=ON \
   -DSLID_BUILD_BENCH=OFF -DSLID_BUILD_TESTS=ON -DSLID_BUILD_TOOLS=ON
 cmake --build "$build" -j"$jobs"
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "command.h"
 #include "frontend_flags.h"
@@ -33,11 +34,21 @@ int Run(CalibrateArgs& args) {
   const Dataset dev = LoadDataset(args.data);
   Progress progress("slid calibrate", args.quiet);
   const CalibrateResult r = CalibrateOnDataset(model, dev, args.opts, ProgressCallbacksFor(progress));
+  if (!r.languages_without_data.empty()) {
+    std::string names;
+    for (const std::string& l : r.languages_without_data) names += (names.empty() ? "" : ",") + l;
+    // Not progress: printed with --quiet too.
+    std::fprintf(stderr,
+                 "slid calibrate: notice: no development data for %zu of %zu languages (%s): they keep the shared "
+                 "scale and the mean offset (--require-all-languages makes this an error)\n",
+                 r.languages_without_data.size(), model.languages.size(), names.c_str());
+  }
   model.calibration = r.calibration;
   model.summary["calibration"] = {{"data", dev.root},
                                   {"recordings", r.num_used},
                                   {"failed_files", r.num_failed},
                                   {"too_little_speech", r.num_too_little_speech},
+                                  {"languages_without_data", r.languages_without_data},
                                   {"date", UtcNow()},
                                   {"command_line", ProcessCommandLine()}};
   model.Save(args.output);
@@ -61,7 +72,9 @@ CommandRegistration reg(
     "Calibrate a model's scores on labelled development data: an affine map (scale a and one offset per\n"
     "language, trained by multiclass logistic regression with equal language priors) stored in the model,\n"
     "so that identify/eval posteriors become calibrated probabilities. Use data not used for training\n"
-    "(held-out speakers); every model language needs development recordings.\n"
+    "(held-out speakers). A model language without development recordings keeps the shared scale and gets\n"
+    "the mean of the trained offsets (its scores still compete in training, as in use); a notice names\n"
+    "such languages, --require-all-languages makes them an error. At least 2 languages need recordings.\n"
     "DATA: as for slid train (folder of <lang>/ folders, Kaldi data dir, or TSV list).\n"
     "Example:\n"
     "  slid calibrate --model lid.slid data/dev -o lid-cal.slid --threads 2",
@@ -74,6 +87,8 @@ CommandRegistration reg(
                      "Recordings with less voiced speech are left out")
           ->check(CLI::NonNegativeNumber)
           ->capture_default_str();
+      app.add_flag("--require-all-languages", args->opts.require_all_languages,
+                   "Fail if a model language has no usable development recording (default: mean offset)");
       app.add_flag("--no-balance", args->no_balance,
                    "Weigh languages by their number of development recordings instead of equally");
       app.add_option("--threads", args->opts.threads, "Files scored in parallel")

@@ -5,10 +5,12 @@
 
 #include "command.h"
 #include "frontend_flags.h"
+#include "mpi_communicator.h"
 #include "progress.h"
 #include "progress_callbacks.h"
 #include "report.h"
 #include "slid/dataset.h"
+#include "slid/distributed.h"
 #include "slid/error.h"
 #include "slid/io.h"
 #include "slid/number_text.h"
@@ -41,6 +43,35 @@ std::string Utt2LangFor(const TrainArgs& args) {
   if (fs::is_directory(args.feats, ec) && fs::exists(fs::path(args.feats) / "utt2lang", ec))
     return (fs::path(args.feats) / "utt2lang").string();
   return {};
+}
+
+// `mpirun -np N slid train DATA -o MODEL`: rank r trains on shard r+1 of N (features once per rank,
+// statistics all-reduced every EM iteration, slid/distributed.h); rank 0 shows progress and writes
+// the model. An error on any rank ends every rank (MPI_Abort), never a hang.
+int RunMpi(TrainArgs& args, const Dataset& data, MpiCommunicator& comm) {
+  const bool lead = comm.Rank() == 0;
+  Progress progress(lead ? std::string("slid train") : "slid train [rank " + std::to_string(comm.Rank()) + "]",
+                    args.quiet || !lead);
+  TrainResult r;
+  try {
+    r = TrainLanguageModelSetDistributed(data, args.train, comm, ProgressCallbacksFor(progress));
+    r.model.summary["date"] = UtcNow();
+    r.model.summary["command_line"] = ProcessCommandLine();
+    if (lead) r.model.Save(args.output);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "slid: error (rank %d of %d): %s\n", comm.Rank(), comm.Size(), e.what());
+    comm.Abort(kExitError);
+  }
+  if (lead)
+    progress.Line("wrote " + args.output + " (" + std::to_string(r.model.languages.size()) + " languages, " +
+                  FormatGeneral(r.audio_seconds / 3600, 4) + " h of audio, " + std::to_string(comm.Size()) +
+                  " MPI processes)");
+  if (!r.skipped.empty() || !data.problems.empty()) {
+    std::fprintf(stderr, "slid train [rank %d]: %zu file(s) failed and %zu data problem(s) were skipped (listed above)\n",
+                 comm.Rank(), r.skipped.size(), data.problems.size());
+    return kExitSomeFailed;
+  }
+  return kExitOk;
 }
 
 int Run(TrainArgs& args) {
@@ -76,6 +107,10 @@ int Run(TrainArgs& args) {
   opts.em.init = args.init == "split" ? GmmInit::kBinarySplit : GmmInit::kKMeansPlusPlus;
   opts.em.var_floor_rel = static_cast<float>(args.var_floor_rel);
   CheckOutputWritable(args.output);  // fail now, not after hours of training
+  if (!args.feats.empty() && MpiLaunched()) {
+    std::fprintf(stderr, "slid: error: MPI training (mpirun) reads audio data (DATA), not --feats\n");
+    return kExitUsage;
+  }
   if (!args.feats.empty()) {
     // Precomputed features: the model records the frontend given by --config/flags, or else an
     // external one (it then scores such features only).
@@ -109,6 +144,10 @@ int Run(TrainArgs& args) {
       if (!e.is_command) inputs.push_back(e.source);
     CheckOutputIsNotInput(args.output, inputs);
   }
+  if (MpiLaunched()) {
+    MpiCommunicator comm;
+    return RunMpi(args, data, comm);
+  }
   Progress progress("slid train", args.quiet);
   TrainResult r = TrainLanguageModelSet(data, opts, ProgressCallbacksFor(progress));
   r.model.summary["date"] = UtcNow();
@@ -135,7 +174,10 @@ CommandRegistration reg(
     "  slid train --feats scp:data/train/feats.scp --utt2lang data/train/utt2lang -o lid.slid\n"
     "Before any work, every bad list line, empty language folder and missing file is reported and\n"
     "skipped, as is later a file that cannot be read (exit code 3 at the end); bad language labels, a\n"
-    "language left without usable audio, or fewer than 2 languages are an error naming every reason.",
+    "language left without usable audio, or fewer than 2 languages are an error naming every reason.\n"
+    "Under MPI (slid built with it): mpirun -np N slid train DATA -o M splits the files over the N\n"
+    "processes (gmm back-end, kmeans init), each computing its features once, and sums the statistics\n"
+    "of every EM iteration over them; the model equals the one-process model to float rounding.",
     [](CLI::App& app) -> Runner {
       auto args = std::make_shared<TrainArgs>();
       args->app = &app;
@@ -163,6 +205,11 @@ CommandRegistration reg(
           ->check(CLI::Range(1, 256))
           ->capture_default_str();
       app.add_option("--seed", args->train.em.seed, "Seed of the EM initialisation")->capture_default_str();
+      app.add_option("--init-max-frames", args->train.em.init_max_frames,
+                     "kmeans: frames per language sampled for k-means++ (by utterance id and frame index; "
+                     "raised to --num-gauss)")
+          ->check(CLI::Range(1, 1 << 30))
+          ->capture_default_str();
       app.add_option("--var-floor", args->var_floor_rel, "Variance floor relative to the global variance")
           ->check(CLI::Range(0.0, 1.0))
           ->capture_default_str();

@@ -20,6 +20,7 @@ pkgs=(cmake g++ make pkg-config
       espeak-ng sox gnuplot-nox  # tiny generated corpora in tests, plots in reports
       locales)                   # tests/cli/locale.sh compiles de_DE.UTF-8 from its sources (localedef)
 pkgs+=(python3-dev pybind11-dev python3-numpy python3-pytest)  # Python bindings (python/) and their tests
+pkgs+=(libopenmpi-dev openmpi-bin)  # optional: `mpirun -np N slid train` and its test (tests/mpi); ~1.5 min to install
 [ "$want_recipes" = 1 ] && pkgs+=(perl   # recipes/*/local: Digest::MD5 and Encode live in libperl, not perl-base
       asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav
       asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-prompt-fr-armelle asterisk-prompt-es-co

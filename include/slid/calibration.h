@@ -15,6 +15,22 @@
 // tiny ridge term that fixes the offsets' common level (softmax ignores it) and keeps the Hessian
 // invertible. A full L x L W could be trained the same way; with the few development recordings
 // languages usually have, the L + 1 parameters of the scalar form generalise better (FoCal's default).
+//
+// Languages without development recordings ("absent"; e.g. a language with one speaker, all of whose
+// speech went into training). Their scores still compete in every softmax above, as they do when the
+// model is used, and they keep the shared scale a; only their offset has nothing to learn from. Left
+// free, it would run to -infinity (a language that never occurs is best made impossible), which says
+// nothing about the language, only about the development set. So an absent language's offset is tied
+// to the mean offset of the present languages,
+//
+//   b_l = (1/|P|) sum_{k in P} b_k      for l not in P (P: languages with development recordings),
+//
+// and the objective is minimised over (a, b_P) with that tie in place (a linear reparametrisation: the
+// problem stays convex, and shifting every offset by one constant still changes nothing). An absent
+// language is thus calibrated "as an average language": its calibrated scores are finite and on the
+// same scale as the others, its posteriors are neither boosted nor suppressed by the missing data.
+// The sum above then runs over present languages only, with P_l = 1/|P| (balance_priors). With every
+// language present the tie is void and the result is the plain problem above, computed the same way.
 #pragma once
 #include <string>
 #include <vector>
@@ -54,10 +70,13 @@ struct CalibrationReport {
   double cross_entropy_after = 0;   // of softmax(a s + b)
   double scale = 0;                 // a
   int iterations = 0;               // Newton iterations run
+  std::vector<int> languages_without_data;  // absent languages (no recording), ascending; tied offsets
 };
 
 // Trains the scalar calibration above on development scores: scores[i] has L entries, labels[i] in
-// [0, L). Every language needs at least one recording. Error on bad shapes/labels or non-finite scores.
+// [0, L). Languages without recordings get the tied offset above (listed in the report and in
+// info["languages_without_data"]); at least 2 languages need recordings. Error on bad shapes/labels,
+// non-finite scores or fewer than 2 languages with recordings.
 Calibration TrainCalibration(const std::vector<std::vector<double>>& scores, const std::vector<int>& labels,
                              int num_languages, const CalibrationOptions& opts = {},
                              CalibrationReport* report = nullptr);

@@ -131,6 +131,8 @@ struct CalibrateOptions {
   CalibrationOptions calibration;  // how the calibration is trained
   ScorerOptions scorer;            // min_speech_seconds etc. (languages must stay empty)
   int threads = 1;                 // entries scored in parallel (>= 1)
+  bool require_all_languages = false;  // true: a model language without usable development data is an
+                                       // error (else it gets the tied offset of TrainCalibration)
 };
 
 struct CalibrateResult {
@@ -139,11 +141,14 @@ struct CalibrateResult {
   int64_t num_used = 0;             // development recordings trained on
   int64_t num_failed = 0;           // unreadable (reported through entry_error)
   int64_t num_too_little_speech = 0;  // left out (too little speech, or none)
+  std::vector<std::string> languages_without_data;  // model languages with no usable development recording
 };
 
 // Scores the labelled development data `dev` with `model`'s back-end (ignoring any calibration the
-// model already has) and trains a calibration on those scores (TrainCalibration). Throws slid::Error if
-// a language of `dev` is not in the model, or a model language has no usable development recording.
+// model already has) and trains a calibration on those scores (TrainCalibration). Model languages
+// without a usable development recording are listed in languages_without_data and calibrated with the
+// tied offset (slid/calibration.h). Throws slid::Error if a language of `dev` is not in the model, if
+// fewer than 2 model languages have usable recordings, or (require_all_languages) if any has none.
 CalibrateResult CalibrateOnDataset(const LanguageModelSet& model, const Dataset& dev, const CalibrateOptions& opts,
                                    const ProgressCallbacks& callbacks = {});
 

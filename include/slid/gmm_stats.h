@@ -75,4 +75,101 @@ class GmmStats {
   std::vector<int> active_;
 };
 
+// Global moments of frames per dimension (count, mean, sum of squared deviations M2), in double, for
+// the variance floor and the finiteness check that start EM. Mergeable in any order: Add() is the
+// pairwise update of Chan, Golub & LeVeque (1979), so shards give the moments of their union up to
+// float rounding. A constant dimension gives exactly zero variance however the frames are split
+// (a block mean of identical float values is exact in double).
+class MomentStats {
+ public:
+  MomentStats() = default;  // dimension 0: a placeholder that Add()/FromBytes(add) give a shape
+  explicit MomentStats(int dim);  // dim >= 1
+  // Adds frames (N x Dim(); N may be 0). Throws slid::Error if a frame is not finite (naming its row
+  // counted from the first frame this object saw) or the dimension differs.
+  void Accumulate(const Matrix& frames);
+  // this += other (a 0-dim this takes other's shape); Error if both have shapes and they differ.
+  void Add(const MomentStats& other);
+  int Dim() const { return static_cast<int>(mean_.size()); }
+  double Count() const { return count_; }     // frames
+  const VectorD& Mean() const { return mean_; }
+  VectorD Variance() const;                   // M2 / count (population variance); 0 if count == 0
+  // Raw parts for serialisation: count, mean, M2.
+  const VectorD& M2() const { return m2_; }
+  void Set(double count, VectorD mean, VectorD m2);
+
+ private:
+  double count_ = 0;
+  VectorD mean_, m2_;
+};
+
+// A subsample of at most Capacity() frames that does not depend on how the frames were split into
+// shards or in which order they arrive: every frame gets a pseudo-random 64-bit key from
+// (seed, its utterance's key, its index in the utterance) (FrameSampleKey), and the sample holds the
+// frames with the smallest keys (bottom-k sampling; ties, which need a 64-bit collision, are broken by
+// the frame values). Frames() returns them in key order, so a sample built from all the data at once
+// and one merged from shards in any order are identical, bit for bit.
+class FrameSubsample {
+ public:
+  FrameSubsample() = default;  // capacity 0, dim 0: a placeholder
+  FrameSubsample(int64_t capacity, int dim, uint64_t seed);  // capacity >= 1, dim >= 1
+  // Offers frames rows [0, N) of an utterance with key `utterance_key`, whose first row is frame
+  // `first_frame` of the utterance (so an utterance may be offered in several blocks).
+  void Offer(const Matrix& frames, uint64_t utterance_key, int64_t first_frame);
+  // Merges another sample of the same capacity, dim and seed (Error otherwise; a placeholder this
+  // takes other's shape).
+  void Add(const FrameSubsample& other);
+  int64_t Capacity() const { return capacity_; }
+  int Dim() const { return dim_; }
+  uint64_t Seed() const { return seed_; }
+  int64_t Size() const;        // frames held: min(capacity, frames offered)
+  Matrix Frames() const;       // Size() x Dim(), smallest key first
+  std::vector<uint64_t> Keys() const;  // their keys, ascending
+  // Drops the frames whose key is >= limit. Exact for merging when the merged sample still holds
+  // Capacity() frames (or every frame): then the frames with the smallest keys overall were all below
+  // the limit and were kept. Used to send only the part of a shard's sample that can matter.
+  void KeepBelow(uint64_t limit);
+  // Replaces the contents (for deserialisation): keys and rows (keys.size() x dim, at most capacity).
+  void Set(const std::vector<uint64_t>& keys, const Matrix& rows);
+
+ private:
+  void Prune() const;  // keeps the `capacity_` smallest keys, sorted
+  int64_t capacity_ = 0;
+  int dim_ = 0;
+  uint64_t seed_ = 0;
+  mutable std::vector<uint64_t> keys_;
+  mutable std::vector<float> rows_;  // keys_.size() x dim_, row-major
+  mutable bool pruned_ = true;
+};
+
+// The key of frame `frame` of the utterance with key `utterance_key` (e.g. UtteranceKey(id)), for
+// sampling seed `seed`: a SplitMix64-style mix, the same on every platform.
+uint64_t FrameSampleKey(uint64_t seed, uint64_t utterance_key, int64_t frame);
+// A stable 64-bit key of an utterance id (FNV-1a of its bytes).
+uint64_t UtteranceKey(const std::string& id);
+
+constexpr uint32_t kGmmInitStatsFormatVersion = 1;
+
+// What one pass over the data gives the EM initialisation (em.h InitDiagGmm): the global moments and
+// the k-means++ subsample. Additive like GmmStats, and travels the same way.
+// Binary format, version kGmmInitStatsFormatVersion, little-endian:
+//   "SLIDGIN\0", uint32 version, uint32 D, uint64 capacity, uint64 seed, float64 count, float64 mean[D],
+//   float64 M2[D], uint64 S (sample size), S x (uint64 key, float32 row[D]), uint64 FNV-1a of every byte
+//   before it.
+struct GmmInitStats {
+  MomentStats moments;
+  FrameSubsample sample;  // capacity 0: no subsample (binary-split initialisation needs none)
+
+  GmmInitStats() = default;
+  GmmInitStats(int dim, int64_t sample_capacity, uint64_t seed);  // sample_capacity 0: no subsample
+  // Adds the frames of one utterance (or a block of it starting at its frame `first_frame`).
+  void Accumulate(const Matrix& frames, uint64_t utterance_key, int64_t first_frame = 0);
+  // this += other (shapes, capacities and seeds must agree; a default-constructed this takes other's).
+  void Add(const GmmInitStats& other);
+  std::string ToBytes() const;
+  // As GmmStats::FromBytes: errors name `name`; add = true adds to *this.
+  void FromBytes(const std::string& bytes, const std::string& name, bool add = false);
+  void Write(const std::string& path) const;  // atomically
+  void Read(const std::string& path, bool add = false);
+};
+
 }  // namespace slid

@@ -6,6 +6,7 @@
 #   run.sh --stage 4 --exp exp/utt_cmvn --train-opts "--cmvn-mode utterance"
 # Stages: 1 data dirs (and the Debian-package corpus, once)  2 leak checks  3 audio for slid builds without segments  4 train  5 eval
 #         6 Python peer  7 summary  8 shipped model (all shippable data)
+#         9 calibration on held-out speakers (conf/calibrate.conf)
 # Writes under recipes/multisource/{data,exp} (or $SLID_RECIPE_OUT).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +30,7 @@ case $slid in /*) ;; */*) slid=$PWD/$slid ;; *) slid=$(command -v "$slid" || ech
 cd "$here"
 . conf/corpus.conf
 . conf/train.conf
+. conf/calibrate.conf
 for ((i = 0; i < ${#overrides[@]}; i += 2)); do
   name=${overrides[i]#--}; name=${name//-/_}
   grep -q "^$name=" conf/train.conf || { echo "run.sh: unknown option '${overrides[i]}' (not a setting of conf/train.conf)" >&2; exit 2; }
@@ -41,7 +43,8 @@ t0=$(date +%s)
 log() { echo "[run.sh $(date +%H:%M:%S), +$(( $(date +%s) - t0 )) s] $*"; }
 run() { [ "$stage" -le "$1" ] && [ "$1" -le "$stop_stage" ]; }
 # Does this slid read Kaldi segments? If not, stage 3 writes each utterance as a WAV file.
-if "$slid" train --help 2>&1 | grep -qi segments; then segs=true; else segs=false; fi
+# (grep reads all of it: with -q it would stop early, slid would die of SIGPIPE, and pipefail would say "no")
+if "$slid" train --help 2>&1 | grep -i segments > /dev/null; then segs=true; else segs=false; fi
 dir() { if [ "$segs" = true ]; then echo "$data/$1"; else echo "$data/wav_sets/$1"; fi; }
 # (model set, test set) pairs of the protocol: within-source (train) and cross-source folds (xs<k>).
 pairs() {
@@ -149,5 +152,54 @@ if run 8; then
   "$slid" train -q --config conf/mfcc.conf --num-gauss "$num_gauss" --iters "$max_iters" --threads "$threads" \
     $train_opts --output "$exp/ship.slid" "$ship_dir"
   "$slid" info "$exp/ship.slid" | head -n 20
+fi
+if run 9; then
+  # Calibration on development speakers the model never heard (conf/calibrate.conf, README "Calibration").
+  # Outputs already present (models, eval reports) are kept: delete them to redo a step.
+  test_sets() { if [ "$1" = train ]; then echo test_spk test_rec; else echo "${1%_train}_test"; fi; }
+  for m in $cal_sets; do
+    log "stage 9: $m -> ${m}_caltrain + ${m}_caldev (held-out speakers, $dev_speaker_percent %)"
+    rm -rf "$data/${m}_caltrain" "$data/${m}_caldev"
+    perl local/make_dev.pl "$data/$m" "$dev_speaker_percent" "$data/${m}_caltrain" "$data/${m}_caldev"
+    if [ "$segs" = false ]; then
+      for s in ${m}_caltrain ${m}_caldev; do
+        /usr/bin/python3 local/materialise.py "$data/$s" "$data/wav" "$data/wav_sets/$s"
+      done
+    fi
+    if [ ! -f "$exp/${m}_caltrain.slid" ]; then
+      log "stage 9: slid train ${m}_caltrain"
+      # shellcheck disable=SC2086
+      "$slid" train -q --config conf/mfcc.conf --num-gauss "$num_gauss" --iters "$max_iters" --threads "$threads" \
+        $train_opts --output "$exp/${m}_caltrain.slid" "$(dir "${m}_caltrain")"
+    fi
+    if [ ! -f "$exp/${m}_caltrain_cal.slid" ]; then
+      log "stage 9: slid calibrate ${m}_caltrain on ${m}_caldev"
+      "$slid" calibrate -q --model "$exp/${m}_caltrain.slid" --threads "$threads" -o "$exp/${m}_caltrain_cal.slid" \
+        "$(dir "${m}_caldev")"
+    fi
+    for t in $(test_sets "$m"); do
+      for v in ${m}_caltrain ${m}_caltrain_cal; do
+        [ -f "$exp/eval_${v}_$t/report.md" ] && continue
+        log "stage 9: slid eval $v on $t"
+        "$slid" eval -q --model "$exp/$v.slid" --threads "$threads" --out-dir "$exp/eval_${v}_$t" "$(dir "$t")"
+      done
+    done
+  done
+  if [ "$cal_on_test_rec" = true ] && [ -f "$exp/train.slid" ]; then
+    if [ ! -f "$exp/train_cal_test_rec.slid" ]; then
+      log "stage 9: slid calibrate train on test_rec (heard speakers)"
+      "$slid" calibrate -q --model "$exp/train.slid" --threads "$threads" -o "$exp/train_cal_test_rec.slid" "$(dir test_rec)"
+    fi
+    for v in train train_cal_test_rec; do
+      [ -f "$exp/eval_${v}_test_spk/report.md" ] && continue   # (stage 5 makes eval_train_test_spk)
+      log "stage 9: slid eval $v on test_spk"
+      "$slid" eval -q --model "$exp/$v.slid" --threads "$threads" --out-dir "$exp/eval_${v}_test_spk" "$(dir test_spk)"
+    done
+  fi
+  # one line per evaluation: its directory, then the 'all' row of its report (accuracy ... Cllr, min-Cllr)
+  for d in "$exp"/eval_*_caltrain*_* "$exp"/eval_train_cal_test_rec_test_spk "$exp"/eval_train_test_spk; do
+    [ -f "$d/report.md" ] || continue
+    printf '%s %s\n' "$(basename "$d")" "$(grep -m1 '^| all ' "$d/report.md")"
+  done | tee "$exp/calibration.txt"
 fi
 log "done"

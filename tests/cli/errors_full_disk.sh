@@ -5,23 +5,15 @@
 # 77, which ctest reports as Skipped (SKIP_RETURN_CODE), not Passed.
 # Usage: bash errors_full_disk.sh <slid-binary> <tests/data dir>
 set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"  # fail, note, skip, run, run_limit, said, said_both, no_temp_files
 SLID=$(realpath "$1")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/slid-fulldisk.XXXXXX")
 MNT=""
 trap 'if [[ -n $MNT ]]; then umount "$MNT" 2>/dev/null || true; fi; rm -rf "$WORK"' EXIT
 cd "$WORK"
-fail() { echo "errors_full_disk: FAIL: $*" >&2; [[ -f last.err ]] && sed 's/^/  stderr: /' last.err >&2; exit 1; }
-run() {
-  local want=$1; shift
-  set +e; timeout -k 5 120 "$@" >last.out 2>last.err; local got=$?; set -e
-  [[ $got == "$want" ]] || fail "exit $got, expected $want: $*"
-}
-said_both() {
-  local n; n=$(grep -F -- "$1" last.err | grep -ciF -- "$2" || true)
-  [[ $n == 1 ]] || fail "expected one stderr line naming '$1' with '$2', found $n"
-}
+RUN_TIMEOUT=120
 mkdir -p full data/lo data/hi
-mount -t tmpfs -o size=128k slid-full-disk full 2>/dev/null || { echo "errors_full_disk: SKIP: cannot mount a tmpfs (not root?)"; exit 77; }
+mount -t tmpfs -o size=128k slid-full-disk full 2>/dev/null || skip "cannot mount a tmpfs (not root?)"
 MNT=$WORK/full
 for i in 1 2; do
   sox -n -r 16000 -b 16 data/lo/a$i.wav synth 2 sine $((200 + 50 * i))-900 vol 0.4 tremolo 3 100 2>/dev/null  # a steady tone is no_speech

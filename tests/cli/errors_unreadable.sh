@@ -4,12 +4,12 @@
 # cannot be done the test exits 77, which ctest reports as Skipped (SKIP_RETURN_CODE), not Passed.
 # Usage: bash errors_unreadable.sh <slid-binary> <tests/data dir>
 set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"  # fail, note, skip, run, run_limit, said, said_both, no_temp_files
 SLID=$(realpath "$1")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/slid-unreadable.XXXXXX")
 trap 'chmod -R u+rwX "$WORK"; rm -rf "$WORK"' EXIT
 cd "$WORK"
-fail() { echo "errors_unreadable: FAIL: $*" >&2; [[ -f last.err ]] && sed 's/^/  stderr: /' last.err >&2; exit 1; }
-skip() { echo "errors_unreadable: SKIP: $*"; exit 77; }
+RUN_TIMEOUT=60
 AS_USER=()
 if [[ $(id -u) == 0 ]]; then
   command -v setpriv >/dev/null && id nobody >/dev/null 2>&1 || skip "running as root without setpriv or user nobody"
@@ -17,15 +17,7 @@ if [[ $(id -u) == 0 ]]; then
   chmod 755 "$WORK"
 fi
 "${AS_USER[@]}" test -x "$SLID" 2>/dev/null || skip "$SLID is not executable by $("${AS_USER[@]}" id -un)"
-run() {
-  local want=$1; shift
-  set +e; timeout -k 5 60 "${AS_USER[@]}" "$@" >last.out 2>last.err; local got=$?; set -e
-  [[ $got == "$want" ]] || fail "exit $got, expected $want: $*"
-}
-said_both() {
-  local n; n=$(grep -F -- "$1" last.err | grep -ciF -- "$2" || true)
-  [[ $n == 1 ]] || fail "expected one stderr line naming '$1' with '$2', found $n"
-}
+RUN_PREFIX=("${AS_USER[@]}")
 mkdir -p data/lo data/hi
 sox -n -r 16000 -b 16 data/lo/a.wav synth 2 sine 300-900 vol 0.4 tremolo 3 100 2>/dev/null  # steady sounds are no_speech
 sox -n -r 16000 -b 16 data/hi/b.wav synth 2 pinknoise vol 0.3 tremolo 3 70 2>/dev/null

@@ -5,6 +5,7 @@
 # and in a --config file, each with a one-line note, leaving the features unchanged.
 # Usage: bash features_model.sh <slid-binary> <tests/data dir>. Needs coreutils.
 set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"  # fail, note, skip, run, run_limit, said, said_both, no_temp_files
 SLID=$(realpath "$1")
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MODEL=$ROOT/models/asterisk-5lang/asterisk-5lang.slid  # 8 kHz, 100-3700 Hz: not the default frontend
@@ -14,17 +15,6 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/slid-features-model.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-fail() { echo "features_model: FAIL: $*" >&2; [[ -f last.err ]] && sed 's/^/  stderr: /' last.err | head -20 >&2; exit 1; }
-run() {  # run CODE CMD...: CMD must exit with CODE
-  local want=$1; shift
-  set +e; "$@" >last.out 2>last.err </dev/null; local got=$?; set -e
-  [[ $got == "$want" ]] || fail "exit $got, expected $want: $*"
-}
-said() {  # exactly one stderr line holds all of the fixed strings given
-  local lines; lines=$(cat last.err)
-  for s in "$@"; do lines=$(grep -F -- "$s" <<<"$lines" || true); done
-  [[ -n $lines && $(wc -l <<<"$lines") == 1 ]] || fail "expected one stderr line with: $*"
-}
 
 # ---- features --model: identify --feats on them prints what identify prints for the audio ----------------
 printf 'en %s\nfr %s\n' "$EN" "$FR" >wav.scp

@@ -65,6 +65,25 @@ grep -qx 'xs2 words | xx yy' "$tmp/folds.txt" || fail "fold 2 is not 'words | xx
 [[ $(cut -d' ' -f2 "$tmp/xs1_test/utt2source" | sort -u) == games ]] || fail "xs1_test is not games only"
 grep -q ' zz$' "$tmp/xs1_test/utt2lang" && fail "a one-source language in a cross-source test"
 [[ $(cut -d' ' -f2 "$tmp/train_1spk/utt2spk" | sort -u | wc -l) == 3 ]] || fail "train_1spk does not keep one speaker per language"
+# calibration split (stage 9): train -> caltrain + caldev by speaker; games keeps 2 training speakers
+# per language after test_spk, so one of them per language becomes development data; words/zz (one
+# speaker) stay in training; nothing lost, no speaker on both sides, same split on a rerun
+perl "$LOCAL/make_dev.pl" "$tmp/train" 30 "$tmp/caltrain" "$tmp/caldev" > /dev/null || fail "make_dev.pl failed"
+[[ $(cut -d' ' -f2 "$tmp/caldev/utt2lang" | sort -u | tr '\n' ' ') == "xx yy " ]] || fail "caldev languages: $(cut -d' ' -f2 "$tmp/caldev/utt2lang" | sort -u)"
+[[ $(cut -d' ' -f2 "$tmp/caldev/utt2source" | sort -u) == games ]] || fail "caldev holds a one-speaker source"
+cut -d' ' -f2 "$tmp/caldev/utt2spk" | sort -u | grep -Fxf - <(cut -d' ' -f2 "$tmp/caltrain/utt2spk") && fail "speaker in caltrain and caldev"
+[[ $(cat "$tmp/caltrain/segments" "$tmp/caldev/segments" | sort) == $(sort "$tmp/train/segments") ]] || fail "caltrain + caldev != train"
+awk 'NR == FNR { r[$2] = 1; next } !($1 in r) { bad = 1 } END { exit bad }' "$tmp/caldev/segments" "$tmp/caldev/wav.scp" ||
+  fail "caldev/wav.scp lists a recording it does not use"
+perl "$LOCAL/make_dev.pl" "$tmp/train" 30 "$tmp/caltrain2" "$tmp/caldev2" > /dev/null
+cmp -s "$tmp/caldev/segments" "$tmp/caldev2/segments" || fail "make_dev.pl is not deterministic"
+perl "$LOCAL/make_dev.pl" "$tmp/train_1spk" 30 "$tmp/x1" "$tmp/x2" > /dev/null 2>&1 && fail "make_dev.pl accepted a set without dev speakers"
+# Z-norm cohort sample: at most N utterances per (language, source)
+perl "$LOCAL/subset_per_source.pl" "$tmp/train" 1 "$tmp/cohort" > /dev/null || fail "subset_per_source.pl failed"
+[[ $(paste -d' ' <(cut -d' ' -f2 "$tmp/cohort/utt2lang") <(cut -d' ' -f2 "$tmp/cohort/utt2source") | sort | uniq -d) == "" ]] ||
+  fail "cohort holds two utterances of one (language, source)"
+[[ $(wc -l < "$tmp/cohort/segments") == $(paste -d' ' <(cut -d' ' -f2 "$tmp/train/utt2lang") <(cut -d' ' -f2 "$tmp/train/utt2source") | sort -u | wc -l) ]] ||
+  fail "cohort misses a (language, source)"
 
 out=$(perl "$LOCAL/check_sets.pl" "$tmp") || fail "check_sets.pl rejects the untouched sets"
 "$LOCAL/test_check_sets.sh" "$tmp" > "$tmp/planted.txt" || fail "a planted leak was not rejected: $(cat "$tmp/planted.txt")"

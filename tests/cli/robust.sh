@@ -9,6 +9,7 @@
 #  - every line of every subcommand's --help fits in 80 columns.
 # Usage: bash robust.sh <slid-binary> <tests/data dir>
 set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"  # fail, note, skip, run, run_limit, said, said_both, no_temp_files
 SLID=$(realpath "$1")
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 for tool in sox timeout mkfifo; do command -v $tool >/dev/null || { echo "robust: $tool not installed"; exit 1; }; done
@@ -16,20 +17,6 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/slid-robust.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-fail() { echo "robust: FAIL: $*" >&2; [[ -f last.err ]] && sed 's/^/  stderr: /' last.err | head -20 >&2; exit 1; }
-note() { echo "robust: $*"; }
-# run CODE SECONDS CMD...: CMD must exit with CODE within SECONDS (a hang is a failure, not a wait).
-run() {
-  local want=$1 secs=$2; shift 2
-  set +e; timeout -k 2 "$secs" "$@" >last.out 2>last.err </dev/null; local got=$?; set -e
-  [[ $got != 124 && $got != 137 ]] || fail "timed out after $secs s: $*"
-  if grep -q -e 'runtime error:' -e 'AddressSanitizer' -e 'terminate called' last.err; then fail "crashed: $*"; fi
-  [[ $got == "$want" ]] || fail "exit $got, expected $want: $*"
-}
-said_both() {  # one stderr line names $1 and says $2
-  local n; n=$(grep -F -- "$1" last.err | grep -ciF -- "$2" || true)
-  [[ $n == 1 ]] || fail "expected one stderr line naming '$1' with '$2', found $n"
-}
 no_nan() {  # no field of $1 is nan/inf in any spelling
   ! grep -qiE '(^|[^a-z])-?(nan|inf)([^a-z]|$)' "$1" || fail "nan/inf printed in $1: $(grep -iE 'nan|inf' "$1" | head -3)"
 }
@@ -42,56 +29,56 @@ for i in 1 2; do
   sox -n -r 8000 -b 16 data/lo/a$i.wav synth 2 sine $((200 + 50 * i))-$((900 + 90 * i)) vol 0.4 tremolo 3 100 2>/dev/null
   sox -n -r 8000 -b 16 data/hi/b$i.wav synth 2 pinknoise vol 0.3 tremolo $((2 + i)) 70 2>/dev/null
 done
-run 0 60 "$SLID" train data -o m.slid --num-gauss 4 --iters 2 --sample-frequency 8000 --high-freq -200 --quiet
+run_limit 0 60 "$SLID" train data -o m.slid --num-gauss 4 --iters 2 --sample-frequency 8000 --high-freq -200 --quiet
 GOOD=data/lo/a1.wav
 
 # ---- 1. sample rates below the minimum: refused before resampling ----------------------------------------
 # A 14 s, 8 kHz WAV whose header is patched to claim 1 Hz (bytes 24-27: rate, 28-31: byte rate).
 sox -n -r 8000 -b 16 rate1.wav synth 14 sine 300 vol 0.5 2>/dev/null
 printf '\x01\x00\x00\x00\x02\x00\x00\x00' | dd of=rate1.wav bs=1 seek=24 conv=notrunc status=none
-run 3 20 "$SLID" identify --model m.slid rate1.wav $GOOD
+run_limit 3 20 "$SLID" identify --model m.slid rate1.wav $GOOD
 said_both rate1.wav "sample rate 1 Hz"
 grep -qF "$GOOD" last.out || fail "the batch stopped at the 1 Hz file"
 mkdir -p lowrate/lo lowrate/hi && cp data/lo/*.wav lowrate/lo/ && cp data/hi/*.wav lowrate/hi/ && cp rate1.wav lowrate/hi/
-run 3 30 "$SLID" train lowrate -o low.slid --num-gauss 4 --iters 2 --sample-frequency 8000 --high-freq -200 --quiet
+run_limit 3 30 "$SLID" train lowrate -o low.slid --num-gauss 4 --iters 2 --sample-frequency 8000 --high-freq -200 --quiet
 said_both rate1.wav "sample rate 1 Hz"
 hours=$("$SLID" info --json low.slid | grep -o '"audio_hours": *[0-9.e+-]*' | grep -o '[0-9.e+-]*$' || echo 0)
 awk -v h="$hours" 'BEGIN { exit !(h < 0.01) }' || fail "train recorded $hours h of audio for 8 s of files"
-run 3 20 "$SLID" features --out-dir feats rate1.wav
+run_limit 3 20 "$SLID" features --out-dir feats rate1.wav
 said_both rate1.wav "sample rate 1 Hz"
 # 999 Hz is refused, 1000 Hz (the documented minimum) is read.
 sox -n -r 1000 -b 16 rate1000.wav synth 2 sine 200 vol 0.5 tremolo 3 100 2>/dev/null
 cp rate1000.wav rate999.wav
 printf '\xe7\x03\x00\x00\xce\x07\x00\x00' | dd of=rate999.wav bs=1 seek=24 conv=notrunc status=none
-run 3 20 "$SLID" identify --model m.slid rate999.wav rate1000.wav
+run_limit 3 20 "$SLID" identify --model m.slid rate999.wav rate1000.wav
 said_both rate999.wav "sample rate 999 Hz"
 grep -qF rate1000.wav last.out || fail "a 1000 Hz file was refused"
 
 # ---- 2. FIFOs and devices where a file is expected: refused at once, never waited on ----------------------
 mkfifo fifo.wav fifo.slid fifo.list fifo.conf fifo.tsv
-run 3 10 "$SLID" identify --model m.slid fifo.wav $GOOD
+run_limit 3 10 "$SLID" identify --model m.slid fifo.wav $GOOD
 said_both fifo.wav "named pipe"
 grep -qF "$GOOD" last.out || fail "the batch stopped at the FIFO"
-run 3 10 "$SLID" identify --model m.slid /dev/zero $GOOD
+run_limit 3 10 "$SLID" identify --model m.slid /dev/zero $GOOD
 said_both /dev/zero "character device"
-run 1 10 "$SLID" identify --model fifo.slid $GOOD
+run_limit 1 10 "$SLID" identify --model fifo.slid $GOOD
 said_both fifo.slid "named pipe"
-run 1 10 "$SLID" info fifo.slid
+run_limit 1 10 "$SLID" info fifo.slid
 said_both fifo.slid "named pipe"
-run 1 10 "$SLID" identify --model m.slid --list fifo.list
+run_limit 1 10 "$SLID" identify --model m.slid --list fifo.list
 said_both fifo.list "named pipe"
-run 2 10 "$SLID" identify --model m.slid --frontend-check fifo.conf $GOOD
+run_limit 2 10 "$SLID" identify --model m.slid --frontend-check fifo.conf $GOOD
 said_both fifo.conf "named pipe"
-run 2 10 "$SLID" features --config fifo.conf --out-dir feats $GOOD
+run_limit 2 10 "$SLID" features --config fifo.conf --out-dir feats $GOOD
 said_both fifo.conf "named pipe"
-run 1 10 "$SLID" train fifo.tsv -o f.slid --quiet
+run_limit 1 10 "$SLID" train fifo.tsv -o f.slid --quiet
 said_both fifo.tsv "named pipe"
-run 3 10 "$SLID" features --out-dir feats fifo.wav
+run_limit 3 10 "$SLID" features --out-dir feats fifo.wav
 said_both fifo.wav "named pipe"
 printf 'u1 %s\nu2 %s\nu3 %s\n' "$WORK/data/lo/a1.wav" "$WORK/fifo.wav" "$WORK/data/hi/b1.wav" >scp
 printf 'u1 lo\nu2 lo\nu3 hi\n' >u2l
 mkdir -p kdir && mv scp kdir/wav.scp && mv u2l kdir/utt2lang
-run 3 30 "$SLID" train kdir -o wf.slid --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200 --quiet
+run_limit 3 30 "$SLID" train kdir -o wf.slid --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200 --quiet
 said_both fifo.wav "named pipe"
 # '-' still reads paths from standard input where documented.
 set +e; echo "$GOOD" | timeout 10 "$SLID" identify --model m.slid - >last.out 2>last.err; rc=$?; set -e
@@ -99,25 +86,25 @@ set +e; echo "$GOOD" | timeout 10 "$SLID" identify --model m.slid - >last.out 2>
 
 # ---- 5. unscored values are '-' / null, never nan ----------------------------------------------------------
 sox -D -n -r 8000 -b 16 silence.wav trim 0 2 2>/dev/null
-run 0 20 "$SLID" identify --model m.slid silence.wav
+run_limit 0 20 "$SLID" identify --model m.slid silence.wav
 no_nan last.out
 row=$(grep -F silence.wav last.out)
 [[ $(cut -f4 <<<"$row") == no_speech ]] || fail "silence not no_speech: $row"
 [[ $(cut -f2,3 <<<"$row") == $'-\t-' ]] || fail "unscored language/score not '-': $row"
 [[ $(cut -f6- <<<"$row" | tr '\t' '\n' | sort -u) == "-" ]] || fail "unscored llk/post not '-': $row"
-run 0 20 "$SLID" identify --model m.slid --top 2 silence.wav
+run_limit 0 20 "$SLID" identify --model m.slid --top 2 silence.wav
 no_nan last.out
-run 0 20 "$SLID" identify --model m.slid --json silence.wav
+run_limit 0 20 "$SLID" identify --model m.slid --json silence.wav
 no_nan last.out
 grep -q '"score":null' last.out || fail "unscored JSON score is not null: $(cat last.out)"
 # --posterior-scale 1e40: posteriors stay finite; the best language gets 1, the others 0.
-run 0 20 "$SLID" identify --model m.slid --posterior-scale 1e40 $GOOD data/hi/b1.wav
+run_limit 0 20 "$SLID" identify --model m.slid --posterior-scale 1e40 $GOOD data/hi/b1.wav
 no_nan last.out
 awk -F'\t' 'NR > 1 { s = 0; for (i = NF - 1; i <= NF; ++i) s += $i; if (s < 0.999 || s > 1.001) exit 1 }' last.out ||
   fail "posteriors at scale 1e40 do not sum to 1: $(cat last.out)"
 # eval's scores.tsv with an utterance that has no speech.
 mkdir -p evdata/lo evdata/hi && cp data/lo/a2.wav evdata/lo/ && cp data/hi/b2.wav silence.wav evdata/hi/
-run 0 60 "$SLID" eval --model m.slid evdata --out-dir ev --quiet
+run_limit 0 60 "$SLID" eval --model m.slid evdata --out-dir ev --quiet
 no_nan ev/scores.tsv
 grep -q no_speech ev/scores.tsv || fail "scores.tsv lacks the no_speech row"
 
@@ -130,10 +117,12 @@ MODEL=$ROOT/models/asterisk-5lang/asterisk-5lang.slid  # decisions checked below
 SAMPLE=$ROOT/models/samples/it-menardi-conf-onlyperson.wav
 sox -n -r 8000 -b 16 long12.wav synth 720 sine 200-1800 vol 0.4 tremolo 3 100 2>/dev/null
 printf 'a cat %s |\nb cat %s |\n' "$SAMPLE" "$WORK/long12.wav" >whole.scp
-run 0 60 "$SLID" identify --model "$MODEL" --scp whole.scp
+run_limit 0 60 "$SLID" identify --model "$MODEL" --scp whole.scp
 cut -f2- last.out >whole.tsv
-for seg in 0.1 1 600; do
-  run 0 60 "$SLID" identify --model "$MODEL" --segment-seconds $seg "$SAMPLE" long12.wav
+# Under AddressSanitizer (slow), one segment length: the one furthest from the whole-file reading.
+segs=(0.1 1 600); sanitized "$SLID" && segs=(0.1)
+for seg in "${segs[@]}"; do
+  run_limit 0 60 "$SLID" identify --model "$MODEL" --segment-seconds $seg "$SAMPLE" long12.wav
   cut -f2- last.out >seg.tsv
   paste whole.tsv seg.tsv | awk -F'\t' -v seg=$seg 'NR > 1 {
       n = NF / 2
@@ -145,7 +134,7 @@ done
 
 # ---- 3. an output path that is one of the inputs is refused before any work ------------------------------------
 cp data/lo/a1.wav a1.backup
-run 1 30 "$SLID" train data -o data/lo/a1.wav --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
+run_limit 1 30 "$SLID" train data -o data/lo/a1.wav --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
 said_both data/lo/a1.wav "one of the inputs"
 cmp -s a1.backup data/lo/a1.wav || fail "train -o onto a training file overwrote it"
 grep -q "features" last.err && fail "train did work before refusing its output path"
@@ -153,12 +142,12 @@ mkdir -p kd3
 printf 'u1 %s\nu2 %s\n' "$WORK/data/lo/a1.wav" "$WORK/data/hi/b1.wav" >kd3/wav.scp
 printf 'u1 lo\nu2 hi\n' >kd3/utt2lang
 cp kd3/wav.scp scp.backup
-run 1 30 "$SLID" train kd3 -o kd3/wav.scp --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
+run_limit 1 30 "$SLID" train kd3 -o kd3/wav.scp --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
 said_both kd3/wav.scp "one of the inputs"
 cmp -s scp.backup kd3/wav.scp || fail "train -o onto wav.scp overwrote it"
 printf '%s\tlo\n%s\thi\n' "$WORK/data/lo/a2.wav" "$WORK/data/hi/b2.wav" >list3.tsv
 ln -s list3.tsv link3.tsv
-run 1 30 "$SLID" train list3.tsv -o link3.tsv --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
+run_limit 1 30 "$SLID" train list3.tsv -o link3.tsv --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
 said_both link3.tsv "one of the inputs"
 
 # ---- 7. leftovers of killed runs are removed by the next run; eval replaces its report folder whole ------------
@@ -169,24 +158,24 @@ mkdir -p tmp7/slid-train-$dead tmp7/slid-train-$live
 head -c 1000000 /dev/zero >tmp7/slid-train-$dead/lo.$dead.feats
 cp m.slid m7.slid.tmp.$dead; cp m.slid m7.slid.tmp.$live
 mkdir -p cache7; touch cache7/lo.$dead.feats cache7/hi.$dead.feats.tmp.$dead cache7/lo.$live.feats cache7/notes.txt
-TMPDIR=$WORK/tmp7 run 0 60 "$SLID" train data -o m7.slid --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200 --quiet
+TMPDIR=$WORK/tmp7 run_limit 0 60 "$SLID" train data -o m7.slid --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200 --quiet
 [[ ! -e tmp7/slid-train-$dead ]] || fail "the cache folder of a dead run was not removed"
 [[ -d tmp7/slid-train-$live ]] || fail "the cache folder of a running process was removed"
 [[ ! -e m7.slid.tmp.$dead ]] || fail "the temporary model of a dead run was not removed"
 [[ -e m7.slid.tmp.$live ]] || fail "the temporary model of a running process was removed"
-run 0 60 "$SLID" train data -o m7.slid --cache-dir cache7 --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200 --quiet
+run_limit 0 60 "$SLID" train data -o m7.slid --cache-dir cache7 --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200 --quiet
 [[ $(cd cache7 && ls | sort | tr '\n' ' ') == "lo.$live.feats notes.txt " ]] || fail "cache folder after the run: $(ls cache7)"
 # eval: a killed run's temporary report folder is removed; a re-run replaces the report as a whole; a
 # folder holding other files is not replaced.
 mkdir -p ev7.tmp.$dead && touch ev7.tmp.$dead/report.json
-run 0 60 "$SLID" eval --model m.slid evdata --out-dir ev7 --quiet
+run_limit 0 60 "$SLID" eval --model m.slid evdata --out-dir ev7 --quiet
 [[ ! -e ev7.tmp.$dead ]] || fail "eval left the temporary report folder of a dead run"
 cp m.slid other.slid
-run 0 60 "$SLID" eval --model other.slid evdata --out-dir ev7 --quiet
+run_limit 0 60 "$SLID" eval --model other.slid evdata --out-dir ev7 --quiet
 grep -q '"model": "other.slid"' ev7/report.json || fail "the re-run did not replace report.json"
 [[ -z $(ls -d ev7.* 2>/dev/null) ]] || fail "eval left folders beside its report: $(ls -d ev7.*)"
 mkdir -p mine && echo keep >mine/notes.txt
-run 1 60 "$SLID" eval --model m.slid evdata --out-dir mine --quiet
+run_limit 1 60 "$SLID" eval --model m.slid evdata --out-dir mine --quiet
 said_both mine "notes.txt"
 [[ $(cat mine/notes.txt) == keep ]] || fail "eval replaced a folder holding other files"
 
@@ -195,7 +184,7 @@ said_both mine "notes.txt"
 sox -n -r 8000 -b 16 tone.wav synth 2 sine 250-880 vol 0.4 tremolo 3 100 2>/dev/null
 sox -D -n -r 8000 -b 16 quiet4.wav trim 0 4 2>/dev/null
 mkdir -p ev9/lo ev9/hi && cp data/hi/b2.wav ev9/hi/ && sox tone.wav quiet4.wav ev9/lo/padded.wav
-run 0 60 "$SLID" eval --model m.slid ev9 --out-dir out9 --quiet
+run_limit 0 60 "$SLID" eval --model m.slid ev9 --out-dir out9 --quiet
 [[ -s out9/scores.llr ]] || fail "no scores.llr beside scores.tsv"
 [[ $(wc -l <out9/scores.llr) == 4 ]] || fail "scores.llr: expected 2 utterances x 2 languages: $(cat out9/scores.llr)"
 awk 'NF != 3 || $3 !~ /^-?[0-9.]+(e[-+]?[0-9]+)?$/ { exit 1 }' out9/scores.llr || fail "scores.llr is not 'utt lang llr': $(cat out9/scores.llr)"
@@ -223,17 +212,17 @@ fi
 # ---- 6. bad language labels: all named at once, before any work ------------------------------------------------
 mkdir -p "labels6/en US" "labels6/fr,x" labels6/ok
 cp data/lo/a1.wav "labels6/en US/"; cp data/lo/a2.wav "labels6/fr,x/"; cp data/hi/b1.wav labels6/ok/
-run 1 30 "$SLID" train labels6 -o l6.slid --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
+run_limit 1 30 "$SLID" train labels6 -o l6.slid --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
 said_both "'en US'" "'fr,x'"
 grep -q "features" last.err && fail "train extracted features before refusing bad labels"
 printf '%s\ten/US\n%s\tok\n' "$WORK/data/lo/a1.wav" "$WORK/data/hi/b1.wav" >labels6.tsv
-run 1 30 "$SLID" train labels6.tsv -o l6.slid --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
+run_limit 1 30 "$SLID" train labels6.tsv -o l6.slid --num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200
 said_both labels6.tsv "'en/US'"
 
 # ---- 9. --help fits in 80 columns, for the program and every subcommand -------------------------------------
 for sub in "" features train identify eval info version; do
   # shellcheck disable=SC2086
-  run 0 10 "$SLID" $sub --help
+  run_limit 0 10 "$SLID" $sub --help
   [[ -s last.out ]] || fail "slid $sub --help printed nothing"
   wide=$(awk 'length($0) > 80' last.out)
   [[ -z $wide ]] || fail "slid $sub --help has $(wc -l <<<"$wide") line(s) wider than 80 columns, e.g.: $(head -1 <<<"$wide")"

@@ -6,26 +6,14 @@
 # does not read are named with the reason; a UTF-8 byte-order mark at the start of a list is ignored.
 # Usage: bash train_data.sh <slid-binary> <tests/data dir>. Needs sox, mkfifo, timeout.
 set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"  # fail, note, skip, run, run_limit, said, said_both, no_temp_files
 SLID=$(realpath "$1")
 for tool in sox timeout mkfifo; do command -v $tool >/dev/null || { echo "train_data: $tool not installed"; exit 1; }; done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/slid-train-data.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-fail() { echo "train_data: FAIL: $*" >&2; [[ -f last.err ]] && sed 's/^/  stderr: /' last.err | head -30 >&2; exit 1; }
-# run CODE CMD...: CMD must exit with CODE within 60 s (a FIFO in a folder must not block the scan).
-run() {
-  local want=$1; shift
-  set +e; timeout -k 2 60 "$@" >last.out 2>last.err </dev/null; local got=$?; set -e
-  [[ $got != 124 && $got != 137 ]] || fail "timed out: $*"
-  if grep -q -e 'runtime error:' -e 'AddressSanitizer' -e 'terminate called' last.err; then fail "crashed: $*"; fi
-  [[ $got == "$want" ]] || fail "exit $got, expected $want: $*"
-}
-said() {  # exactly one stderr line holds all of the fixed strings given
-  local lines; lines=$(cat last.err)
-  for s in "$@"; do lines=$(grep -F -- "$s" <<<"$lines" || true); done
-  [[ -n $lines && $(wc -l <<<"$lines") == 1 ]] || fail "expected one stderr line with: $*"
-}
+RUN_TIMEOUT=60  # a FIFO in a folder must not block the scan: a hang fails
 no_features() { ! grep -q "features" last.err || fail "train computed features before refusing the data"; }
 TRAIN=(--num-gauss 2 --iters 1 --sample-frequency 8000 --high-freq -200)
 

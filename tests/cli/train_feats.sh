@@ -8,6 +8,7 @@
 #    records that frontend (format version 2) and scores the audio exactly as its features.
 # Usage: bash train_feats.sh <slid-binary> <tests/data dir>. Needs coreutils and awk.
 set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"  # fail, note, skip, run, run_limit, said, said_both, no_temp_files
 SLID=$(realpath "$1")
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # The shared data (ctest sets SLID_SHARED_DIR, the CMake cache variable); missing fixtures fail the test.
@@ -19,17 +20,6 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/slid-train-feats.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-fail() { echo "train_feats: FAIL: $*" >&2; [[ -f last.err ]] && sed 's/^/  stderr: /' last.err | head -20 >&2; exit 1; }
-run() {  # run CODE CMD...: CMD must exit with CODE
-  local want=$1; shift
-  set +e; "$@" >last.out 2>last.err </dev/null; local got=$?; set -e
-  [[ $got == "$want" ]] || fail "exit $got, expected $want: $*"
-}
-said() {  # exactly one stderr line holds all of the fixed strings given
-  local lines; lines=$(cat last.err)
-  for s in "$@"; do lines=$(grep -F -- "$s" <<<"$lines" || true); done
-  [[ -n $lines && $(wc -l <<<"$lines") == 1 ]] || fail "expected one stderr line with: $*"
-}
 # decisions: "utt:lang ..." of an identify TSV in last.out
 decisions() { tail -n +2 last.out | cut -f1,2 | tr '\t\n' ': '; }
 G=(--num-gauss 4 --iters 3)

@@ -4,6 +4,10 @@ cross-entropy, tiny ridge), computed independently with scipy.optimize.minimize 
 objective written in numpy. Writes, for balanced and count-weighted priors:
   scores.txt   one development recording per line: label s_0 ... s_{L-1}
   ref_balanced.txt / ref_counts.txt   a b_0 ... b_{L-1} (the optimum), then the objective value
+  ref_absent.txt   the same with the recordings of language ABSENT (2) left out (its scores still in
+                   every softmax) and its offset tied to the mean of the others' (slid/calibration.h):
+                   the optimum over (a, b_0, b_1, b_3) written as a b_0 ... b_{L-1}, then the objective
+                   (balanced priors over the 3 present languages)
 Run from this folder: /usr/bin/python3 make_calibration_fixtures.py
 """
 import numpy as np
@@ -40,3 +44,35 @@ for name, balanced in (("ref_balanced.txt", True), ("ref_counts.txt", False)):
         f.write(" ".join("%.17g" % v for v in res.x) + "\n")
         f.write("%.17g\n" % res.fun)
     print(name, res.x, res.fun, res.message)
+
+# A language without development recordings: drop language 2's recordings, tie b_2 to the mean of the
+# present offsets, optimise over the free parameters only.
+ABSENT = 2
+keep = labels != ABSENT
+present = [l for l in range(L) if l != ABSENT]
+
+
+def expand(theta):
+    b = np.zeros(L)
+    b[present] = theta[1:]
+    b[ABSENT] = theta[1:].mean()
+    return theta[0], b
+
+
+def objective_absent(theta):
+    a, b = expand(theta)
+    s, y = scores[keep], labels[keep]
+    z = a * s + b
+    nll = logsumexp(z, axis=1) - z[np.arange(y.size), y]
+    n = np.bincount(y, minlength=L)
+    w = (1.0 / len(present)) / n[y]
+    return np.sum(w * nll) + 0.5 * RIDGE * (a * a + b @ b)
+
+
+res = minimize(objective_absent, np.concatenate([[1.0], np.zeros(len(present))]), method="BFGS",
+               options={"gtol": 1e-12, "maxiter": 10000})
+a, b = expand(res.x)
+with open("ref_absent.txt", "w") as f:
+    f.write(" ".join("%.17g" % v for v in np.concatenate([[a], b])) + "\n")
+    f.write("%.17g\n" % res.fun)
+print("ref_absent.txt", a, b, res.fun, res.message)

@@ -1,0 +1,21 @@
+// Checks shared by the training drivers (train.cc, distributed.cc); not part of the public API.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "slid/dataset.h"
+#include "slid/train.h"
+
+namespace slid::internal {
+
+// Bad options: an Error before any work.
+void CheckTrainOptions(const TrainOptions& opts);
+
+// Refuses data that cannot make a model, with one Error naming every reason: labels that cannot name a
+// model entry and cache files, languages without any item left (`present`, of `listed`), fewer than 2
+// languages. `unit` names the items ("file(s)", "utterance(s)").
+void RefuseUnusableData(const Dataset& data, const std::map<std::string, int64_t>& listed,
+                        const std::map<std::string, int64_t>& present, const std::string& unit);
+
+}  // namespace slid::internal
