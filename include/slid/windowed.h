@@ -48,8 +48,9 @@ namespace slid {
 class IncrementalFrontend {
  public:
   // causal: streaming mode (CMN forced to sliding with center=false; see the top of this file).
-  // Throws slid::Error if the options are invalid, use cmvn-mode utterance (offline mode),
-  // snip-edges=false (a frame's samples must not depend on where the input ends), or dither > 0.
+  // Throws slid::Error if the options are invalid, use cmvn-mode utterance (offline mode), or
+  // snip-edges=false (a frame's samples must not depend on where the input ends). With dither > 0
+  // each piece draws its own noise (as Scorer::ScoreFile's segments do).
   IncrementalFrontend(const FrontendOptions& opts, bool causal);
   ~IncrementalFrontend();
   IncrementalFrontend(const IncrementalFrontend&) = delete;
