@@ -83,6 +83,8 @@ head -c 100 acc/1.acc >cut.acc
 run 1 "$SLID" est --model m0.slid cut.acc -o x.slid
 said "cut.acc: damaged or truncated"
 [[ ! -e x.slid && ! -e x.acc ]] || fail "a refused command left an output"
+run 1 "$SLID" acc-stats --model single.slid data --shard 1/3 -o x.acc
+said "carries no EM state"
 run 2 "$SLID" acc-stats --model m0.slid data --shard 4/3 -o x.acc
 said "--shard '4/3'"
 # A failing job: run.sh exits 1 after all jobs, naming the logs; the failing job's log has its error.
