@@ -32,6 +32,29 @@ void ValidateCmvnOptions(const CmvnOptions& o) {
   if (o.min_cmn_window < 1) throw Error("min-cmn-window: must be >= 1, got " + std::to_string(o.min_cmn_window));
 }
 
+void SlidingCmnWindow(const CmvnOptions& o, int64_t t, int64_t T, int64_t* s_out, int64_t* e_out) {
+  int64_t s, e;
+  if (o.center) {
+    s = t - o.cmn_window / 2;
+    e = s + o.cmn_window;
+  } else {
+    s = t - o.cmn_window;
+    e = t + 1;
+  }
+  if (s < 0) {
+    e -= s;
+    s = 0;
+  }
+  if (!o.center && e > t) e = std::max<int64_t>(t + 1, o.min_cmn_window);
+  if (e > T) {
+    s -= e - T;
+    e = T;
+    if (s < 0) s = 0;
+  }
+  *s_out = s;
+  *e_out = e;
+}
+
 Matrix ApplyCmvn(const Matrix& x, const CmvnOptions& o) {
   ValidateCmvnOptions(o);
   const int64_t T = x.rows();
@@ -49,25 +72,7 @@ Matrix ApplyCmvn(const Matrix& x, const CmvnOptions& o) {
   VectorD sum(D), var(D);
   for (int64_t t = 0; t < T; ++t) {
     int64_t s = 0, e = T;
-    if (o.mode == CmvnMode::kSliding) {
-      if (o.center) {
-        s = t - o.cmn_window / 2;
-        e = s + o.cmn_window;
-      } else {
-        s = t - o.cmn_window;
-        e = t + 1;
-      }
-      if (s < 0) {
-        e -= s;
-        s = 0;
-      }
-      if (!o.center && e > t) e = std::max<int64_t>(t + 1, o.min_cmn_window);
-      if (e > T) {
-        s -= e - T;
-        e = T;
-        if (s < 0) s = 0;
-      }
-    }
+    if (o.mode == CmvnMode::kSliding) SlidingCmnWindow(o, t, T, &s, &e);
     const double n = static_cast<double>(e - s);
     sum = (prefix.row(e) - prefix.row(s)).transpose();
     VectorD frame = x.row(t).cast<double>().transpose();

@@ -92,37 +92,12 @@ class IncrementalFrontend::Impl {
  private:
   float Raw(int64_t t, int c) const { return raw_[static_cast<size_t>((t - raw_base_) * num_ceps_ + c)]; }
 
-  // Bounds of the CMN window of frame t for input length T (ApplyCmvn's rules, slid/cmvn.h).
-  void CmnBounds(int64_t t, int64_t T, int64_t* s_out, int64_t* e_out) const {
-    const CmvnOptions& o = opts_.cmvn;
-    int64_t s, e;
-    if (o.center) {
-      s = t - o.cmn_window / 2;
-      e = s + o.cmn_window;
-    } else {
-      s = t - o.cmn_window;
-      e = t + 1;
-    }
-    if (s < 0) {
-      e -= s;
-      s = 0;
-    }
-    if (!o.center && e > t) e = std::max<int64_t>(t + 1, o.min_cmn_window);
-    if (e > T) {
-      s -= e - T;
-      e = T;
-      if (s < 0) s = 0;
-    }
-    *s_out = s;
-    *e_out = e;
-  }
-
   void Normalise() {
     const int64_t T = finished_ ? raw_end_ : std::numeric_limits<int64_t>::max() / 4;
     VectorD sum(num_ceps_), sq(num_ceps_);
     for (int64_t t = norm_end_; t < raw_end_; ++t) {
       int64_t s = 0, e = T;
-      if (opts_.cmvn.mode == CmvnMode::kSliding) CmnBounds(t, T, &s, &e);
+      if (opts_.cmvn.mode == CmvnMode::kSliding) SlidingCmnWindow(opts_.cmvn, t, T, &s, &e);
       if (opts_.cmvn.mode == CmvnMode::kNone) s = e = t;  // unused
       if (e > raw_end_) break;  // needs frames not yet here
       if (opts_.cmvn.mode == CmvnMode::kNone) {

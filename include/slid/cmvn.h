@@ -1,6 +1,7 @@
 // Cepstral mean (and variance) normalisation, per utterance or over a sliding window with Kaldi's
 // apply-cmvn-sliding semantics (kaldi src/feat/feature-functions.cc, SlidingWindowCmnInternal).
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include "slid/matrix.h"
@@ -34,5 +35,9 @@ void ValidateCmvnOptions(const CmvnOptions& opts);
 // So a window W >= T with center=true is the whole utterance for every frame (= kUtterance).
 // Variance: floored at 1e-10; a window of one frame gives 0 output (Kaldi). 0 rows give 0 rows.
 Matrix ApplyCmvn(const Matrix& features, const CmvnOptions& opts);
+
+// The sliding window [*s, *e) of frame t in an input of T frames, by the rules above (ApplyCmvn's;
+// also the incremental frontend's, slid/windowed.h, which passes a huge T while the end is unknown).
+void SlidingCmnWindow(const CmvnOptions& opts, int64_t t, int64_t T, int64_t* s, int64_t* e);
 
 }  // namespace slid
