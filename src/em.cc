@@ -1,12 +1,16 @@
 #include "slid/em.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <exception>
 #include <limits>
+#include <mutex>
 #include <random>
 #include <string>
+#include <system_error>
+#include <thread>
 
 #include "slid/error.h"
 
@@ -21,6 +25,48 @@ using Clock = std::chrono::steady_clock;
 double Uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 int64_t UniformIndex(std::mt19937_64& rng, int64_t n) {
   return std::min<int64_t>(n - 1, static_cast<int64_t>(Uniform01(rng) * static_cast<double>(n)));
+}
+
+// Blocks per thread gathered before the threads start (see AccumulateStats).
+constexpr int kBlocksPerThread = 4;
+
+// Calls fn(thread, i) for every i in [0, n) on min(threads, n) threads, the caller being thread 0.
+// Tasks are claimed one at a time from a shared counter (dynamic schedule). Waiting is passive
+// (std::thread::join blocks in the kernel; no spinning barrier stealing a core from a busy thread).
+// Fewer threads start if the system refuses more. The first exception thrown by fn stops further
+// claims and is rethrown after every thread joined.
+void ParallelFor(int threads, int64_t n, const std::function<void(int, int64_t)>& fn) {
+  const int t = static_cast<int>(std::min<int64_t>(threads, n));
+  if (t <= 1) {
+    for (int64_t i = 0; i < n; ++i) fn(0, i);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  std::mutex mu;
+  std::exception_ptr error;
+  auto work = [&](int thread) {
+    for (;;) {
+      const int64_t i = next.fetch_add(1);
+      if (i >= n) return;
+      try {
+        fn(thread, i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!error) error = std::current_exception();
+        next = n;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(t - 1);
+  try {
+    for (int j = 1; j < t; ++j) pool.emplace_back(work, j);
+  } catch (const std::system_error&) {
+    // Could not start another thread: the ones running (and this one) take the remaining tasks.
+  }
+  work(0);
+  for (auto& th : pool) th.join();
+  if (error) std::rethrow_exception(error);
 }
 
 void ValidateOptions(const EmOptions& o) {
@@ -56,7 +102,20 @@ DiagGmm KMeansPlusPlusInit(const Matrix& x, int k, const EmOptions& o, const Vec
   std::mt19937_64 rng(static_cast<uint64_t>(o.seed) * 0x9E3779B97F4A7C15ull + 1);
   std::vector<int64_t> chosen;
   chosen.push_back(UniformIndex(rng, n));
-  Eigen::VectorXd d2 = (x.rowwise() - x.row(chosen[0])).rowwise().squaredNorm().cast<double>();
+  // Each frame's distance to its nearest chosen center is updated on its own, so splitting the frames
+  // over threads (contiguous chunks, at least kSeedChunk frames each) gives the same numbers.
+  constexpr int64_t kSeedChunk = 8192;
+  const int64_t chunk = std::max<int64_t>(kSeedChunk, (n + o.threads - 1) / o.threads);
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  Eigen::VectorXd d2(n);
+  auto update_d2 = [&](int64_t pick, bool first) {
+    ParallelFor(o.threads, chunks, [&](int, int64_t c) {
+      const int64_t b = c * chunk, m = std::min(chunk, n - b);
+      const Eigen::VectorXd dist = (x.middleRows(b, m).rowwise() - x.row(pick)).rowwise().squaredNorm().cast<double>();
+      d2.segment(b, m) = first ? dist : d2.segment(b, m).cwiseMin(dist);
+    });
+  };
+  update_d2(chosen[0], true);
   while (static_cast<int>(chosen.size()) < k) {
     const double total = d2.sum();
     if (!(total > 0)) break;  // every frame coincides with a center: no more distinct points
@@ -69,7 +128,7 @@ DiagGmm KMeansPlusPlusInit(const Matrix& x, int k, const EmOptions& o, const Vec
       if (r < 0) break;
     }
     chosen.push_back(pick);
-    d2 = d2.cwiseMin((x.rowwise() - x.row(pick)).rowwise().squaredNorm().cast<double>());
+    update_d2(pick, false);
   }
   const int kk = static_cast<int>(chosen.size());
   if (kk < k) {
@@ -84,11 +143,13 @@ DiagGmm KMeansPlusPlusInit(const Matrix& x, int k, const EmOptions& o, const Vec
   VectorD count;
   MatrixD sum, sum2;
   for (int it = 0; it <= o.kmeans_iters; ++it) {
-    for (int64_t b = 0; b < n; b += kGmmBlockFrames) {
-      const int64_t m = std::min<int64_t>(kGmmBlockFrames, n - b);
+    // Assignments by blocked GEMM, the blocks spread over threads (each frame's result is the same
+    // whichever thread computes its block).
+    ParallelFor(o.threads, (n + kGmmBlockFrames - 1) / kGmmBlockFrames, [&](int, int64_t blk) {
+      const int64_t b = blk * kGmmBlockFrames, m = std::min<int64_t>(kGmmBlockFrames, n - b);
       const Matrix dist = SquaredDistances(x.middleRows(b, m), centers);
       for (int64_t i = 0; i < m; ++i) dist.row(i).minCoeff(&assign[b + i]);
-    }
+    });
     count = VectorD::Zero(kk);
     sum = MatrixD::Zero(kk, d);
     sum2 = MatrixD::Zero(kk, d);
@@ -190,41 +251,38 @@ GmmStats AccumulateStats(const DiagGmm& gmm, const FrameSource& data, int thread
   if (threads < 1 || block_frames < 1) throw Error("AccumulateStats: threads and block_frames must be >= 1");
   const int k = gmm.NumGauss(), d = gmm.Dim();
   GmmStats total(k, d, min_posterior);
+  if (threads == 1) {  // no copy, no threads
+    GmmStats part(k, d, min_posterior);
+    data.ForEachBlock(block_frames, [&](const Matrix& block) {
+      part.SetZero();
+      part.Accumulate(gmm, block);
+      total.Add(part);
+    });
+    return total;
+  }
   // Every block is accumulated into zeroed statistics, which are added to the total in block order.
-  // The arithmetic is therefore the same whatever the thread count: bit-identical models.
-  std::vector<GmmStats> part(threads, GmmStats(k, d, min_posterior));
-  std::vector<Matrix> batch(threads);
+  // The arithmetic is therefore the same whatever the thread count: bit-identical models. Blocks are
+  // gathered kBlocksPerThread per thread before the threads start, so each start and join is paid
+  // once per several blocks, and the threads take blocks from a shared counter, so one slowed by
+  // other load on the machine does not hold the rest back (a static split waits for the slowest).
+  const int batch_blocks = threads * kBlocksPerThread;
+  std::vector<Matrix> batch(batch_blocks);
+  std::vector<GmmStats> part(batch_blocks);          // per-block results, no work buffers
+  std::vector<GmmStats> worker(threads, GmmStats(k, d, min_posterior));  // per-thread work buffers
   int filled = 0;
   auto flush = [&]() {
-    if (filled == 1) {
-      part[0].SetZero();
-      part[0].Accumulate(gmm, batch[0]);
-    } else {
-      std::exception_ptr error;
-#pragma omp parallel for num_threads(filled) schedule(static, 1)
-      for (int i = 0; i < filled; ++i) {
-        try {
-          part[i].SetZero();
-          part[i].Accumulate(gmm, batch[i]);
-        } catch (...) {
-#pragma omp critical
-          error = std::current_exception();
-        }
-      }
-      if (error) std::rethrow_exception(error);
-    }
+    ParallelFor(threads, filled, [&](int thread, int64_t i) {
+      worker[thread].SetZero();
+      worker[thread].Accumulate(gmm, batch[i]);
+      part[i] = GmmStats(k, d, min_posterior);
+      part[i].Add(worker[thread]);  // 0 + x == x: the same values as accumulating into part[i]
+    });
     for (int i = 0; i < filled; ++i) total.Add(part[i]);
     filled = 0;
   };
   data.ForEachBlock(block_frames, [&](const Matrix& block) {
-    if (threads == 1) {  // no copy needed
-      part[0].SetZero();
-      part[0].Accumulate(gmm, block);
-      total.Add(part[0]);
-      return;
-    }
     batch[filled++] = block;
-    if (filled == threads) flush();
+    if (filled == batch_blocks) flush();
   });
   if (filled > 0) flush();
   return total;

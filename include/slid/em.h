@@ -23,7 +23,7 @@ struct EmOptions {
   float var_floor_rel = 1e-3f;      // variance floor per dimension = var_floor_rel x global variance of that dim
   float min_weight = 1e-5f;         // a component whose weight falls below this is replaced (split of the heaviest)
   int seed = 0;                     // seeds the subsample and k-means++ choices: same seed, same model
-  int threads = 1;                  // threads for the E-step; the model does not depend on it (see em.cc)
+  int threads = 1;                  // threads for the E-step and k-means++; the model does not depend on it
   GmmInit init = GmmInit::kKMeansPlusPlus;  // initialisation method
   int init_max_frames = 50000;      // k-means++: size of the random subsample (the frames with the
                                     // smallest keys, see FrameSubsample; raised to num_gauss if smaller)
@@ -120,7 +120,8 @@ DiagGmm UpdateDiagGmm(const GmmStats& stats, const Vector& var_floor, float min_
 
 // E-step over a whole source: statistics of all frames under gmm, computed with `threads` threads
 // over blocks of block_frames and merged in block order (identical result for any thread count).
-// min_posterior: as in GmmStats.
+// The blocks are read by the calling thread, 4 per thread at a time, and taken by the threads one by
+// one (std::thread; waits block, they do not spin). min_posterior: as in GmmStats.
 GmmStats AccumulateStats(const DiagGmm& gmm, const FrameSource& data, int threads, int block_frames,
                          float min_posterior = 0.0f);
 
