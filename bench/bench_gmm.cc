@@ -3,7 +3,14 @@
 // shapes measured in the same run.
 //
 //   bench_gmm [--frames N] [--dim D] [--ks 64,256,1024] [--threads T] [--reps R] [--cache PATH]
-//             [--min-posterior P]
+//             [--min-posterior P] [--scaling 1,2,4]
+//
+// --scaling T1,T2,...: instead of the table above, the thread scaling: per K, the E-step
+// (AccumulateStats) and the k-means++ initialisation (InitDiagGmm on an init_max_frames subsample)
+// timed with each thread count, interleaved within each repetition so that every count sees the same
+// machine load, with the speed-up over the first count beside the ideal min(T, cores) / min(T1, cores)
+// and beside the speed-up of the same flops as plain GEMMs in T independent threads (the ceiling the
+// machine offers under its current load; on a VM two vCPUs may share one physical core).
 //
 // --min-posterior P > 0: also time the E-step with posteriors below P pruned from the statistics
 // (EmOptions::min_posterior); its GFLOP/s are dense-equivalent (the dense flop count / time).
@@ -15,6 +22,9 @@
 // the first of these: 4 N D K flops. The reference is Eigen's float GEMM (frames x D) by (D x K) run
 // over the same frames in blocks of GmmBlockFrames(K) rows; "ratio" = our flop rate / reference flop rate.
 #include <sys/resource.h>
+
+#include <algorithm>
+#include <thread>
 
 #include <chrono>
 #include <cstdio>
@@ -98,6 +108,61 @@ std::vector<int> ParseList(const std::string& s) {
   return v;
 }
 
+// The --scaling table (see the top of the file).
+int Scaling(const FrameSource& src, int dim, const std::vector<int>& ks, const std::vector<int>& counts, int reps) {
+  const int cores = std::max(1u, std::thread::hardware_concurrency());
+  std::printf("# thread scaling, %d cores; E-step = AccumulateStats over all frames (block_frames 4096); "
+              "init = InitDiagGmm (k-means++ seeding + 5 Lloyd iterations on 50000 frames); best of %d\n",
+              cores, reps);
+  std::printf("# ideal = min(T, cores) / min(T1, cores); GEMM = speed-up of the E-step's flops as plain float GEMMs\n"
+              "# in T independent threads, measured in the same repetitions: what the machine gives under its load now\n");
+  std::printf("%6s %7s | %10s %8s %8s %8s | %10s %8s\n", "K", "threads", "E-step s", "speed-up", "ideal", "GEMM",
+              "init s", "speed-up");
+  for (int k : ks) {
+    const DiagGmm g = MakeGmm(k, dim, 2 + k);
+    EmOptions o;
+    o.num_gauss = k;
+    const GmmInitStats init_stats = AccumulateInitStats(src, o);
+    std::vector<double> estep(counts.size(), 1e30), init(counts.size(), 1e30), gemm(counts.size(), 1e30);
+    std::vector<GmmStats> first(counts.size());
+    for (int r = 0; r < reps; ++r) {
+      for (size_t c = 0; c < counts.size(); ++c) {
+        auto t0 = Clock::now();
+        GmmStats s = AccumulateStats(g, src, counts[c], 4096);
+        estep[c] = std::min(estep[c], Seconds(t0));
+        if (r == 0) first[c] = std::move(s);
+        // The machine's own ceiling now: the same float GEMM work split over counts[c] independent
+        // threads with nothing shared (E-step flops: 4 GEMMs of (frames x D) by (D x K)).
+        t0 = Clock::now();
+        {
+          std::vector<std::thread> pool;
+          const int64_t share = (4 * src.NumFrames() + counts[c] - 1) / counts[c];
+          for (int t = 0; t < counts[c]; ++t) pool.emplace_back([&]() { GemmSeconds(share, dim, k, 1); });
+          for (auto& th : pool) th.join();
+        }
+        gemm[c] = std::min(gemm[c], Seconds(t0));
+        o.threads = counts[c];
+        t0 = Clock::now();
+        const GmmStart start = InitDiagGmm(init_stats, o);
+        init[c] = std::min(init[c], Seconds(t0));
+        if (!start.gmm.means().allFinite()) std::printf("non-finite model!\n");
+      }
+    }
+    for (size_t c = 0; c < counts.size(); ++c) {
+      const double ideal = static_cast<double>(std::min(counts[c], cores)) / std::min(counts[0], cores);
+      // The thread count must not change the statistics (bit-identical by construction).
+      const bool same = first[c].first_order() == first[0].first_order() &&
+                        first[c].second_order() == first[0].second_order() &&
+                        first[c].occupancy() == first[0].occupancy();
+      std::printf("%6d %7d | %10.3f %8.2f %8.2f %8.2f | %10.3f %8.2f%s\n", k, counts[c], estep[c],
+                  estep[0] / estep[c], ideal, gemm[0] / gemm[c], init[c], init[0] / init[c],
+                  same ? "" : "  STATISTICS DIFFER");
+    }
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -106,6 +171,7 @@ int main(int argc, char** argv) {
   std::vector<int> ks = {64, 256, 1024};
   std::string cache;
   float min_posterior = 0;
+  std::vector<int> scaling;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -122,12 +188,14 @@ int main(int argc, char** argv) {
     else if (a == "--reps") reps = std::atoi(next().c_str());
     else if (a == "--cache") cache = next();
     else if (a == "--min-posterior") min_posterior = std::atof(next().c_str());
+    else if (a == "--scaling") scaling = ParseList(next());
     else {
-      std::fprintf(stderr, "usage: bench_gmm [--frames N] [--dim D] [--ks 64,256,1024] [--threads T] [--reps R] [--cache PATH] [--min-posterior P]\n");
+      std::fprintf(stderr, "usage: bench_gmm [--frames N] [--dim D] [--ks 64,256,1024] [--threads T] [--reps R] [--cache PATH] [--min-posterior P] [--scaling 1,2,4]\n");
       return 2;
     }
   }
-  if (frames < 1 || dim < 1 || threads < 1 || reps < 1 || ks.empty()) {
+  if (frames < 1 || dim < 1 || threads < 1 || reps < 1 || ks.empty() ||
+      std::any_of(scaling.begin(), scaling.end(), [](int t) { return t < 1; })) {
     std::fprintf(stderr, "bench_gmm: bad arguments\n");
     return 2;
   }
@@ -149,6 +217,7 @@ int main(int argc, char** argv) {
   std::printf("bench_gmm: %lld frames x %d dims, threads %d, source %s, best of %d; data made in %.1f s; peak RSS so far %.0f MiB\n",
               static_cast<long long>(frames), dim, threads, cache.empty() ? "memory" : cache.c_str(), reps,
               Seconds(tgen), PeakRssMiB());
+  if (!scaling.empty()) return Scaling(*src, dim, ks, scaling, reps);
   std::printf("%6s | %-10s %12s %9s %9s %8s | %-8s %12s %9s %8s | %10s\n", "K", "EM iter", "frames/s", "GFLOP/s",
               "GEMM GF/s", "ratio", "score", "frames/s", "GFLOP/s", "ratio", "peak MiB");
   for (int k : ks) {
