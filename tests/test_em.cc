@@ -165,6 +165,36 @@ TEST_CASE("convergence by relative tolerance stops early") {
   CHECK(r.history[m - 1].avg_loglik - r.history[m - 2].avg_loglik < 1e-5 * std::abs(r.history[m - 2].avg_loglik));
 }
 
+TEST_CASE("AccumulateStats: the same statistics for any thread count, also with more threads than blocks") {
+  const Matrix x = Sample(ThreeBlobs(), 5000, 7);
+  EmOptions o;
+  o.num_gauss = 8;
+  o.max_iters = 1;
+  const DiagGmm g = TrainDiagGmm(MatrixFrameSource(x), o).gmm;
+  // 700-frame blocks: 8 blocks (the last short); 2 threads take them in batches of 8, 16 threads have
+  // fewer blocks than threads.
+  const GmmStats one = AccumulateStats(g, MatrixFrameSource(x), 1, 700);
+  for (int threads : {2, 3, 16}) {
+    CAPTURE(threads);
+    const GmmStats s = AccumulateStats(g, MatrixFrameSource(x), threads, 700);
+    CHECK(s.NumFrames() == one.NumFrames());
+    CHECK(s.TotalLogLikelihood() == one.TotalLogLikelihood());
+    CHECK(s.occupancy() == one.occupancy());
+    CHECK(s.first_order() == one.first_order());
+    CHECK(s.second_order() == one.second_order());
+  }
+  // And the k-means++ initialisation (threaded Lloyd assignments) from the same statistics.
+  o.num_gauss = 32;
+  const GmmInitStats st = AccumulateInitStats(MatrixFrameSource(x), o);
+  o.threads = 1;
+  const GmmStart a = InitDiagGmm(st, o);
+  o.threads = 3;
+  const GmmStart b = InitDiagGmm(st, o);
+  CHECK(a.gmm.means() == b.gmm.means());
+  CHECK(a.gmm.variances() == b.gmm.variances());
+  CHECK(a.gmm.weights() == b.gmm.weights());
+}
+
 TEST_CASE("the model does not depend on the thread count; same seed gives the same model") {
   const Matrix x = Sample(ThreeBlobs(), 25000, 13);
   EmOptions o;
