@@ -27,8 +27,10 @@ int64_t UniformIndex(std::mt19937_64& rng, int64_t n) {
   return std::min<int64_t>(n - 1, static_cast<int64_t>(Uniform01(rng) * static_cast<double>(n)));
 }
 
-// Blocks per thread gathered before the threads start (see AccumulateStats).
+// Blocks per thread gathered before the threads start (see AccumulateStats), within a bound on the
+// blocks held at once (memory: each holds block_frames x D floats and K x 2D doubles of statistics).
 constexpr int kBlocksPerThread = 4;
+constexpr int kMaxBatchBlocks = 64;
 
 // Calls fn(thread, i) for every i in [0, n) on min(threads, n) threads, the caller being thread 0.
 // Tasks are claimed one at a time from a shared counter (dynamic schedule). Waiting is passive
@@ -255,7 +257,7 @@ GmmStats AccumulateStats(const DiagGmm& gmm, const FrameSource& data, int thread
   // gathered kBlocksPerThread per thread before the threads start, so each start and join is paid
   // once per several blocks, and the threads take blocks from a shared counter, so one slowed by
   // other load on the machine does not hold the rest back (a static split waits for the slowest).
-  const int batch_blocks = threads * kBlocksPerThread;
+  const int batch_blocks = std::max(threads, std::min(threads * kBlocksPerThread, kMaxBatchBlocks));
   std::vector<Matrix> batch(batch_blocks);
   std::vector<GmmStats> part(batch_blocks);          // per-block results, no work buffers
   std::vector<GmmStats> worker(threads, GmmStats(k, d, min_posterior));  // per-thread work buffers
