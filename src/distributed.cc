@@ -17,6 +17,7 @@
 
 #include "driver_util.h"
 #include "ordered_parallel.h"
+#include "slid/augment.h"
 #include "slid/error.h"
 #include "slid/feature_cache.h"
 #include "slid/frontend.h"
@@ -344,7 +345,7 @@ using UtteranceVisitor = std::function<void(int language, const std::string& id,
 // holds this shard with these frontend options, else computed (threads over files) and, if a cache
 // folder is given, stored in it.
 void ForEachShardUtterance(const Dataset& data, const ShardSpec& shard, const ShardData& sd, const FrontendOptions& fo,
-                           int threads, const ShardCacheOptions& cache, const ProgressCallbacks& cb, Tally* tally,
+                           const AugmentOptions& augment, int threads, const ShardCacheOptions& cache, const ProgressCallbacks& cb, Tally* tally,
                            ShardReport* report, const UtteranceVisitor& visit) {
   const std::string stem = cache.dir.empty() ? std::string()
                                              : (fs::path(cache.dir) / ("feats." + std::to_string(shard.index) + "." +
@@ -352,6 +353,7 @@ void ForEachShardUtterance(const Dataset& data, const ShardSpec& shard, const Sh
                                                    .string();
   const uint64_t fingerprint = EntriesFingerprint(data, sd.entries);
   const nlohmann::json frontend_json = fo.ToJson();
+  const nlohmann::json augment_json = augment.copies > 0 ? augment.ToJson() : nlohmann::json();
   if (!stem.empty()) {
     std::error_code ec;
     if (fs::exists(stem + ".json", ec) && fs::exists(stem + ".feats", ec)) {
@@ -363,6 +365,7 @@ void ForEachShardUtterance(const Dataset& data, const ShardSpec& shard, const Sh
       }
       if (index.value("format", "") == "slid-shard-features" && index.value("version", 0) == 1 &&
           index.value("frontend", nlohmann::json()) == frontend_json &&
+          index.value("augment", nlohmann::json()) == augment_json &&
           index.value("entries_fingerprint", "") == std::to_string(fingerprint)) {
         report->from_cache = true;
         std::vector<int64_t> lengths;
@@ -373,8 +376,10 @@ void ForEachShardUtterance(const Dataset& data, const ShardSpec& shard, const Sh
           if (it == sd.language_index.end()) throw Error(stem + ".json: unknown language '" + lang + "'");
           const int l = it->second;
           const int64_t n = u.at("frames").get<int64_t>();
-          ++tally->files[l];
-          tally->seconds[l] += u.at("seconds").get<double>();
+          if (!u.value("copy", false)) {  // a degraded copy (augmentation) is not a file
+            ++tally->files[l];
+            tally->seconds[l] += u.at("seconds").get<double>();
+          }
           tally->frames[l] += n;
           if (n > 0) {
             lengths.push_back(n);
@@ -410,6 +415,7 @@ void ForEachShardUtterance(const Dataset& data, const ShardSpec& shard, const Sh
   struct FileFeatures {
     Matrix features;
     double seconds = 0;
+    std::vector<Matrix> copies;  // degraded copies (augment), as in TrainLanguageModelSet
     std::string error;
   };
   PhaseStart(cb, "features of shard " + ShardName(shard), static_cast<int64_t>(sd.entries.size()), "files");
@@ -422,6 +428,8 @@ void ForEachShardUtterance(const Dataset& data, const ShardSpec& shard, const Sh
           const Waveform wav = ReadEntryAudio(e, fo.sample_rate_hz);
           r.seconds = wav.Seconds();
           r.features = frontend.Compute(wav);
+          for (int c = 0; c < augment.copies; ++c)
+            r.copies.push_back(frontend.Compute(AugmentUtterance(wav, augment, e.id, c).wav));
         } catch (const std::exception& ex) {
           r.error = EntryErrorLine(e, ex.what());
         }
@@ -443,6 +451,13 @@ void ForEachShardUtterance(const Dataset& data, const ShardSpec& shard, const Sh
           utterances.push_back({{"id", e.id}, {"language", e.language}, {"frames", r.features.rows()}, {"seconds", r.seconds}});
           if (writer) writer->Append(r.features);
           if (r.features.rows() > 0) visit(l, e.id, r.features);
+          for (size_t c = 0; c < r.copies.size(); ++c) {
+            const std::string id = AugmentedId(e.id, static_cast<int>(c));
+            tally->frames[l] += r.copies[c].rows();
+            utterances.push_back({{"id", id}, {"language", e.language}, {"frames", r.copies[c].rows()}, {"seconds", 0}, {"copy", true}});
+            if (writer) writer->Append(r.copies[c]);
+            if (r.copies[c].rows() > 0) visit(l, id, r.copies[c]);
+          }
         }
         Advance(cb, 1, "");
       });
@@ -454,6 +469,7 @@ void ForEachShardUtterance(const Dataset& data, const ShardSpec& shard, const Sh
                                   {"shard", ShardName(shard)},
                                   {"data", data.root},
                                   {"frontend", frontend_json},
+                                  {"augment", augment_json},
                                   {"entries_fingerprint", std::to_string(fingerprint)},
                                   {"utterances", utterances},
                                   {"failed", failed}};
@@ -540,7 +556,7 @@ TrainAccs AccumulateShardInit(const Dataset& data, const ShardSpec& shard, const
   for (size_t l = 0; l < data.languages.size(); ++l)
     a.init.emplace_back(a.feature_dim, InitSampleCapacity(opts.em), static_cast<uint64_t>(opts.em.seed));
   Tally tally(data.languages.size());
-  ForEachShardUtterance(data, shard, sd, opts.frontend, opts.threads, cache, cb, &tally, report,
+  ForEachShardUtterance(data, shard, sd, opts.frontend, opts.augment, opts.threads, cache, cb, &tally, report,
                         [&](int l, const std::string& id, const Matrix& m) {
                           a.init[l].Accumulate(m, UtteranceKey(id), 0);
                         });
@@ -593,7 +609,7 @@ TrainAccs AccumulateShardStats(const Dataset& data, const ShardSpec& shard, cons
     for (size_t i = 0; i < batch.size(); ++i) a.stats[batch[i].language].Add(parts[i]);
     batch.clear();
   };
-  ForEachShardUtterance(data, shard, sd, model.frontend, opts.threads, cache, cb, &tally, report,
+  ForEachShardUtterance(data, shard, sd, model.frontend, opts.augment, opts.threads, cache, cb, &tally, report,
                         [&](int l, const std::string&, const Matrix& m) {
                           if (state.converged[l]) return;
                           batch.push_back({l, m});
@@ -845,6 +861,11 @@ TrainResult TrainLanguageModelSetDistributed(const Dataset& data, const TrainOpt
   model.summary["data_format"] = data.format;
   model.summary["data_problems"] = data.problems.size();
   model.summary["training"] = "MPI, " + std::to_string(comm.Size()) + " processes";
+  if (opts.augment.copies > 0) {
+    result.augmented_copies = result.files_used * opts.augment.copies;
+    model.summary["augment"] = opts.augment.ToJson();
+    model.summary["augment"]["copies_made"] = result.augmented_copies;
+  }
   result.model = std::move(model);
   return result;
 }

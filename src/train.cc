@@ -212,6 +212,8 @@ class CacheFolder {
 struct FileFeatures {
   Matrix features;
   double seconds = 0;
+  std::vector<Matrix> copies;  // features of the degraded copies (TrainOptions::augment), in copy order
+  double copy_seconds = 0;     // their length
   std::string error;  // non-empty: the file failed
 };
 
@@ -245,7 +247,14 @@ void CheckTrainOptions(const TrainOptions& opts) {
   if (!(opts.max_memory_mb > 0)) throw Error("train: max_memory_mb must be > 0");
   if (!(opts.map.relevance >= 0)) throw Error("train: MAP relevance factor must be >= 0");
   opts.frontend.Validate();
+  opts.augment.Validate();
+  if (opts.augment.copies > 0 && opts.frontend.sample_rate_hz < 8000)
+    for (const std::string& k : opts.augment.kinds)
+      if (k.find("telephone") != std::string::npos)
+        throw Error("train: augmentation kind '" + k + "' needs a frontend rate of 8000 Hz or more");
 }
+
+std::string AugmentedId(const std::string& id, int copy) { return id + "/aug" + std::to_string(copy); }
 
 // Refuses data that cannot make a model, with one Error naming every reason: labels that cannot name a
 // model entry and cache files, languages without any item left (`present`, of `listed`), fewer than 2
@@ -518,6 +527,11 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
           const Waveform wav = ReadEntryAudio(e, opts.frontend.sample_rate_hz);
           r.seconds = wav.Seconds();
           r.features = frontend.Compute(wav);
+          for (int c = 0; c < opts.augment.copies; ++c) {
+            const AugmentedCopy copy = AugmentUtterance(wav, opts.augment, e.id, c);
+            r.copy_seconds += copy.wav.Seconds();
+            r.copies.push_back(frontend.Compute(copy.wav));
+          }
         } catch (const std::exception& ex) {
           r.error = EntryErrorLine(e, ex.what());
         }
@@ -541,12 +555,23 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
           result.audio_seconds += r.seconds;
           result.frames += r.features.rows();
           frames[e.language]->Append(r.features, e.id);
+          for (size_t c = 0; c < r.copies.size(); ++c) {
+            ++result.augmented_copies;
+            result.augmented_seconds += r.copy_seconds / static_cast<double>(r.copies.size());
+            if (r.copies[c].rows() == 0) ++result.augmented_silent_copies;
+            result.frames += r.copies[c].rows();
+            frames[e.language]->Append(r.copies[c], AugmentedId(e.id, static_cast<int>(c)));
+          }
         }
         Advance(cb, 1,
                 Fixed(result.audio_seconds / 3600, 2) + " h of audio, " + std::to_string(result.frames) + " frames, " +
                     std::to_string(result.skipped.size()) + " failed");
       });
   PhaseEnd(cb);
+  if (opts.augment.copies > 0)
+    Info(cb, "augmentation: " + std::to_string(result.augmented_copies) + " degraded copies (" +
+                 Fixed(result.augmented_seconds / 3600, 2) + " h), " + std::to_string(result.augmented_silent_copies) +
+                 " of them without voiced frames");
 
   for (const auto& l : data.languages)
     if (frames[l]->frames() == 0)
@@ -559,12 +584,21 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
   summary["data_problems"] = data.problems.size();
   summary["data"] = data.root;
   summary["data_format"] = data.format;
+  if (opts.augment.copies > 0) {
+    summary["augment"] = opts.augment.ToJson();
+    summary["augment"]["copies_made"] = result.augmented_copies;
+    summary["augment"]["audio_hours"] = result.augmented_seconds / 3600;
+    summary["augment"]["copies_without_voiced_frames"] = result.augmented_silent_copies;
+  }
   return result;
 }
 
 TrainResult TrainLanguageModelSetOnFeatures(const std::string& features, const Dataset& labels, bool frontend_external,
                                             const TrainOptions& opts, const ProgressCallbacks& cb) {
   CheckTrainOptions(opts);
+  if (opts.augment.copies > 0)
+    throw Error("train: augmentation (" + std::to_string(opts.augment.copies) +
+                " copies) needs audio; precomputed features cannot be degraded (set copies to 0)");
   TrainResult result;
   for (const std::string& p : labels.problems) EntryError(cb, p);
   for (const std::string& w : labels.ignored) Warning(cb, w);

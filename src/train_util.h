@@ -12,6 +12,9 @@ namespace slid::internal {
 // Bad options: an Error before any work.
 void CheckTrainOptions(const TrainOptions& opts);
 
+// The utterance id of degraded copy `copy` of utterance `id` (its EM subsample key): "<id>/aug<copy>".
+std::string AugmentedId(const std::string& id, int copy);
+
 // Refuses data that cannot make a model, with one Error naming every reason: labels that cannot name a
 // model entry and cache files, languages without any item left (`present`, of `listed`), fewer than 2
 // languages. `unit` names the items ("file(s)", "utterance(s)").

@@ -257,6 +257,10 @@ TEST_CASE("TrainLanguageModelSetDistributed over 3 processes equals TrainLanguag
   o.em.num_gauss = 4;
   o.em.max_iters = 3;
   o.em.init_max_frames = 200;  // a real subsample
+  int copies = 0;
+  SUBCASE("plain") {}
+  SUBCASE("with one augmented copy per file") { copies = 1; }
+  o.augment.copies = copies;
   const TrainResult single = TrainLanguageModelSet(data, o);
   const int p = 3;
   ThreadGroup group(p);
@@ -277,6 +281,7 @@ TEST_CASE("TrainLanguageModelSetDistributed over 3 processes equals TrainLanguag
   const auto& one = static_cast<const GmmBackend&>(*single.model.backend).gmms();
   CHECK(results[0].frames == single.frames);
   CHECK(results[0].files_used == single.files_used);
+  CHECK(results[0].augmented_copies == single.augmented_copies);
   for (int r = 0; r < p; ++r) {
     const auto& g = static_cast<const GmmBackend&>(*results[r].model.backend).gmms();
     REQUIRE(g.size() == one.size());
@@ -310,4 +315,25 @@ TEST_CASE("AccumulateShardStats: the same statistics with 1 and 3 threads, from 
   CHECK(r1.frames > 0);
   CHECK(one.ToBytes() == three.ToBytes());
   CHECK(one.ToBytes() == from_cache.ToBytes());
+}
+
+TEST_CASE("The shard feature cache is keyed on the augmentation options") {
+  const Dataset data = SampleData();
+  TrainOptions o;
+  o.em.num_gauss = 4;
+  o.augment.copies = 1;
+  TempDir tmp("slid-test-shardaug-");
+  const ShardCacheOptions cached{tmp("feats")};
+  ShardReport made, again, other;
+  const TrainAccs a = AccumulateShardInit(data, {1, 1}, o, cached, {}, &made);
+  const TrainAccs b = AccumulateShardInit(data, {1, 1}, o, cached, {}, &again);
+  CHECK_FALSE(made.from_cache);
+  CHECK(again.from_cache);
+  CHECK(a.ToBytes() == b.ToBytes());
+  CHECK(a.files == b.files);  // copies are not counted as files, computed or cached
+  o.augment.copies = 0;
+  const TrainAccs c = AccumulateShardInit(data, {1, 1}, o, cached, {}, &other);
+  CHECK_FALSE(other.from_cache);
+  CHECK(c.files == a.files);
+  CHECK(c.frames != a.frames);
 }

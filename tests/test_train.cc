@@ -282,3 +282,24 @@ TEST_CASE("TrainLanguageModelSetOnFeatures: slid's own features give the audio's
     CHECK(std::string(e.what()).find("has 7-dimensional features, the frontend options give 56") != std::string::npos);
   }
 }
+
+TEST_CASE("TrainLanguageModelSet with augmentation: copies counted, frames grow, model independent of threads") {
+  const slid::Dataset data = SampleData();
+  const slid::TrainResult plain = slid::TrainLanguageModelSet(data, SmallOptions());
+  slid::TrainOptions o = SmallOptions();
+  o.augment.copies = 2;
+  const slid::TrainResult a = slid::TrainLanguageModelSet(data, o);
+  CHECK(a.files_used == 6);
+  CHECK(a.augmented_copies == 12);
+  CHECK(a.augmented_seconds == doctest::Approx(2 * a.audio_seconds).epsilon(0.01));  // no speed step by default
+  CHECK(a.audio_seconds == doctest::Approx(plain.audio_seconds));
+  CHECK(a.frames > plain.frames + plain.frames / 2);  // most copies keep most of their voiced frames
+  CHECK(a.model.summary.at("augment").at("copies") == 2);
+  CHECK(a.model.summary.at("augment").at("copies_made") == 12);
+  o.threads = 2;
+  CheckSameModel(a.model, slid::TrainLanguageModelSet(data, o).model);
+  o.augment.seed = 5;  // other copies, another model
+  CHECK(Gmms(slid::TrainLanguageModelSet(data, o).model)[0].means() != Gmms(a.model)[0].means());
+  o.augment.kinds = {"reverb"};
+  CHECK_THROWS_WITH_AS(slid::TrainLanguageModelSet(data, o), doctest::Contains("unknown step 'reverb'"), slid::Error);
+}

@@ -1,4 +1,5 @@
 // `slid train DATA -o MODEL`: parse the options, TrainLanguageModelSet (slid/train.h), write the model.
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -31,6 +32,7 @@ struct TrainArgs {
   std::string init = "kmeans";
   double var_floor_rel = 1e-3;
   bool ubm = false;  // --ubm: alias of --backend ubm-map
+  std::string augment_snr_db = "0:15";  // --augment-snr-db MIN:MAX
   bool quiet = false;
   FrontendFlags frontend;
   CLI::App* app = nullptr;
@@ -104,6 +106,31 @@ int Run(TrainArgs& args) {
       std::fprintf(stderr, "slid: error: %s needs --backend ivector\n", o);
       return kExitUsage;
     }
+  {  // --augment-snr-db MIN:MAX
+    const std::string& t = args.augment_snr_db;
+    const size_t colon = t.find(':');
+    auto parse = [](const std::string& text, double* v) {  // whole text, '.' in any locale
+      const auto r = std::from_chars(text.data(), text.data() + text.size(), *v);
+      return !text.empty() && r.ec == std::errc() && r.ptr == text.data() + text.size();
+    };
+    const bool ok = colon != std::string::npos && parse(t.substr(0, colon), &opts.augment.snr_min_db) &&
+                    parse(t.substr(colon + 1), &opts.augment.snr_max_db);
+    if (!ok) {
+      std::fprintf(stderr, "slid: error: --augment-snr-db '%s': expected MIN:MAX in dB, e.g. 0:15\n", t.c_str());
+      return kExitUsage;
+    }
+  }
+  for (const char* o : {"--augment-kinds", "--augment-noise", "--augment-snr-db", "--augment-speeds", "--augment-seed"})
+    if (args.app->count(o) > 0 && opts.augment.copies == 0) {
+      std::fprintf(stderr, "slid: error: %s needs --augment N (N > 0 copies)\n", o);
+      return kExitUsage;
+    }
+  try {
+    opts.augment.Validate();
+  } catch (const Error& e) {
+    std::fprintf(stderr, "slid: error: %s\n", e.what());
+    return kExitUsage;
+  }
   opts.em.init = args.init == "split" ? GmmInit::kBinarySplit : GmmInit::kKMeansPlusPlus;
   opts.em.var_floor_rel = static_cast<float>(args.var_floor_rel);
   CheckOutputWritable(args.output);  // fail now, not after hours of training
@@ -253,6 +280,34 @@ CommandRegistration reg(
                      "ivector: gaussian (shared-covariance Gaussian back-end), cosine, or logreg")
           ->check(CLI::IsMember({"gaussian", "cosine", "logreg"}))
           ->capture_default_str();
+      app.add_option("--augment", args->train.augment.copies,
+                     "Multi-condition training: degraded copies of every training file, trained on besides it "
+                     "(0: off). Each copy draws one of --augment-kinds")
+          ->check(CLI::Range(0, 100))
+          ->capture_default_str();
+      app.add_option("--augment-kinds", args->train.augment.kinds,
+                     "Kinds of copy, comma-separated; each is steps joined by '+': noise (additive noise at an SNR "
+                     "drawn from --augment-snr-db), telephone (8 kHz round trip, 300-3400 Hz band), mulaw "
+                     "(G.711 8-bit coding), speed (factor drawn from --augment-speeds)")
+          ->delimiter(',')
+          ->type_name("LIST")
+          ->capture_default_str();
+      app.add_option("--augment-noise", args->train.augment.noise_types,
+                     "Noise types drawn for noisy copies: white, pink, brown (synthetic Gaussian noise)")
+          ->delimiter(',')
+          ->check(CLI::IsMember({"white", "pink", "brown"}))
+          ->type_name("LIST")
+          ->capture_default_str();
+      app.add_option("--augment-snr-db", args->augment_snr_db,
+                     "SNR range MIN:MAX in dB of the added noise (on the whole utterance's mean square)")
+          ->type_name("MIN:MAX")
+          ->capture_default_str();
+      app.add_option("--augment-speeds", args->train.augment.speed_factors,
+                     "Speed factors drawn for the speed step, comma-separated (each in [0.5, 2])")
+          ->delimiter(',')
+          ->type_name("LIST")
+          ->capture_default_str();
+      app.add_option("--augment-seed", args->train.augment.seed, "Seed of the degraded copies")->capture_default_str();
       app.add_flag("-q,--quiet", args->quiet, "No progress output");
       args->frontend.Register(app);
       return [args]() { return Run(*args); };

@@ -14,6 +14,11 @@
 // InitDiagGmm, update with UpdateDiagGmm and stop a language with EmConverged; only the order in which
 // statistics are added differs (double accumulators; per-block products in float).
 //
+// Augmentation (TrainOptions::augment, slid/augment.h): each shard makes the degraded copies of its own
+// files after their features, as TrainLanguageModelSet does, and the shard feature cache records the
+// augmentation options (a cache made with other options is recomputed). Every step must be given the
+// same augment options (MPI training does so; the job-array tools do not augment).
+//
 // Sharding is by utterance, deterministic and stable: entry j (0-based) of the Dataset (sorted by
 // language and id, see slid/dataset.h) belongs to shard (j mod n) + 1, so every shard gets a similar
 // mix of languages and the same data always gives the same shards.

@@ -10,7 +10,10 @@
 //    on the number of threads). Each language's frames stay in memory until all languages together
 //    outgrow max_memory_mb, then that language's frames are spilled to a feature cache file in
 //    cache_dir (slid/feature_cache.h) and EM streams them from disk. A file that cannot be read is
-//    reported through entry_error and skipped; a file without voiced frames gives a warning.
+//    reported through entry_error and skipped; a file without voiced frames gives a warning. With
+//    augment.copies > 0, each file read also gives that many degraded copies (AugmentUtterance with the
+//    file's utterance id), whose features follow the file's own as utterances "<id>/aug<k>"; copies
+//    depend on the options and the id only, so the model still does not depend on threads or order.
 // 2. The back-end:
 //    - "gmm": one diagonal GMM per language, EM on that language's frames (slid/em.h);
 //    - "ubm-map": one GMM (the UBM) trained with EM on the frames of all languages (balanced: each
@@ -29,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "slid/augment.h"
 #include "slid/backend.h"
 #include "slid/callbacks.h"
 #include "slid/dataset.h"
@@ -50,6 +54,9 @@ struct TrainOptions {
   bool ubm_balance_languages = true; // ubm-map: every language gives the UBM as many frames as the smallest
                                      // (evenly spread over its frames); false: all frames pooled
   IvectorBackendOptions ivector;     // the ivector back-end (i-vector dim, T iterations, classifier)
+  AugmentOptions augment;        // multi-condition training: augment.copies degraded copies of every training
+                                 // file (slid/augment.h), each trained on as an utterance of its own;
+                                 // copies = 0: off. Audio only (not TrainLanguageModelSetOnFeatures)
   int threads = 1;               // threads for feature extraction (over files) and the EM E-step (>= 1)
   std::string cache_dir;         // folder for feature cache files; "" = a temporary folder, removed at the end
   double max_memory_mb = 1024;   // features of all languages kept in memory before spilling to disk (> 0)
@@ -67,7 +74,10 @@ struct TrainResult {
   std::vector<SkippedFile> skipped;   // files that could not be read: missing ones (step 0), then in data order
   int64_t files_used = 0;             // files read (including files without voiced frames)
   double audio_seconds = 0;           // length of the audio read
-  int64_t frames = 0;                 // voiced feature frames trained on
+  int64_t frames = 0;                 // voiced feature frames trained on (originals and copies)
+  int64_t augmented_copies = 0;       // degraded copies made (TrainOptions::augment), files_used x copies
+  double augmented_seconds = 0;       // their length
+  int64_t augmented_silent_copies = 0;  // copies without voiced frames (e.g. refused by the speech check)
 };
 
 // Trains as described at the top of this file. Progress goes to `callbacks`.
