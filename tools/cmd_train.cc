@@ -120,6 +120,13 @@ int Run(TrainArgs& args) {
       return kExitUsage;
     }
   }
+  if (!args.feats.empty()) {  // precomputed features cannot be degraded: the default does not apply to them
+    if (args.app->count("--augment") > 0 && opts.augment.copies > 0) {
+      std::fprintf(stderr, "slid: error: --augment needs audio (DATA); precomputed features (--feats) cannot be degraded\n");
+      return kExitUsage;
+    }
+    opts.augment.copies = 0;
+  }
   for (const char* o : {"--augment-kinds", "--augment-noise", "--augment-snr-db", "--augment-speeds", "--augment-seed"})
     if (args.app->count(o) > 0 && opts.augment.copies == 0) {
       std::fprintf(stderr, "slid: error: %s needs --augment N (N > 0 copies)\n", o);

@@ -44,5 +44,7 @@ run 2 "$SLID" train data -o x.slid "${TRAIN[@]}" --augment-noise pink
 said "--augment-noise needs --augment N"
 run 2 "$SLID" train data -o x.slid "${TRAIN[@]}" --augment 1 --augment-speeds 3 --augment-kinds speed
 said "speed factor"
+run 2 "$SLID" train --feats ark:none.ark --utt2lang none.u2l -o x.slid --augment 1
+said "--augment needs audio"
 [[ ! -e x.slid ]] || fail "a model was written after a usage error"
 note "ok"
