@@ -108,7 +108,7 @@ nlohmann::json AugmentOptions::ToJson() const {
   return {{"copies", copies},         {"kinds", kinds},
           {"noise_types", noise_types}, {"snr_min_db", snr_min_db},
           {"snr_max_db", snr_max_db}, {"speed_factors", speed_factors},
-          {"seed", seed}};
+          {"seed", seed},         {"original_vad", original_vad}};
 }
 
 std::vector<Biquad> ButterworthSections(int order, double cutoff_hz, double rate_hz, bool highpass) {

@@ -427,9 +427,9 @@ void ForEachShardUtterance(const Dataset& data, const ShardSpec& shard, const Sh
         try {
           const Waveform wav = ReadEntryAudio(e, fo.sample_rate_hz);
           r.seconds = wav.Seconds();
-          r.features = frontend.Compute(wav);
-          for (int c = 0; c < augment.copies; ++c)
-            r.copies.push_back(frontend.Compute(AugmentUtterance(wav, augment, e.id, c).wav));
+          FeaturesWithCopies f = ComputeFeaturesWithCopies(frontend, wav, augment, e.id);
+          r.features = std::move(f.features);
+          r.copies = std::move(f.copies);
         } catch (const std::exception& ex) {
           r.error = EntryErrorLine(e, ex.what());
         }

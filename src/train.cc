@@ -256,6 +256,35 @@ void CheckTrainOptions(const TrainOptions& opts) {
 
 std::string AugmentedId(const std::string& id, int copy) { return id + "/aug" + std::to_string(copy); }
 
+FeaturesWithCopies ComputeFeaturesWithCopies(const Frontend& frontend, const Waveform& wav, const AugmentOptions& augment,
+                                             const std::string& id) {
+  FeaturesWithCopies r;
+  if (augment.copies == 0) {
+    r.features = frontend.Compute(wav);
+    return r;
+  }
+  // Frontend::Compute, spelled out so that the voiced flags can be reused.
+  std::vector<float> energy;
+  const Matrix mfcc = frontend.ComputeMfcc(wav, &energy);
+  const Matrix all = frontend.ComputeFeatures(mfcc);
+  const std::vector<bool> voiced = frontend.ComputeVoiced(mfcc, energy);
+  r.features = all.rows() == 0 ? all : SelectVoicedFrames(all, voiced);
+  for (int c = 0; c < augment.copies; ++c) {
+    const AugmentedCopy copy = AugmentUtterance(wav, augment, id, c);
+    r.copy_seconds += copy.wav.Seconds();
+    if (augment.original_vad) {
+      const Matrix cm = frontend.ComputeMfcc(copy.wav);
+      if (cm.rows() == mfcc.rows()) {
+        const Matrix cf = frontend.ComputeFeatures(cm);
+        r.copies.push_back(cf.rows() == 0 ? cf : SelectVoicedFrames(cf, voiced));
+        continue;
+      }
+    }
+    r.copies.push_back(frontend.Compute(copy.wav));
+  }
+  return r;
+}
+
 // Refuses data that cannot make a model, with one Error naming every reason: labels that cannot name a
 // model entry and cache files, languages without any item left (`present`, of `listed`), fewer than 2
 // languages. `unit` names the items ("file(s)", "utterance(s)").
@@ -526,12 +555,10 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
         try {
           const Waveform wav = ReadEntryAudio(e, opts.frontend.sample_rate_hz);
           r.seconds = wav.Seconds();
-          r.features = frontend.Compute(wav);
-          for (int c = 0; c < opts.augment.copies; ++c) {
-            const AugmentedCopy copy = AugmentUtterance(wav, opts.augment, e.id, c);
-            r.copy_seconds += copy.wav.Seconds();
-            r.copies.push_back(frontend.Compute(copy.wav));
-          }
+          FeaturesWithCopies f = ComputeFeaturesWithCopies(frontend, wav, opts.augment, e.id);
+          r.features = std::move(f.features);
+          r.copies = std::move(f.copies);
+          r.copy_seconds = f.copy_seconds;
         } catch (const std::exception& ex) {
           r.error = EntryErrorLine(e, ex.what());
         }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "slid/dataset.h"
+#include "slid/frontend.h"
 #include "slid/train.h"
 
 namespace slid::internal {
@@ -14,6 +15,17 @@ void CheckTrainOptions(const TrainOptions& opts);
 
 // The utterance id of degraded copy `copy` of utterance `id` (its EM subsample key): "<id>/aug<copy>".
 std::string AugmentedId(const std::string& id, int copy);
+
+// The voiced features of `wav` (Frontend::Compute) and of its augment.copies degraded copies
+// (AugmentUtterance with utterance id `id`), in copy order. With augment.original_vad, a copy with as
+// many MFCC frames as the original takes the original's voiced flags (see AugmentOptions).
+struct FeaturesWithCopies {
+  Matrix features;
+  std::vector<Matrix> copies;
+  double copy_seconds = 0;  // length of the copies' audio
+};
+FeaturesWithCopies ComputeFeaturesWithCopies(const Frontend& frontend, const Waveform& wav, const AugmentOptions& augment,
+                                             const std::string& id);
 
 // Refuses data that cannot make a model, with one Error naming every reason: labels that cannot name a
 // model entry and cache files, languages without any item left (`present`, of `listed`), fewer than 2

@@ -293,11 +293,14 @@ TEST_CASE("TrainLanguageModelSet with augmentation: copies counted, frames grow,
   CHECK(a.augmented_copies == 12);
   CHECK(a.augmented_seconds == doctest::Approx(2 * a.audio_seconds).epsilon(0.01));  // no speed step by default
   CHECK(a.audio_seconds == doctest::Approx(plain.audio_seconds));
-  CHECK(a.frames > plain.frames + plain.frames / 2);  // most copies keep most of their voiced frames
+  CHECK(a.frames == 3 * plain.frames);  // original_vad: every copy keeps its original's voiced frames
   CHECK(a.model.summary.at("augment").at("copies") == 2);
   CHECK(a.model.summary.at("augment").at("copies_made") == 12);
   o.threads = 2;
   CheckSameModel(a.model, slid::TrainLanguageModelSet(data, o).model);
+  slid::TrainOptions own = o;
+  own.augment.original_vad = false;  // the VAD decides on each degraded copy
+  CHECK(slid::TrainLanguageModelSet(data, own).frames != a.frames);
   o.augment.seed = 5;  // other copies, another model
   CHECK(Gmms(slid::TrainLanguageModelSet(data, o).model)[0].means() != Gmms(a.model)[0].means());
   o.augment.kinds = {"reverb"};

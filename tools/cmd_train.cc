@@ -33,6 +33,7 @@ struct TrainArgs {
   double var_floor_rel = 1e-3;
   bool ubm = false;  // --ubm: alias of --backend ubm-map
   std::string augment_snr_db = "0:15";  // --augment-snr-db MIN:MAX
+  std::string augment_vad = "original";  // --augment-vad original|own
   bool quiet = false;
   FrontendFlags frontend;
   CLI::App* app = nullptr;
@@ -127,7 +128,9 @@ int Run(TrainArgs& args) {
     }
     opts.augment.copies = 0;
   }
-  for (const char* o : {"--augment-kinds", "--augment-noise", "--augment-snr-db", "--augment-speeds", "--augment-seed"})
+  opts.augment.original_vad = args.augment_vad == "original";
+  for (const char* o : {"--augment-kinds", "--augment-noise", "--augment-snr-db", "--augment-speeds", "--augment-seed",
+                        "--augment-vad"})
     if (args.app->count(o) > 0 && opts.augment.copies == 0) {
       std::fprintf(stderr, "slid: error: %s needs --augment N (N > 0 copies)\n", o);
       return kExitUsage;
@@ -315,6 +318,12 @@ CommandRegistration reg(
           ->type_name("LIST")
           ->capture_default_str();
       app.add_option("--augment-seed", args->train.augment.seed, "Seed of the degraded copies")->capture_default_str();
+      app.add_option("--augment-vad", args->augment_vad,
+                     "Voiced frames of a copy: original (those of the file it was made from, as Kaldi's "
+                     "sre16/voxceleb recipes do; copies changed in speed decide their own) or own (the VAD "
+                     "run on the degraded copy)")
+          ->check(CLI::IsMember({"original", "own"}))
+          ->capture_default_str();
       app.add_flag("-q,--quiet", args->quiet, "No progress output");
       args->frontend.Register(app);
       return [args]() { return Run(*args); };

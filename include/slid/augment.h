@@ -47,6 +47,11 @@ struct AugmentOptions {
   double snr_max_db = 15;
   std::vector<double> speed_factors = {0.9, 1.1};  // speed step: one factor drawn uniformly (each in [0.5, 2])
   uint64_t seed = 1;                   // seed of every draw (see AugmentSeed)
+  bool original_vad = true;            // training (slid/train.h): a copy as long as its original (no
+                                       // speed step) keeps the original's voiced frames instead of
+                                       // running the VAD on the degraded audio, as Kaldi's
+                                       // egs/sre16/v2 and egs/voxceleb/v2 reuse the clean vad.scp
+                                       // for their augmented copies; false: the copy's own VAD
 
   // Throws slid::Error naming the option: copies < 0 or > 100, no kind, an unknown step or noise type,
   // snr_min_db > snr_max_db or a non-finite SNR, a speed factor outside [0.5, 2], an empty list that
