@@ -24,6 +24,7 @@
 #include "slid/number_text.h"
 #include "slid/ivector_backend.h"  // ForEachUtterance
 #include "slid/version.h"
+#include "binary_format.h"
 #include "train_util.h"
 
 namespace slid {
@@ -73,17 +74,7 @@ std::string ShardList(const std::vector<int>& shards) {
   return "{" + s + "}";
 }
 
-void PutU64(std::string* out, uint64_t v) {
-  char b[8];
-  std::memcpy(b, &v, 8);
-  out->append(b, 8);
-}
-
-uint64_t GetU64(const std::string& in, size_t pos) {
-  uint64_t v;
-  std::memcpy(&v, in.data() + pos, 8);
-  return v;
-}
+uint64_t GetU64At(const std::string& in, size_t pos) { return internal::Get<uint64_t>(in, &pos); }
 
 nlohmann::json EmJson(const EmOptions& em) {
   return {{"num_gauss", em.num_gauss},     {"seed", em.seed},
@@ -121,7 +112,7 @@ void TrainAccs::Add(const TrainAccs& other) {
   if (other.feature_dim != feature_dim || other.frontend.ToJson() != frontend.ToJson()) refuse("the frontends differ");
   if (other.shard_count != shard_count)
     refuse("one is of " + std::to_string(other.shard_count) + " shards, the other of " + std::to_string(shard_count));
-  if (kind == "em" && (other.model_checksum != model_checksum || other.iteration != iteration))
+  if (kind != "init" && (other.model_checksum != model_checksum || other.iteration != iteration))
     refuse("they were accumulated against different models (iteration " + std::to_string(other.iteration) + " vs " +
            std::to_string(iteration) + ")");
   if (kind == "init" && EmJson(other.em) != EmJson(em)) refuse("they were drawn with different EM options");
@@ -134,9 +125,10 @@ void TrainAccs::Add(const TrainAccs& other) {
     seconds[l] += other.seconds[l];
     if (kind == "init")
       init[l].Add(other.init[l]);
-    else
+    else if (kind == "em")
       stats[l].Add(other.stats[l]);
   }
+  if (kind == "ivector") ivector.Add(other.ivector);
   shards.insert(shards.end(), other.shards.begin(), other.shards.end());
   std::sort(shards.begin(), shards.end());
 }
@@ -151,9 +143,10 @@ void TrainAccs::CheckComplete(const std::string& name) const {
 }
 
 std::string TrainAccs::ToBytes() const {
-  if (kind != "init" && kind != "em") throw Error("TrainAccs: unknown kind '" + kind + "'");
+  if (kind != "init" && kind != "em" && kind != "ivector") throw Error("TrainAccs: unknown kind '" + kind + "'");
   const size_t num = languages.size();
-  if ((kind == "init" ? init.size() : stats.size()) != num || files.size() != num || failed_files.size() != num ||
+  if ((kind == "init" ? init.size() : kind == "em" ? stats.size() : num) != num || files.size() != num ||
+      failed_files.size() != num ||
       frames.size() != num || seconds.size() != num)
     throw Error("TrainAccs: per-language parts do not match the " + std::to_string(num) + " languages");
   nlohmann::json tally = nlohmann::json::array();
@@ -174,14 +167,15 @@ std::string TrainAccs::ToBytes() const {
   std::string out(kAccsMagic, sizeof(kAccsMagic));
   const uint32_t v[2] = {kTrainAccsFormatVersion, 0};
   out.append(reinterpret_cast<const char*>(v), 8);
-  PutU64(&out, h.size());
+  internal::Put<uint64_t>(&out, h.size());
   out += h;
-  for (size_t l = 0; l < num; ++l) {
-    const std::string b = kind == "init" ? init[l].ToBytes() : stats[l].ToBytes();
-    PutU64(&out, b.size());
+  const size_t parts = kind == "ivector" ? 1 : num;
+  for (size_t l = 0; l < parts; ++l) {
+    const std::string b = kind == "init" ? init[l].ToBytes() : kind == "em" ? stats[l].ToBytes() : ivector.ToBytes();
+    internal::Put<uint64_t>(&out, b.size());
     out += b;
   }
-  PutU64(&out, Fnv1a64(out.data(), out.size()));
+  internal::Put<uint64_t>(&out, Fnv1a64(out.data(), out.size()));
   return out;
 }
 
@@ -194,16 +188,16 @@ void TrainAccs::FromBytes(const std::string& bytes, const std::string& name, boo
   if (version != kTrainAccsFormatVersion)
     throw Error(name + ": training accumulators format version " + std::to_string(version) + ", this slid reads version " +
                 std::to_string(kTrainAccsFormatVersion));
-  if (Fnv1a64(bytes.data(), bytes.size() - 8) != GetU64(bytes, bytes.size() - 8))
+  if (Fnv1a64(bytes.data(), bytes.size() - 8) != GetU64At(bytes, bytes.size() - 8))
     throw Error(name + ": damaged or truncated training accumulators (checksum mismatch)");
-  const uint64_t h = GetU64(bytes, 16);
+  const uint64_t h = GetU64At(bytes, 16);
   if (h > bytes.size() - 32) throw Error(name + ": truncated training accumulators");
   TrainAccs r;
   size_t pos = 24 + h;
   try {
     const nlohmann::json j = nlohmann::json::parse(bytes.substr(24, h));
     r.kind = j.at("kind").get<std::string>();
-    if (r.kind != "init" && r.kind != "em") throw Error("unknown kind '" + r.kind + "'");
+    if (r.kind != "init" && r.kind != "em" && r.kind != "ivector") throw Error("unknown kind '" + r.kind + "'");
     r.languages = j.at("languages").get<std::vector<std::string>>();
     r.frontend = FrontendOptions::FromJson(j.at("frontend"));
     r.feature_dim = j.at("feature_dim").get<int>();
@@ -229,14 +223,19 @@ void TrainAccs::FromBytes(const std::string& bytes, const std::string& name, boo
       std::adjacent_find(r.shards.begin(), r.shards.end()) != r.shards.end() ||
       (!r.shards.empty() && (r.shards.front() < 1 || r.shards.back() > r.shard_count)))
     throw Error(name + ": bad shard list " + ShardList(r.shards) + " of " + std::to_string(r.shard_count));
-  for (size_t l = 0; l < r.languages.size(); ++l) {
+  const size_t parts = r.kind == "ivector" ? 1 : r.languages.size();
+  for (size_t l = 0; l < parts; ++l) {
     if (pos + 8 > bytes.size() - 8) throw Error(name + ": truncated training accumulators");
-    const uint64_t b = GetU64(bytes, pos);
+    const uint64_t b = GetU64At(bytes, pos);
     pos += 8;
     if (b > bytes.size() - 8 - pos) throw Error(name + ": truncated training accumulators");
     const std::string part = bytes.substr(pos, b);
-    const std::string what = name + " (language " + r.languages[l] + ")";
-    if (r.kind == "init") {
+    const std::string what = r.kind == "ivector" ? name : name + " (language " + r.languages[l] + ")";
+    if (r.kind == "ivector") {
+      r.ivector.FromBytes(part, what);
+      if (r.ivector.ExtractorChecksum() != r.model_checksum)
+        throw Error(what + ": the statistics' extractor differs from the header's");
+    } else if (r.kind == "init") {
       r.init.emplace_back();
       r.init.back().FromBytes(part, what);
       if (r.init.back().moments.Dim() != r.feature_dim) throw Error(what + ": dimension differs from the header's");
@@ -294,10 +293,11 @@ struct ShardData {
 
 // Step 0 (as TrainLanguageModelSet) on the whole data, then this shard's entries; missing files of the
 // shard are skipped into `report`.
+// for_ivector: the map step of T-matrix EM (any back-end option; the caller gives the UBM).
 ShardData PrepareShard(const Dataset& data, const ShardSpec& shard, const TrainOptions& opts, const ProgressCallbacks& cb,
-                       ShardReport* report) {
+                       ShardReport* report, bool for_ivector = false) {
   CheckTrainOptions(opts);
-  if (opts.backend != "gmm") throw Error("distributed training (job array, MPI): only the gmm back-end is supported, not '" + opts.backend + "'");
+  if (!for_ivector && opts.backend != "gmm") throw Error("distributed training (job array, MPI): only the gmm back-end is supported, not '" + opts.backend + "'");
   for (const std::string& p : data.problems) EntryError(cb, p);
   for (const std::string& w : data.ignored) Warning(cb, w);
   std::map<std::string, int64_t> listed;
@@ -602,6 +602,75 @@ TrainAccs AccumulateShardStats(const Dataset& data, const ShardSpec& shard, cons
   flush();
   StoreTally(tally, &a, report);
   return a;
+}
+
+TrainAccs AccumulateIvectorAccs(const IvectorExtractor& extractor, int iteration, const ShardSpec& shard,
+                                const UtteranceStatsSource& source, int batch_utterances) {
+  if (iteration < 1) throw Error("i-vector accumulators: iteration must be >= 1, got " + std::to_string(iteration));
+  if (batch_utterances < 1) throw Error("i-vector accumulators: batch_utterances must be >= 1");
+  ShardEntries(0, shard);  // validates the spec
+  TrainAccs a;
+  a.kind = "ivector";
+  a.feature_dim = extractor.FeatDim();
+  a.shard_count = shard.count;
+  a.shards = {shard.index};
+  a.model_checksum = extractor.Checksum();
+  a.iteration = iteration;
+  a.ivector = IvectorExtractorStats(extractor);
+  // Batches as TrainIvectorExtractor cuts them (the batch shape only changes float rounding).
+  std::vector<UtteranceStats> batch;
+  batch.reserve(static_cast<size_t>(batch_utterances));
+  source([&](const UtteranceStats& st) {
+    batch.push_back(st);
+    if (static_cast<int>(batch.size()) == batch_utterances) {
+      a.ivector.Accumulate(extractor, batch);
+      batch.clear();
+    }
+  });
+  if (!batch.empty()) a.ivector.Accumulate(extractor, batch);
+  return a;
+}
+
+TrainAccs AccumulateShardIvectorStats(const Dataset& data, const ShardSpec& shard, const DiagGmm& ubm,
+                                      const IvectorExtractor& extractor, int iteration, const TrainOptions& opts,
+                                      const ShardCacheOptions& cache, const ProgressCallbacks& cb, ShardReport* report) {
+  ShardReport local;
+  if (!report) report = &local;
+  const ShardData sd = PrepareShard(data, shard, opts, cb, report, /*for_ivector=*/true);
+  const int dim = Frontend(opts.frontend).Dim();
+  if (ubm.Dim() != dim || extractor.FeatDim() != dim || extractor.NumGauss() != ubm.NumGauss())
+    throw Error("i-vector accumulators: the features have " + std::to_string(dim) + " dims, the UBM " +
+                std::to_string(ubm.NumGauss()) + " x " + std::to_string(ubm.Dim()) + ", the extractor " +
+                std::to_string(extractor.NumGauss()) + " x " + std::to_string(extractor.FeatDim()));
+  IvectorStatsOptions so = opts.ivector.stats;
+  so.second_order = opts.ivector.extractor.update.update_variances;
+  UtteranceStatsComputer computer(ubm, so);
+  Tally tally(data.languages.size());
+  TrainAccs a = AccumulateIvectorAccs(
+      extractor, iteration, shard,
+      [&](const std::function<void(const UtteranceStats&)>& visit) {
+        ForEachShardUtterance(data, shard, sd, opts.frontend, opts.threads, cache, cb, &tally, report,
+                              [&](int, const std::string&, const Matrix& m) { visit(computer.Compute(m)); });
+      },
+      opts.ivector.extractor.batch_utterances);
+  const TrainAccs header = NewAccs(data, shard, opts.frontend, "ivector");
+  a.frontend = header.frontend;
+  a.languages = header.languages;
+  StoreTally(tally, &a, report);
+  return a;
+}
+
+IvectorExtractor EstimateIvectorExtractor(const IvectorExtractor& extractor, int iteration, const TrainAccs& accs,
+                                          const IvectorExtractorStats::UpdateOptions& update) {
+  if (accs.kind != "ivector") throw Error("i-vector update: needs i-vector accumulators, not '" + accs.kind + "'");
+  accs.CheckComplete("i-vector accumulators");
+  if (accs.model_checksum != extractor.Checksum() || accs.iteration != iteration)
+    throw Error("i-vector update: the accumulators were made against another extractor (iteration " +
+                std::to_string(accs.iteration) + ", this update is iteration " + std::to_string(iteration) +
+                "): accumulate again with this extractor");
+  IvectorExtractor out = extractor;
+  accs.ivector.Update(update, &out);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------

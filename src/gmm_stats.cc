@@ -9,8 +9,12 @@
 #include "slid/error.h"
 #include "slid/io.h"
 #include "slid/model.h"  // Fnv1a64
+#include "binary_format.h"
 
 namespace slid {
+
+using internal::Get;
+using internal::Put;
 
 GmmStats::GmmStats(int num_gauss, int dim, float min_posterior) : min_posterior_(min_posterior) {
   if (num_gauss < 1 || dim < 1) {
@@ -109,21 +113,6 @@ namespace {
 constexpr char kStatsMagic[8] = {'S', 'L', 'I', 'D', 'G', 'S', 'T', '\0'};
 constexpr size_t kStatsHeaderBytes = 8 + 4 + 4 + 4 + 4 + 8 + 8;
 
-template <typename T>
-void Put(std::string* out, T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof(T));
-  out->append(b, sizeof(T));
-}
-
-template <typename T>
-T Get(const std::string& in, size_t* pos) {
-  T v;
-  std::memcpy(&v, in.data() + *pos, sizeof(T));
-  *pos += sizeof(T);
-  return v;
-}
-
 }  // namespace
 
 std::string GmmStats::ToBytes() const {
@@ -202,6 +191,9 @@ void GmmStats::Read(const std::string& path, bool add) { FromBytes(ReadFileToStr
 // MomentStats
 
 namespace slid {
+
+using internal::Get;
+using internal::Put;
 
 MomentStats::MomentStats(int dim) {
   if (dim < 1) throw Error("MomentStats: dimension must be >= 1, got " + std::to_string(dim));

@@ -31,6 +31,7 @@
 #include "slid/dataset.h"
 #include "slid/em.h"
 #include "slid/gmm_stats.h"
+#include "slid/ivector.h"
 #include "slid/model.h"
 #include "slid/train.h"
 
@@ -56,24 +57,27 @@ constexpr uint32_t kTrainAccsFormatVersion = 1;
 //   "SLIDACC\0", uint32 version, uint32 zero, uint64 H, H bytes of JSON header {"kind", "languages",
 //   "frontend", "feature_dim", "shard_count", "shards", "model_checksum", "iteration", "em",
 //   "tally"}, then per language uint64 B and B bytes of GmmInitStats::ToBytes() (kind "init") or
-//   GmmStats::ToBytes() (kind "em"), each with its own checksum, then uint64 FNV-1a of every byte
-//   before it.
+//   GmmStats::ToBytes() (kind "em"), or for kind "ivector" one part, IvectorExtractorStats::ToBytes()
+//   (the total-variability matrix is shared by all languages), each with its own checksum, then
+//   uint64 FNV-1a of every byte before it.
 struct TrainAccs {
-  std::string kind;                    // "init" or "em"
+  std::string kind;                    // "init", "em" or "ivector"
   FrontendOptions frontend;            // the features' options (init: from the options; em: the model's)
   bool frontend_external = false;      // never true here (audio only); kept for the model
   int feature_dim = 0;
   std::vector<std::string> languages;  // every language of the data, sorted (the model's order)
   int shard_count = 1;                 // n of the shards
   std::vector<int> shards;             // the shards added into these accumulators, ascending, each once
-  uint64_t model_checksum = 0;         // em: ModelChecksum() of the model accumulated against
-  int iteration = 0;                   // em: the EM iteration these statistics serve (1-based)
+  uint64_t model_checksum = 0;         // em: ModelChecksum() of the model accumulated against;
+                                       // ivector: IvectorExtractor::Checksum() of the extractor
+  int iteration = 0;                   // em, ivector: the EM iteration these statistics serve (1-based)
   EmOptions em;                        // init: the EM options the subsample was drawn with
   // Per language (same order): files read, files failed, frames, audio seconds.
   std::vector<int64_t> files, failed_files, frames;
   std::vector<double> seconds;
   std::vector<GmmInitStats> init;      // kind "init": one per language
   std::vector<GmmStats> stats;         // kind "em": one per language
+  IvectorExtractorStats ivector;       // kind "ivector": T-matrix EM statistics of every language's utterances
 
   // this += other. A default-constructed (empty kind) this takes other. Error (naming both shard sets)
   // if the kind, languages, frontend, shard count, model or iteration differ, or a shard is in both.
@@ -138,6 +142,34 @@ LanguageModelSet InitModelFromAccs(const TrainAccs& accs, const EmOptions& em, s
 // iteration. `stats` must be complete "em" accumulators made against `model` for its next iteration
 // (Error otherwise). Notes (replaced components, convergence) are appended to *notes.
 LanguageModelSet EstimateModel(const LanguageModelSet& model, const TrainAccs& stats, std::vector<std::string>* notes);
+
+// ---------------------------------------------------------------------------------------------------
+// Total-variability (T-matrix) EM of the i-vector back-end over shards: the same map and reduce, with
+// accumulators of kind "ivector" (one IvectorExtractorStats, model_checksum = the extractor's
+// Checksum()), so that a missing, repeated or stale shard is refused as for the GMMs. An iteration from
+// the summed shards equals TrainIvectorExtractor's iteration on all the utterances to float rounding:
+// the per-batch products are single precision and batches are cut per shard (see
+// IvectorExtractorStats; test_distributed states the tolerance).
+
+// The map step from per-utterance statistics: every UtteranceStats that `source` hands over (once),
+// in batches of batch_utterances (>= 1), for EM iteration `iteration` (>= 1) of `extractor`, as shard
+// `shard`. languages, frontend and tallies are left empty (AccumulateShardIvectorStats fills them).
+TrainAccs AccumulateIvectorAccs(const IvectorExtractor& extractor, int iteration, const ShardSpec& shard,
+                                const UtteranceStatsSource& source, int batch_utterances = 32);
+
+// The map step on a data set: shard `shard` of `data`, features with opts.frontend (cached in `cache`
+// as AccumulateShardStats does), one UtteranceStats per utterance against `ubm` with opts.ivector.stats
+// (second order when opts.ivector.extractor.update.update_variances, as TrainIvectorModel), batches of
+// opts.ivector.extractor.batch_utterances. Step 0 and file errors as AccumulateShardInit.
+TrainAccs AccumulateShardIvectorStats(const Dataset& data, const ShardSpec& shard, const DiagGmm& ubm,
+                                      const IvectorExtractor& extractor, int iteration, const TrainOptions& opts,
+                                      const ShardCacheOptions& cache, const ProgressCallbacks& callbacks = {},
+                                      ShardReport* report = nullptr);
+
+// The reduce step: IvectorExtractorStats::Update(update) of `extractor` from complete "ivector"
+// accumulators made against it for iteration `iteration`. Error (naming the problem) otherwise.
+IvectorExtractor EstimateIvectorExtractor(const IvectorExtractor& extractor, int iteration, const TrainAccs& accs,
+                                          const IvectorExtractorStats::UpdateOptions& update);
 
 // ---------------------------------------------------------------------------------------------------
 // Training inside one job over several processes (MPI ranks): the same map and reduce, with the
