@@ -782,12 +782,102 @@ LanguageModelSet EstimateModel(const LanguageModelSet& model, const TrainAccs& s
 // ---------------------------------------------------------------------------------------------------
 // In-process distribution
 
-TrainAccs AllSum(const TrainAccs& mine, Communicator& comm) {
+void Communicator::AllReduceSum(std::vector<double>* values) {
+  std::string mine(values->size() * sizeof(double), '\0');
+  if (!values->empty()) std::memcpy(&mine[0], values->data(), mine.size());
+  const std::vector<std::string> all = AllGather(mine);
+  std::fill(values->begin(), values->end(), 0.0);
+  for (size_t r = 0; r < all.size(); ++r) {
+    if (all[r].size() != mine.size())
+      throw Error("all-reduce: rank " + std::to_string(r) + " sent " + std::to_string(all[r].size() / sizeof(double)) +
+                  " numbers, this rank " + std::to_string(values->size()));
+    for (size_t i = 0; i < values->size(); ++i) {
+      double v;
+      std::memcpy(&v, all[r].data() + i * sizeof(double), sizeof(double));
+      (*values)[i] += v;
+    }
+  }
+}
+
+namespace {
+
+// Everything but the shards and the numbers that must agree between the processes' accumulators:
+// what TrainAccs::Add checks, plus the statistics' shapes (so that the all-reduce lengths agree).
+std::string AccsIdentity(const TrainAccs& a) {
+  nlohmann::json shapes = nlohmann::json::array();
+  for (const GmmStats& st : a.stats) shapes.push_back({st.NumGauss(), st.Dim(), st.min_posterior()});
+  if (a.kind == "ivector") {
+    std::vector<double> flat;
+    a.ivector.AppendFlat(&flat);
+    shapes.push_back({flat.size(), std::to_string(a.ivector.ExtractorChecksum())});
+  }
+  return nlohmann::json{{"kind", a.kind},
+                        {"languages", a.languages},
+                        {"frontend", a.frontend.ToJson()},
+                        {"feature_dim", a.feature_dim},
+                        {"shard_count", a.shard_count},
+                        {"model_checksum", std::to_string(a.model_checksum)},
+                        {"iteration", a.iteration},
+                        {"shapes", shapes}}
+      .dump();
+}
+
+TrainAccs AllGatherSum(const TrainAccs& mine, Communicator& comm) {
   const std::vector<std::string> all = comm.AllGather(mine.ToBytes());
   if (static_cast<int>(all.size()) != comm.Size())
     throw Error("AllSum: " + std::to_string(all.size()) + " parts from " + std::to_string(comm.Size()) + " processes");
   TrainAccs sum;
   for (size_t r = 0; r < all.size(); ++r) sum.FromBytes(all[r], "accumulators of rank " + std::to_string(r), /*add=*/true);
+  return sum;
+}
+
+}  // namespace
+
+TrainAccs AllSum(const TrainAccs& mine, Communicator& comm) {
+  if (mine.kind == "init") return AllGatherSum(mine, comm);
+  if (mine.kind != "em" && mine.kind != "ivector") throw Error("AllSum: unknown kind '" + mine.kind + "'");
+  // 1. Headers: the same model, iteration and shapes everywhere, and disjoint shards.
+  const std::string identity = AccsIdentity(mine);
+  const std::vector<std::string> heads = comm.AllGather(nlohmann::json{{"identity", identity}, {"shards", mine.shards}}.dump());
+  if (static_cast<int>(heads.size()) != comm.Size())
+    throw Error("AllSum: " + std::to_string(heads.size()) + " parts from " + std::to_string(comm.Size()) + " processes");
+  TrainAccs sum = mine;
+  sum.shards.clear();
+  for (size_t r = 0; r < heads.size(); ++r) {
+    const nlohmann::json h = nlohmann::json::parse(heads[r]);
+    if (h.at("identity").get<std::string>() != identity)
+      throw Error("accumulators of rank " + std::to_string(r) + " and rank " + std::to_string(comm.Rank()) +
+                  " differ in kind, languages, frontend, shard count, model, iteration or shape");
+    for (int s : h.at("shards").get<std::vector<int>>()) {
+      if (std::find(sum.shards.begin(), sum.shards.end(), s) != sum.shards.end())
+        throw Error("accumulators of rank " + std::to_string(r) + ": shard " + std::to_string(s) + " is in two ranks");
+      sum.shards.push_back(s);
+    }
+  }
+  std::sort(sum.shards.begin(), sum.shards.end());
+  // 2. The numbers: tallies (exact in double below 2^53) and statistics, in one all-reduce.
+  std::vector<double> flat;
+  const size_t num = mine.languages.size();
+  for (size_t l = 0; l < num; ++l) {
+    flat.push_back(static_cast<double>(mine.files[l]));
+    flat.push_back(static_cast<double>(mine.failed_files[l]));
+    flat.push_back(static_cast<double>(mine.frames[l]));
+    flat.push_back(mine.seconds[l]);
+  }
+  for (const GmmStats& st : mine.stats) st.AppendFlat(&flat);
+  if (mine.kind == "ivector") mine.ivector.AppendFlat(&flat);
+  const size_t length = flat.size();
+  comm.AllReduceSum(&flat);
+  if (flat.size() != length) throw Error("AllSum: the all-reduce returned another length");
+  const double* in = flat.data();
+  for (size_t l = 0; l < num; ++l) {
+    sum.files[l] = static_cast<int64_t>(*in++);
+    sum.failed_files[l] = static_cast<int64_t>(*in++);
+    sum.frames[l] = static_cast<int64_t>(*in++);
+    sum.seconds[l] = *in++;
+  }
+  for (GmmStats& st : sum.stats) in = st.SetFlat(in);
+  if (sum.kind == "ivector") in = sum.ivector.SetFlat(in);
   return sum;
 }
 
@@ -822,20 +912,9 @@ class TempFolder {
 // AllSum, exactly (FrameSubsample::KeepBelow).
 TrainAccs AllSumInit(const TrainAccs& mine, Communicator& comm, const ProgressCallbacks& cb) {
   const size_t num = mine.languages.size();
-  std::string counts(num * sizeof(double), '\0');
-  for (size_t l = 0; l < num; ++l) {
-    const double n = mine.init[l].moments.Count();
-    std::memcpy(&counts[l * sizeof(double)], &n, sizeof(double));
-  }
   std::vector<double> total(num, 0.0);
-  for (const std::string& c : comm.AllGather(counts)) {
-    if (c.size() != counts.size()) throw Error("AllSumInit: frame counts of another shape from a rank");
-    for (size_t l = 0; l < num; ++l) {
-      double n;
-      std::memcpy(&n, &c[l * sizeof(double)], sizeof(double));
-      total[l] += n;
-    }
-  }
+  for (size_t l = 0; l < num; ++l) total[l] = mine.init[l].moments.Count();
+  comm.AllReduceSum(&total);  // the same length everywhere: the languages are the data's
   TrainAccs filtered = mine;
   for (size_t l = 0; l < num; ++l) {
     const double cap = static_cast<double>(filtered.init[l].sample.Capacity());
@@ -890,7 +969,7 @@ TrainResult TrainLanguageModelSetDistributed(const Dataset& data, const TrainOpt
     ShardReport r;
     const TrainAccs mine = AccumulateShardStats(data, shard, model, opts, cache, {}, &r);
     const auto t1 = Clock::now();
-    const TrainAccs stats = AllSum(mine, comm);
+    const TrainAccs stats = AllSum(mine, comm);  // headers all-gathered, statistics all-reduced
     const auto t2 = Clock::now();
     std::vector<std::string> notes;
     model = EstimateModel(model, stats, &notes);

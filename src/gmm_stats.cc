@@ -108,6 +108,25 @@ void GmmStats::Add(const GmmStats& other) {
   second_ += other.second_;
 }
 
+void GmmStats::AppendFlat(std::vector<double>* out) const {
+  out->push_back(num_frames_);
+  out->push_back(total_loglik_);
+  out->insert(out->end(), occupancy_.data(), occupancy_.data() + occupancy_.size());
+  for (const MatrixD* m : {&first_, &second_}) out->insert(out->end(), m->data(), m->data() + m->size());
+}
+
+const double* GmmStats::SetFlat(const double* in) {
+  num_frames_ = *in++;
+  total_loglik_ = *in++;
+  occupancy_ = Eigen::Map<const VectorD>(in, occupancy_.size());
+  in += occupancy_.size();
+  for (MatrixD* m : {&first_, &second_}) {
+    *m = Eigen::Map<const MatrixD>(in, m->rows(), m->cols());
+    in += m->size();
+  }
+  return in;
+}
+
 namespace {
 
 constexpr char kStatsMagic[8] = {'S', 'L', 'I', 'D', 'G', 'S', 'T', '\0'};

@@ -176,8 +176,7 @@ IvectorExtractor EstimateIvectorExtractor(const IvectorExtractor& extractor, int
 // accumulators exchanged in memory every iteration instead of through files.
 
 // The processes that train together. The library knows no MPI: the `slid` program implements this
-// with MPI_Allgatherv (tools/mpi_communicator.cc, built when CMake finds MPI); SingleProcess is the
-// trivial one.
+// with MPI (tools/mpi_communicator.cc, built when CMake finds MPI); SingleProcess is the trivial one.
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -186,6 +185,11 @@ class Communicator {
   // Every process passes its bytes and gets every process's, in rank order (a collective: every
   // process must call it, the same number of times).
   virtual std::vector<std::string> AllGather(const std::string& mine) = 0;
+  // Element-wise sum over the processes of *values (the same length on every process), in place; a
+  // collective. Every process must end with the same bits (the training loop's stopping decisions are
+  // made from them on every process). This default adds AllGather's parts in rank order; MPI overrides
+  // it with MPI_Reduce (MPI_SUM) to rank 0 and MPI_Bcast.
+  virtual void AllReduceSum(std::vector<double>* values);
 };
 
 class SingleProcess : public Communicator {
@@ -193,10 +197,15 @@ class SingleProcess : public Communicator {
   int Rank() const override { return 0; }
   int Size() const override { return 1; }
   std::vector<std::string> AllGather(const std::string& mine) override { return {mine}; }
+  void AllReduceSum(std::vector<double>*) override {}
 };
 
-// Adds the accumulators of every process (an all-reduce: AllGather, then TrainAccs::Add in rank
-// order, so every process holds the same sum, bit for bit).
+// Adds the accumulators of every process, so that every process holds the same sum, bit for bit.
+// Kinds "em" and "ivector" (sums): the headers (model, iteration, shapes, shards: a few hundred bytes)
+// are all-gathered and checked as TrainAccs::Add checks files, then the statistics travel as doubles
+// through one AllReduceSum (each process sends and receives the K x (2D + 1) doubles per language
+// once, whatever the number of processes). Kind "init" (the k-means++ subsample is a set, the moments
+// a pairwise merge): AllGather of the accumulators, then TrainAccs::Add in rank order.
 TrainAccs AllSum(const TrainAccs& mine, Communicator& comm);
 
 // `slid train` (gmm back-end, k-means++) across the processes of `comm`: process r takes shard r+1 of
