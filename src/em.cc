@@ -4,8 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
-#include <functional>
 #include <exception>
 #include <limits>
 #include <mutex>
@@ -73,75 +71,6 @@ void ParallelFor(int threads, int64_t n, const std::function<void(int, int64_t)>
   if (error) std::rethrow_exception(error);
 }
 
-// Threads started once and woken for every round of work by a condition variable: for k-means++
-// seeding, whose rounds (one per pick) are too short to pay a thread start each. Run(fn, n) calls
-// fn(i) for every i in [0, n), claimed one at a time by the caller and the workers, and returns when
-// all are done. Waits are passive. fn must not throw. Fewer workers start if the system refuses more.
-class WorkerPool {
- public:
-  explicit WorkerPool(int threads) {
-    try {
-      for (int j = 1; j < threads; ++j) workers_.emplace_back([this] { Loop(); });
-    } catch (const std::system_error&) {
-      // The workers running (and the caller) take every task.
-    }
-  }
-  ~WorkerPool() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
-  void Run(const std::function<void(int64_t)>& fn, int64_t n) {
-    if (workers_.empty()) {
-      for (int64_t i = 0; i < n; ++i) fn(i);
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      fn_ = &fn;
-      n_ = n;
-      next_ = 0;
-      busy_ = static_cast<int>(workers_.size());
-      ++round_;
-    }
-    wake_.notify_all();
-    Drain();
-    std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [&] { return busy_ == 0; });
-  }
-
- private:
-  void Drain() {
-    for (int64_t i = next_.fetch_add(1); i < n_; i = next_.fetch_add(1)) (*fn_)(i);
-  }
-  void Loop() {
-    int64_t seen = 0;
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        wake_.wait(lock, [&] { return stop_ || round_ != seen; });
-        if (stop_) return;
-        seen = round_;
-      }
-      Drain();
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--busy_ == 0) done_.notify_one();
-    }
-  }
-  std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable wake_, done_;
-  const std::function<void(int64_t)>* fn_ = nullptr;
-  int64_t n_ = 0;
-  std::atomic<int64_t> next_{0};
-  int busy_ = 0;
-  int64_t round_ = 0;
-  bool stop_ = false;
-};
-
 void ValidateOptions(const EmOptions& o) {
   auto bad = [](const std::string& what) { throw Error("EmOptions: " + what); };
   if (o.num_gauss < 1) bad("num_gauss must be >= 1, got " + std::to_string(o.num_gauss));
@@ -175,54 +104,23 @@ DiagGmm KMeansPlusPlusInit(const Matrix& x, int k, const EmOptions& o, const Vec
   std::mt19937_64 rng(static_cast<uint64_t>(o.seed) * 0x9E3779B97F4A7C15ull + 1);
   std::vector<int64_t> chosen;
   chosen.push_back(UniformIndex(rng, n));
-  // Seeding: per pick, every frame's squared distance to its nearest chosen center (d2) is updated and
-  // the next pick drawn with probability proportional to d2. The frames are cut into fixed chunks of
-  // kSeedChunk rows whatever the thread count; each chunk updates its d2 and its sum, the chunk sums
-  // are added in chunk order and the draw walks them, then one chunk, so the picks are the same for
-  // any number of threads. The chunks of a pick are spread over a pool of threads started once
-  // (WorkerPool), not a thread start per pick (measured slower).
-  constexpr int64_t kSeedChunk = 4096;
-  const int64_t num_chunks = (n + kSeedChunk - 1) / kSeedChunk;
-  Eigen::VectorXd d2(n);
-  std::vector<double> chunk_sum(num_chunks);
-  Eigen::RowVectorXf center = x.row(chosen[0]);
-  bool first_pick = true;
-  const std::function<void(int64_t)> update = [&](int64_t c) {
-    const int64_t b = c * kSeedChunk, m = std::min(kSeedChunk, n - b);
-    const Eigen::VectorXd dist = (x.middleRows(b, m).rowwise() - center).rowwise().squaredNorm().cast<double>();
-    auto seg = d2.segment(b, m);
-    if (first_pick)
-      seg = dist;
-    else
-      seg = seg.cwiseMin(dist);
-    chunk_sum[c] = seg.sum();
-  };
-  WorkerPool pool(static_cast<int>(std::min<int64_t>(o.threads, num_chunks)));
-  pool.Run(update, num_chunks);
-  first_pick = false;
+  // The seeding stays on one thread: one pick costs about a millisecond at n = 50000, and a thread
+  // start and join per pick measured slower than one thread on the loaded 2-core machine (bench_gmm
+  // --scaling). The Lloyd assignments below are threaded.
+  Eigen::VectorXd d2 = (x.rowwise() - x.row(chosen[0])).rowwise().squaredNorm().cast<double>();
   while (static_cast<int>(chosen.size()) < k) {
-    double total = 0;
-    for (double cs : chunk_sum) total += cs;
+    const double total = d2.sum();
     if (!(total > 0)) break;  // every frame coincides with a center: no more distinct points
     double r = Uniform01(rng) * total;
-    int64_t c = 0;
-    while (c < num_chunks && !(r < chunk_sum[c])) r -= chunk_sum[c++];
     int64_t pick = -1;
-    if (c < num_chunks) {
-      for (int64_t i = c * kSeedChunk, e = std::min(n, i + kSeedChunk); i < e; ++i) {
-        if (d2[i] <= 0) continue;
-        pick = i;
-        r -= d2[i];
-        if (r < 0) break;
-      }
+    for (int64_t i = 0; i < n; ++i) {
+      if (d2[i] <= 0) continue;
+      pick = i;
+      r -= d2[i];
+      if (r < 0) break;
     }
-    if (pick < 0)  // rounding carried r past the last chunk: the last frame with d2 > 0
-      for (int64_t i = n - 1; i >= 0 && pick < 0; --i)
-        if (d2[i] > 0) pick = i;
     chosen.push_back(pick);
-    if (static_cast<int>(chosen.size()) == k) break;
-    center = x.row(pick);
-    pool.Run(update, num_chunks);
+    d2 = d2.cwiseMin((x.rowwise() - x.row(pick)).rowwise().squaredNorm().cast<double>());
   }
   const int kk = static_cast<int>(chosen.size());
   if (kk < k) {
