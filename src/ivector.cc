@@ -8,12 +8,11 @@
 #include <Eigen/Cholesky>
 
 #include "slid/error.h"
+#include "util.h"
 
 namespace slid {
 
 namespace {
-
-constexpr double kLog2Pi = 1.8378770664093453;
 
 using ColMatrixD = Eigen::MatrixXd;
 
