@@ -10,12 +10,11 @@
 #include "binary_format.h"
 #include "slid/error.h"
 #include "slid/io.h"
+#include "util.h"
 
 namespace slid {
 
 namespace {
-
-constexpr double kLog2Pi = 1.8378770664093453;
 
 using ColMatrixD = Eigen::MatrixXd;
 

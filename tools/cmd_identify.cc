@@ -294,7 +294,7 @@ int Run(IdentifyArgs& args) {
   return kExitOk;
 }
 
-CommandRegistration reg(
+CommandRegistration register_identify(
     "identify",
     "Identify the language of audio files with a trained model.\n"
     "Prints one line per file: path, best language, its score (average frame log-likelihood), status,\n"
