@@ -30,10 +30,7 @@ cmake --build "$build" -j"$jobs"
 logs="$(cd "$build" && pwd)/sanitizer-logs"
 rm -rf "$logs"; mkdir -p "$logs"
 common="halt_on_error=1:exitcode=23:log_path=$logs/report"
-# detect_stack_use_after_return is left off (clang's default): its fake stacks made the CLI tests,
-# which run slid hundreds of times, markedly slower, for a bug class -Wreturn-stack-address and
-# -Wdangling already catch at compile time in this tree (-Werror above).
-export ASAN_OPTIONS="$common:detect_leaks=1:check_initialization_order=1:strict_init_order=1:strict_string_checks=1"
+export ASAN_OPTIONS="$common:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:strict_string_checks=1"
 export UBSAN_OPTIONS="$common:print_stacktrace=1"
 export LSAN_OPTIONS="exitcode=23:print_suppressions=0:suppressions=$(pwd)/tools/lsan-suppressions.txt"
 status=0
