@@ -3,7 +3,14 @@
 // shapes measured in the same run.
 //
 //   bench_gmm [--frames N] [--dim D] [--ks 64,256,1024] [--threads T] [--reps R] [--cache PATH]
-//             [--min-posterior P] [--scaling 1,2,4]
+//             [--min-posterior P] [--scaling 1,2,4] [--gemm-blocks 512,1024,2048,4096]
+//
+// --gemm-blocks B1,B2,...: instead of the table above, the E-step's inner block size: per K, the
+// dense path of GmmStats::Accumulate (log-likelihoods of B frames by one GEMM, posteriors, then
+// posteriors^T [x, x^2] by a second GEMM, added into double accumulators) run over all frames with
+// blocks of B1, B2, ... frames, in alternating order within each repetition (forwards, then
+// backwards), best of the repetitions, with the ratio to the block GmmBlockFrames(K) uses now; and
+// GmmStats::Accumulate itself in the same repetitions (it must match its block's row).
 //
 // --scaling T1,T2,...: instead of the table above, the thread scaling: per K, the E-step
 // (AccumulateStats) and the k-means++ initialisation (InitDiagGmm on an init_max_frames subsample)
@@ -100,6 +107,65 @@ double GemmSeconds(int64_t frames, int d, int k, int reps) {
   return best;
 }
 
+// The dense path of GmmStats::Accumulate with blocks of `block` frames (the statistics are returned
+// through *occupancy_sum so that nothing is optimised away).
+double DenseEStepSeconds(const DiagGmm& g, const Matrix& x, int block, double* occupancy_sum) {
+  const int k = g.NumGauss(), d = g.Dim();
+  Matrix xx, loglik, block_stats;
+  Vector frame_loglik, post_sums;
+  VectorD occupancy = VectorD::Zero(k);
+  MatrixD first = MatrixD::Zero(k, d), second = MatrixD::Zero(k, d);
+  double total = 0;
+  const auto t0 = Clock::now();
+  for (int64_t b = 0; b < x.rows(); b += block) {
+    const int n = static_cast<int>(std::min<int64_t>(block, x.rows() - b));
+    g.BlockLogLikelihoods(x, b, n, &xx, &loglik);
+    post_sums.setZero(k);
+    LogSumExpRowsToPosteriors(n, &loglik, &frame_loglik, &post_sums);
+    block_stats.noalias() = loglik.topRows(n).transpose() * xx.topRows(n);
+    first += block_stats.leftCols(d).cast<double>();
+    second += block_stats.rightCols(d).cast<double>();
+    occupancy += post_sums.cast<double>();
+    total += frame_loglik.head(n).cast<double>().sum();
+  }
+  const double sec = Seconds(t0);
+  *occupancy_sum = occupancy.sum() + 0 * total + 0 * first.sum() + 0 * second.sum();
+  return sec;
+}
+
+int GemmBlocks(const Matrix& x, const std::vector<int>& ks, const std::vector<int>& blocks, int reps) {
+  std::printf("E-step inner block (dense path of GmmStats::Accumulate), %lld frames x %d dims, best of %d, orders alternating\n",
+              static_cast<long long>(x.rows()), static_cast<int>(x.cols()), reps);
+  for (int k : ks) {
+    const DiagGmm g = MakeGmm(k, static_cast<int>(x.cols()), 2 + k);
+    std::vector<double> best(blocks.size(), 1e30);
+    double accumulate_best = 1e30;
+    for (int r = 0; r < reps; ++r) {
+      for (size_t i = 0; i < blocks.size(); ++i) {
+        const size_t j = r % 2 == 0 ? i : blocks.size() - 1 - i;
+        double occ = 0;
+        best[j] = std::min(best[j], DenseEStepSeconds(g, x, blocks[j], &occ));
+        if (std::abs(occ - static_cast<double>(x.rows())) > 1e-3 * x.rows()) std::printf("bad occupancy %f\n", occ);
+      }
+      GmmStats st(k, static_cast<int>(x.cols()));
+      const auto t0 = Clock::now();
+      st.Accumulate(g, x);
+      accumulate_best = std::min(accumulate_best, Seconds(t0));
+    }
+    const int now = GmmBlockFrames(k);
+    double ref = 0;
+    for (size_t j = 0; j < blocks.size(); ++j)
+      if (blocks[j] == now) ref = best[j];
+    for (size_t j = 0; j < blocks.size(); ++j)
+      std::printf("K=%5d block %5d: %.3f s, %10.0f frames/s, %6.1f GFLOP/s, ratio to block %d: %s\n", k, blocks[j],
+                  best[j], x.rows() / best[j], 8.0 * x.rows() * x.cols() * k / best[j] / 1e9, now,
+                  ref > 0 ? std::to_string(ref / best[j]).substr(0, 5).c_str() : "-");
+    std::printf("K=%5d GmmStats::Accumulate (block %d): %.3f s\n", k, now, accumulate_best);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 std::vector<int> ParseList(const std::string& s) {
   std::vector<int> v;
   std::stringstream ss(s);
@@ -112,18 +178,20 @@ std::vector<int> ParseList(const std::string& s) {
 int Scaling(const FrameSource& src, int dim, const std::vector<int>& ks, const std::vector<int>& counts, int reps) {
   const int cores = std::max(1u, std::thread::hardware_concurrency());
   std::printf("# thread scaling, %d cores; E-step = AccumulateStats over all frames (block_frames 4096); "
-              "init = InitDiagGmm (k-means++ seeding + 5 Lloyd iterations on 50000 frames); best of %d\n",
+              "init = InitDiagGmm (k-means++ seeding + 5 Lloyd iterations on 50000 frames); seeding = the same without Lloyd; best of %d\n",
               cores, reps);
   std::printf("# ideal = min(T, cores) / min(T1, cores); GEMM = speed-up of the E-step's flops as plain float GEMMs\n"
               "# in T independent threads, measured in the same repetitions: what the machine gives under its load now\n");
-  std::printf("%6s %7s | %10s %8s %8s %8s | %10s %8s\n", "K", "threads", "E-step s", "speed-up", "ideal", "GEMM",
-              "init s", "speed-up");
+  std::printf("%6s %7s | %10s %8s %8s %8s | %10s %8s | %10s %8s\n", "K", "threads", "E-step s", "speed-up", "ideal",
+              "GEMM", "init s", "speed-up", "seeding s", "speed-up");
   for (int k : ks) {
     const DiagGmm g = MakeGmm(k, dim, 2 + k);
     EmOptions o;
     o.num_gauss = k;
     const GmmInitStats init_stats = AccumulateInitStats(src, o);
-    std::vector<double> estep(counts.size(), 1e30), init(counts.size(), 1e30), gemm(counts.size(), 1e30);
+    std::vector<double> estep(counts.size(), 1e30), init(counts.size(), 1e30), gemm(counts.size(), 1e30),
+        seeding(counts.size(), 1e30);
+    std::vector<DiagGmm> init_models(counts.size());
     std::vector<GmmStats> first(counts.size());
     for (int r = 0; r < reps; ++r) {
       for (size_t c = 0; c < counts.size(); ++c) {
@@ -146,6 +214,14 @@ int Scaling(const FrameSource& src, int dim, const std::vector<int>& ks, const s
         const GmmStart start = InitDiagGmm(init_stats, o);
         init[c] = std::min(init[c], Seconds(t0));
         if (!start.gmm.means().allFinite()) std::printf("non-finite model!\n");
+        if (r == 0) init_models[c] = start.gmm;
+        // The seeding alone: no Lloyd iteration.
+        EmOptions seed_only = o;
+        seed_only.kmeans_iters = 0;
+        t0 = Clock::now();
+        const GmmStart seeded = InitDiagGmm(init_stats, seed_only);
+        seeding[c] = std::min(seeding[c], Seconds(t0));
+        if (!seeded.gmm.means().allFinite()) std::printf("non-finite model!\n");
       }
     }
     for (size_t c = 0; c < counts.size(); ++c) {
@@ -154,9 +230,11 @@ int Scaling(const FrameSource& src, int dim, const std::vector<int>& ks, const s
       const bool same = first[c].first_order() == first[0].first_order() &&
                         first[c].second_order() == first[0].second_order() &&
                         first[c].occupancy() == first[0].occupancy();
-      std::printf("%6d %7d | %10.3f %8.2f %8.2f %8.2f | %10.3f %8.2f%s\n", k, counts[c], estep[c],
-                  estep[0] / estep[c], ideal, gemm[0] / gemm[c], init[c], init[0] / init[c],
-                  same ? "" : "  STATISTICS DIFFER");
+      const bool same_init = init_models[c].means() == init_models[0].means() &&
+                             init_models[c].variances() == init_models[0].variances();
+      std::printf("%6d %7d | %10.3f %8.2f %8.2f %8.2f | %10.3f %8.2f | %10.3f %8.2f%s%s\n", k, counts[c], estep[c],
+                  estep[0] / estep[c], ideal, gemm[0] / gemm[c], init[c], init[0] / init[c], seeding[c],
+                  seeding[0] / seeding[c], same ? "" : "  STATISTICS DIFFER", same_init ? "" : "  INIT DIFFERS");
     }
     std::fflush(stdout);
   }
@@ -171,7 +249,7 @@ int main(int argc, char** argv) {
   std::vector<int> ks = {64, 256, 1024};
   std::string cache;
   float min_posterior = 0;
-  std::vector<int> scaling;
+  std::vector<int> scaling, gemm_blocks;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -189,13 +267,15 @@ int main(int argc, char** argv) {
     else if (a == "--cache") cache = next();
     else if (a == "--min-posterior") min_posterior = std::atof(next().c_str());
     else if (a == "--scaling") scaling = ParseList(next());
+    else if (a == "--gemm-blocks") gemm_blocks = ParseList(next());
     else {
-      std::fprintf(stderr, "usage: bench_gmm [--frames N] [--dim D] [--ks 64,256,1024] [--threads T] [--reps R] [--cache PATH] [--min-posterior P] [--scaling 1,2,4]\n");
+      std::fprintf(stderr, "usage: bench_gmm [--frames N] [--dim D] [--ks 64,256,1024] [--threads T] [--reps R] [--cache PATH] [--min-posterior P] [--scaling 1,2,4] [--gemm-blocks 512,1024]\n");
       return 2;
     }
   }
   if (frames < 1 || dim < 1 || threads < 1 || reps < 1 || ks.empty() ||
-      std::any_of(scaling.begin(), scaling.end(), [](int t) { return t < 1; })) {
+      std::any_of(scaling.begin(), scaling.end(), [](int t) { return t < 1; }) ||
+      std::any_of(gemm_blocks.begin(), gemm_blocks.end(), [](int b) { return b < 1; })) {
     std::fprintf(stderr, "bench_gmm: bad arguments\n");
     return 2;
   }
@@ -218,6 +298,13 @@ int main(int argc, char** argv) {
               static_cast<long long>(frames), dim, threads, cache.empty() ? "memory" : cache.c_str(), reps,
               Seconds(tgen), PeakRssMiB());
   if (!scaling.empty()) return Scaling(*src, dim, ks, scaling, reps);
+  if (!gemm_blocks.empty()) {
+    if (!cache.empty()) {
+      std::fprintf(stderr, "bench_gmm: --gemm-blocks needs the frames in memory (no --cache)\n");
+      return 2;
+    }
+    return GemmBlocks(x, ks, gemm_blocks, reps);
+  }
   std::printf("%6s | %-10s %12s %9s %9s %8s | %-8s %12s %9s %8s | %10s\n", "K", "EM iter", "frames/s", "GFLOP/s",
               "GEMM GF/s", "ratio", "score", "frames/s", "GFLOP/s", "ratio", "peak MiB");
   for (int k : ks) {

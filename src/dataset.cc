@@ -18,6 +18,7 @@
 
 #include "slid/error.h"
 #include "slid/io.h"
+#include "util.h"
 
 namespace fs = std::filesystem;
 
@@ -25,13 +26,6 @@ namespace slid {
 namespace {
 
 constexpr char kBom[] = "\xEF\xBB\xBF";  // UTF-8 byte-order mark, as some editors write it
-
-std::string Trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
 
 bool IsHidden(const fs::path& p) {
   const std::string n = p.filename().string();

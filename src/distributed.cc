@@ -25,6 +25,7 @@
 #include "slid/number_text.h"
 #include "slid/ivector_backend.h"  // ForEachUtterance
 #include "slid/version.h"
+#include "binary_format.h"
 #include "train_util.h"
 
 namespace slid {
@@ -74,17 +75,7 @@ std::string ShardList(const std::vector<int>& shards) {
   return "{" + s + "}";
 }
 
-void PutU64(std::string* out, uint64_t v) {
-  char b[8];
-  std::memcpy(b, &v, 8);
-  out->append(b, 8);
-}
-
-uint64_t GetU64(const std::string& in, size_t pos) {
-  uint64_t v;
-  std::memcpy(&v, in.data() + pos, 8);
-  return v;
-}
+uint64_t GetU64At(const std::string& in, size_t pos) { return internal::Get<uint64_t>(in, &pos); }
 
 nlohmann::json EmJson(const EmOptions& em) {
   return {{"num_gauss", em.num_gauss},     {"seed", em.seed},
@@ -122,7 +113,7 @@ void TrainAccs::Add(const TrainAccs& other) {
   if (other.feature_dim != feature_dim || other.frontend.ToJson() != frontend.ToJson()) refuse("the frontends differ");
   if (other.shard_count != shard_count)
     refuse("one is of " + std::to_string(other.shard_count) + " shards, the other of " + std::to_string(shard_count));
-  if (kind == "em" && (other.model_checksum != model_checksum || other.iteration != iteration))
+  if (kind != "init" && (other.model_checksum != model_checksum || other.iteration != iteration))
     refuse("they were accumulated against different models (iteration " + std::to_string(other.iteration) + " vs " +
            std::to_string(iteration) + ")");
   if (kind == "init" && EmJson(other.em) != EmJson(em)) refuse("they were drawn with different EM options");
@@ -135,9 +126,10 @@ void TrainAccs::Add(const TrainAccs& other) {
     seconds[l] += other.seconds[l];
     if (kind == "init")
       init[l].Add(other.init[l]);
-    else
+    else if (kind == "em")
       stats[l].Add(other.stats[l]);
   }
+  if (kind == "ivector") ivector.Add(other.ivector);
   shards.insert(shards.end(), other.shards.begin(), other.shards.end());
   std::sort(shards.begin(), shards.end());
 }
@@ -152,9 +144,10 @@ void TrainAccs::CheckComplete(const std::string& name) const {
 }
 
 std::string TrainAccs::ToBytes() const {
-  if (kind != "init" && kind != "em") throw Error("TrainAccs: unknown kind '" + kind + "'");
+  if (kind != "init" && kind != "em" && kind != "ivector") throw Error("TrainAccs: unknown kind '" + kind + "'");
   const size_t num = languages.size();
-  if ((kind == "init" ? init.size() : stats.size()) != num || files.size() != num || failed_files.size() != num ||
+  if ((kind == "init" ? init.size() : kind == "em" ? stats.size() : num) != num || files.size() != num ||
+      failed_files.size() != num ||
       frames.size() != num || seconds.size() != num)
     throw Error("TrainAccs: per-language parts do not match the " + std::to_string(num) + " languages");
   nlohmann::json tally = nlohmann::json::array();
@@ -175,14 +168,15 @@ std::string TrainAccs::ToBytes() const {
   std::string out(kAccsMagic, sizeof(kAccsMagic));
   const uint32_t v[2] = {kTrainAccsFormatVersion, 0};
   out.append(reinterpret_cast<const char*>(v), 8);
-  PutU64(&out, h.size());
+  internal::Put<uint64_t>(&out, h.size());
   out += h;
-  for (size_t l = 0; l < num; ++l) {
-    const std::string b = kind == "init" ? init[l].ToBytes() : stats[l].ToBytes();
-    PutU64(&out, b.size());
+  const size_t parts = kind == "ivector" ? 1 : num;
+  for (size_t l = 0; l < parts; ++l) {
+    const std::string b = kind == "init" ? init[l].ToBytes() : kind == "em" ? stats[l].ToBytes() : ivector.ToBytes();
+    internal::Put<uint64_t>(&out, b.size());
     out += b;
   }
-  PutU64(&out, Fnv1a64(out.data(), out.size()));
+  internal::Put<uint64_t>(&out, Fnv1a64(out.data(), out.size()));
   return out;
 }
 
@@ -195,16 +189,16 @@ void TrainAccs::FromBytes(const std::string& bytes, const std::string& name, boo
   if (version != kTrainAccsFormatVersion)
     throw Error(name + ": training accumulators format version " + std::to_string(version) + ", this slid reads version " +
                 std::to_string(kTrainAccsFormatVersion));
-  if (Fnv1a64(bytes.data(), bytes.size() - 8) != GetU64(bytes, bytes.size() - 8))
+  if (Fnv1a64(bytes.data(), bytes.size() - 8) != GetU64At(bytes, bytes.size() - 8))
     throw Error(name + ": damaged or truncated training accumulators (checksum mismatch)");
-  const uint64_t h = GetU64(bytes, 16);
+  const uint64_t h = GetU64At(bytes, 16);
   if (h > bytes.size() - 32) throw Error(name + ": truncated training accumulators");
   TrainAccs r;
   size_t pos = 24 + h;
   try {
     const nlohmann::json j = nlohmann::json::parse(bytes.substr(24, h));
     r.kind = j.at("kind").get<std::string>();
-    if (r.kind != "init" && r.kind != "em") throw Error("unknown kind '" + r.kind + "'");
+    if (r.kind != "init" && r.kind != "em" && r.kind != "ivector") throw Error("unknown kind '" + r.kind + "'");
     r.languages = j.at("languages").get<std::vector<std::string>>();
     r.frontend = FrontendOptions::FromJson(j.at("frontend"));
     r.feature_dim = j.at("feature_dim").get<int>();
@@ -230,14 +224,19 @@ void TrainAccs::FromBytes(const std::string& bytes, const std::string& name, boo
       std::adjacent_find(r.shards.begin(), r.shards.end()) != r.shards.end() ||
       (!r.shards.empty() && (r.shards.front() < 1 || r.shards.back() > r.shard_count)))
     throw Error(name + ": bad shard list " + ShardList(r.shards) + " of " + std::to_string(r.shard_count));
-  for (size_t l = 0; l < r.languages.size(); ++l) {
+  const size_t parts = r.kind == "ivector" ? 1 : r.languages.size();
+  for (size_t l = 0; l < parts; ++l) {
     if (pos + 8 > bytes.size() - 8) throw Error(name + ": truncated training accumulators");
-    const uint64_t b = GetU64(bytes, pos);
+    const uint64_t b = GetU64At(bytes, pos);
     pos += 8;
     if (b > bytes.size() - 8 - pos) throw Error(name + ": truncated training accumulators");
     const std::string part = bytes.substr(pos, b);
-    const std::string what = name + " (language " + r.languages[l] + ")";
-    if (r.kind == "init") {
+    const std::string what = r.kind == "ivector" ? name : name + " (language " + r.languages[l] + ")";
+    if (r.kind == "ivector") {
+      r.ivector.FromBytes(part, what);
+      if (r.ivector.ExtractorChecksum() != r.model_checksum)
+        throw Error(what + ": the statistics' extractor differs from the header's");
+    } else if (r.kind == "init") {
       r.init.emplace_back();
       r.init.back().FromBytes(part, what);
       if (r.init.back().moments.Dim() != r.feature_dim) throw Error(what + ": dimension differs from the header's");
@@ -295,10 +294,11 @@ struct ShardData {
 
 // Step 0 (as TrainLanguageModelSet) on the whole data, then this shard's entries; missing files of the
 // shard are skipped into `report`.
+// for_ivector: the map step of T-matrix EM (any back-end option; the caller gives the UBM).
 ShardData PrepareShard(const Dataset& data, const ShardSpec& shard, const TrainOptions& opts, const ProgressCallbacks& cb,
-                       ShardReport* report) {
+                       ShardReport* report, bool for_ivector = false) {
   CheckTrainOptions(opts);
-  if (opts.backend != "gmm") throw Error("distributed training (job array, MPI): only the gmm back-end is supported, not '" + opts.backend + "'");
+  if (!for_ivector && opts.backend != "gmm") throw Error("distributed training (job array, MPI): only the gmm back-end is supported, not '" + opts.backend + "'");
   for (const std::string& p : data.problems) EntryError(cb, p);
   for (const std::string& w : data.ignored) Warning(cb, w);
   std::map<std::string, int64_t> listed;
@@ -620,6 +620,75 @@ TrainAccs AccumulateShardStats(const Dataset& data, const ShardSpec& shard, cons
   return a;
 }
 
+TrainAccs AccumulateIvectorAccs(const IvectorExtractor& extractor, int iteration, const ShardSpec& shard,
+                                const UtteranceStatsSource& source, int batch_utterances) {
+  if (iteration < 1) throw Error("i-vector accumulators: iteration must be >= 1, got " + std::to_string(iteration));
+  if (batch_utterances < 1) throw Error("i-vector accumulators: batch_utterances must be >= 1");
+  ShardEntries(0, shard);  // validates the spec
+  TrainAccs a;
+  a.kind = "ivector";
+  a.feature_dim = extractor.FeatDim();
+  a.shard_count = shard.count;
+  a.shards = {shard.index};
+  a.model_checksum = extractor.Checksum();
+  a.iteration = iteration;
+  a.ivector = IvectorExtractorStats(extractor);
+  // Batches as TrainIvectorExtractor cuts them (the batch shape only changes float rounding).
+  std::vector<UtteranceStats> batch;
+  batch.reserve(static_cast<size_t>(batch_utterances));
+  source([&](const UtteranceStats& st) {
+    batch.push_back(st);
+    if (static_cast<int>(batch.size()) == batch_utterances) {
+      a.ivector.Accumulate(extractor, batch);
+      batch.clear();
+    }
+  });
+  if (!batch.empty()) a.ivector.Accumulate(extractor, batch);
+  return a;
+}
+
+TrainAccs AccumulateShardIvectorStats(const Dataset& data, const ShardSpec& shard, const DiagGmm& ubm,
+                                      const IvectorExtractor& extractor, int iteration, const TrainOptions& opts,
+                                      const ShardCacheOptions& cache, const ProgressCallbacks& cb, ShardReport* report) {
+  ShardReport local;
+  if (!report) report = &local;
+  const ShardData sd = PrepareShard(data, shard, opts, cb, report, /*for_ivector=*/true);
+  const int dim = Frontend(opts.frontend).Dim();
+  if (ubm.Dim() != dim || extractor.FeatDim() != dim || extractor.NumGauss() != ubm.NumGauss())
+    throw Error("i-vector accumulators: the features have " + std::to_string(dim) + " dims, the UBM " +
+                std::to_string(ubm.NumGauss()) + " x " + std::to_string(ubm.Dim()) + ", the extractor " +
+                std::to_string(extractor.NumGauss()) + " x " + std::to_string(extractor.FeatDim()));
+  IvectorStatsOptions so = opts.ivector.stats;
+  so.second_order = opts.ivector.extractor.update.update_variances;
+  UtteranceStatsComputer computer(ubm, so);
+  Tally tally(data.languages.size());
+  TrainAccs a = AccumulateIvectorAccs(
+      extractor, iteration, shard,
+      [&](const std::function<void(const UtteranceStats&)>& visit) {
+        ForEachShardUtterance(data, shard, sd, opts.frontend, opts.augment, opts.threads, cache, cb, &tally, report,
+                              [&](int, const std::string&, const Matrix& m) { visit(computer.Compute(m)); });
+      },
+      opts.ivector.extractor.batch_utterances);
+  const TrainAccs header = NewAccs(data, shard, opts.frontend, "ivector");
+  a.frontend = header.frontend;
+  a.languages = header.languages;
+  StoreTally(tally, &a, report);
+  return a;
+}
+
+IvectorExtractor EstimateIvectorExtractor(const IvectorExtractor& extractor, int iteration, const TrainAccs& accs,
+                                          const IvectorExtractorStats::UpdateOptions& update) {
+  if (accs.kind != "ivector") throw Error("i-vector update: needs i-vector accumulators, not '" + accs.kind + "'");
+  accs.CheckComplete("i-vector accumulators");
+  if (accs.model_checksum != extractor.Checksum() || accs.iteration != iteration)
+    throw Error("i-vector update: the accumulators were made against another extractor (iteration " +
+                std::to_string(accs.iteration) + ", this update is iteration " + std::to_string(iteration) +
+                "): accumulate again with this extractor");
+  IvectorExtractor out = extractor;
+  accs.ivector.Update(update, &out);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The reduce steps
 
@@ -729,12 +798,102 @@ LanguageModelSet EstimateModel(const LanguageModelSet& model, const TrainAccs& s
 // ---------------------------------------------------------------------------------------------------
 // In-process distribution
 
-TrainAccs AllSum(const TrainAccs& mine, Communicator& comm) {
+void Communicator::AllReduceSum(std::vector<double>* values) {
+  std::string mine(values->size() * sizeof(double), '\0');
+  if (!values->empty()) std::memcpy(&mine[0], values->data(), mine.size());
+  const std::vector<std::string> all = AllGather(mine);
+  std::fill(values->begin(), values->end(), 0.0);
+  for (size_t r = 0; r < all.size(); ++r) {
+    if (all[r].size() != mine.size())
+      throw Error("all-reduce: rank " + std::to_string(r) + " sent " + std::to_string(all[r].size() / sizeof(double)) +
+                  " numbers, this rank " + std::to_string(values->size()));
+    for (size_t i = 0; i < values->size(); ++i) {
+      double v;
+      std::memcpy(&v, all[r].data() + i * sizeof(double), sizeof(double));
+      (*values)[i] += v;
+    }
+  }
+}
+
+namespace {
+
+// Everything but the shards and the numbers that must agree between the processes' accumulators:
+// what TrainAccs::Add checks, plus the statistics' shapes (so that the all-reduce lengths agree).
+std::string AccsIdentity(const TrainAccs& a) {
+  nlohmann::json shapes = nlohmann::json::array();
+  for (const GmmStats& st : a.stats) shapes.push_back({st.NumGauss(), st.Dim(), st.min_posterior()});
+  if (a.kind == "ivector") {
+    std::vector<double> flat;
+    a.ivector.AppendFlat(&flat);
+    shapes.push_back({flat.size(), std::to_string(a.ivector.ExtractorChecksum())});
+  }
+  return nlohmann::json{{"kind", a.kind},
+                        {"languages", a.languages},
+                        {"frontend", a.frontend.ToJson()},
+                        {"feature_dim", a.feature_dim},
+                        {"shard_count", a.shard_count},
+                        {"model_checksum", std::to_string(a.model_checksum)},
+                        {"iteration", a.iteration},
+                        {"shapes", shapes}}
+      .dump();
+}
+
+TrainAccs AllGatherSum(const TrainAccs& mine, Communicator& comm) {
   const std::vector<std::string> all = comm.AllGather(mine.ToBytes());
   if (static_cast<int>(all.size()) != comm.Size())
     throw Error("AllSum: " + std::to_string(all.size()) + " parts from " + std::to_string(comm.Size()) + " processes");
   TrainAccs sum;
   for (size_t r = 0; r < all.size(); ++r) sum.FromBytes(all[r], "accumulators of rank " + std::to_string(r), /*add=*/true);
+  return sum;
+}
+
+}  // namespace
+
+TrainAccs AllSum(const TrainAccs& mine, Communicator& comm) {
+  if (mine.kind == "init") return AllGatherSum(mine, comm);
+  if (mine.kind != "em" && mine.kind != "ivector") throw Error("AllSum: unknown kind '" + mine.kind + "'");
+  // 1. Headers: the same model, iteration and shapes everywhere, and disjoint shards.
+  const std::string identity = AccsIdentity(mine);
+  const std::vector<std::string> heads = comm.AllGather(nlohmann::json{{"identity", identity}, {"shards", mine.shards}}.dump());
+  if (static_cast<int>(heads.size()) != comm.Size())
+    throw Error("AllSum: " + std::to_string(heads.size()) + " parts from " + std::to_string(comm.Size()) + " processes");
+  TrainAccs sum = mine;
+  sum.shards.clear();
+  for (size_t r = 0; r < heads.size(); ++r) {
+    const nlohmann::json h = nlohmann::json::parse(heads[r]);
+    if (h.at("identity").get<std::string>() != identity)
+      throw Error("accumulators of rank " + std::to_string(r) + " and rank " + std::to_string(comm.Rank()) +
+                  " differ in kind, languages, frontend, shard count, model, iteration or shape");
+    for (int s : h.at("shards").get<std::vector<int>>()) {
+      if (std::find(sum.shards.begin(), sum.shards.end(), s) != sum.shards.end())
+        throw Error("accumulators of rank " + std::to_string(r) + ": shard " + std::to_string(s) + " is in two ranks");
+      sum.shards.push_back(s);
+    }
+  }
+  std::sort(sum.shards.begin(), sum.shards.end());
+  // 2. The numbers: tallies (exact in double below 2^53) and statistics, in one all-reduce.
+  std::vector<double> flat;
+  const size_t num = mine.languages.size();
+  for (size_t l = 0; l < num; ++l) {
+    flat.push_back(static_cast<double>(mine.files[l]));
+    flat.push_back(static_cast<double>(mine.failed_files[l]));
+    flat.push_back(static_cast<double>(mine.frames[l]));
+    flat.push_back(mine.seconds[l]);
+  }
+  for (const GmmStats& st : mine.stats) st.AppendFlat(&flat);
+  if (mine.kind == "ivector") mine.ivector.AppendFlat(&flat);
+  const size_t length = flat.size();
+  comm.AllReduceSum(&flat);
+  if (flat.size() != length) throw Error("AllSum: the all-reduce returned another length");
+  const double* in = flat.data();
+  for (size_t l = 0; l < num; ++l) {
+    sum.files[l] = static_cast<int64_t>(*in++);
+    sum.failed_files[l] = static_cast<int64_t>(*in++);
+    sum.frames[l] = static_cast<int64_t>(*in++);
+    sum.seconds[l] = *in++;
+  }
+  for (GmmStats& st : sum.stats) in = st.SetFlat(in);
+  if (sum.kind == "ivector") in = sum.ivector.SetFlat(in);
   return sum;
 }
 
@@ -769,20 +928,9 @@ class TempFolder {
 // AllSum, exactly (FrameSubsample::KeepBelow).
 TrainAccs AllSumInit(const TrainAccs& mine, Communicator& comm, const ProgressCallbacks& cb) {
   const size_t num = mine.languages.size();
-  std::string counts(num * sizeof(double), '\0');
-  for (size_t l = 0; l < num; ++l) {
-    const double n = mine.init[l].moments.Count();
-    std::memcpy(&counts[l * sizeof(double)], &n, sizeof(double));
-  }
   std::vector<double> total(num, 0.0);
-  for (const std::string& c : comm.AllGather(counts)) {
-    if (c.size() != counts.size()) throw Error("AllSumInit: frame counts of another shape from a rank");
-    for (size_t l = 0; l < num; ++l) {
-      double n;
-      std::memcpy(&n, &c[l * sizeof(double)], sizeof(double));
-      total[l] += n;
-    }
-  }
+  for (size_t l = 0; l < num; ++l) total[l] = mine.init[l].moments.Count();
+  comm.AllReduceSum(&total);  // the same length everywhere: the languages are the data's
   TrainAccs filtered = mine;
   for (size_t l = 0; l < num; ++l) {
     const double cap = static_cast<double>(filtered.init[l].sample.Capacity());
@@ -837,7 +985,7 @@ TrainResult TrainLanguageModelSetDistributed(const Dataset& data, const TrainOpt
     ShardReport r;
     const TrainAccs mine = AccumulateShardStats(data, shard, model, opts, cache, {}, &r);
     const auto t1 = Clock::now();
-    const TrainAccs stats = AllSum(mine, comm);
+    const TrainAccs stats = AllSum(mine, comm);  // headers all-gathered, statistics all-reduced
     const auto t2 = Clock::now();
     std::vector<std::string> notes;
     model = EstimateModel(model, stats, &notes);

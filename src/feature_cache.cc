@@ -11,6 +11,7 @@
 
 #include "slid/error.h"
 #include "slid/io.h"
+#include "util.h"
 
 namespace slid {
 
@@ -26,8 +27,6 @@ static_assert(sizeof(float) == 4, "float must be IEEE single precision");
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "slid feature caches are written little-endian; add byte swapping for this platform"
 #endif
-
-std::string ErrnoText() { return std::strerror(errno); }
 
 struct FileCloser {
   void operator()(std::FILE* f) const {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "slid/error.h"
+#include "util.h"
 
 namespace slid {
 namespace {
@@ -135,11 +136,6 @@ const FrontendOptionInfo* FindOption(const std::string& name) {
   for (const auto& row : FrontendOptionTable())
     if (row.name == name) return &row;
   return nullptr;
-}
-
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
-  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
 }
 
 }  // namespace

@@ -9,8 +9,12 @@
 #include "slid/error.h"
 #include "slid/io.h"
 #include "slid/model.h"  // Fnv1a64
+#include "binary_format.h"
 
 namespace slid {
+
+using internal::Get;
+using internal::Put;
 
 GmmStats::GmmStats(int num_gauss, int dim, float min_posterior) : min_posterior_(min_posterior) {
   if (num_gauss < 1 || dim < 1) {
@@ -104,25 +108,29 @@ void GmmStats::Add(const GmmStats& other) {
   second_ += other.second_;
 }
 
+void GmmStats::AppendFlat(std::vector<double>* out) const {
+  out->push_back(num_frames_);
+  out->push_back(total_loglik_);
+  out->insert(out->end(), occupancy_.data(), occupancy_.data() + occupancy_.size());
+  for (const MatrixD* m : {&first_, &second_}) out->insert(out->end(), m->data(), m->data() + m->size());
+}
+
+const double* GmmStats::SetFlat(const double* in) {
+  num_frames_ = *in++;
+  total_loglik_ = *in++;
+  occupancy_ = Eigen::Map<const VectorD>(in, occupancy_.size());
+  in += occupancy_.size();
+  for (MatrixD* m : {&first_, &second_}) {
+    *m = Eigen::Map<const MatrixD>(in, m->rows(), m->cols());
+    in += m->size();
+  }
+  return in;
+}
+
 namespace {
 
 constexpr char kStatsMagic[8] = {'S', 'L', 'I', 'D', 'G', 'S', 'T', '\0'};
 constexpr size_t kStatsHeaderBytes = 8 + 4 + 4 + 4 + 4 + 8 + 8;
-
-template <typename T>
-void Put(std::string* out, T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof(T));
-  out->append(b, sizeof(T));
-}
-
-template <typename T>
-T Get(const std::string& in, size_t* pos) {
-  T v;
-  std::memcpy(&v, in.data() + *pos, sizeof(T));
-  *pos += sizeof(T);
-  return v;
-}
 
 }  // namespace
 
@@ -202,6 +210,9 @@ void GmmStats::Read(const std::string& path, bool add) { FromBytes(ReadFileToStr
 // MomentStats
 
 namespace slid {
+
+using internal::Get;
+using internal::Put;
 
 MomentStats::MomentStats(int dim) {
   if (dim < 1) throw Error("MomentStats: dimension must be >= 1, got " + std::to_string(dim));

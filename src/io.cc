@@ -19,12 +19,11 @@
 #include <vector>
 
 #include "slid/error.h"
+#include "util.h"
 
 namespace slid {
 
 namespace {
-
-std::string ErrnoText() { return std::strerror(errno); }
 
 // Flushes the file's data to the disk, so that a rename after it cannot expose an empty file after a crash.
 bool SyncFile(const std::string& path) {

@@ -7,13 +7,14 @@
 
 #include <Eigen/Cholesky>
 
+#include "binary_format.h"
 #include "slid/error.h"
+#include "slid/io.h"
+#include "util.h"
 
 namespace slid {
 
 namespace {
-
-constexpr double kLog2Pi = 1.8378770664093453;
 
 using ColMatrixD = Eigen::MatrixXd;
 
@@ -43,12 +44,117 @@ void AddUnpacked(const In* p, int r, ColMatrixD* m) {
 
 std::string Shape(int64_t r, int64_t c) { return std::to_string(r) + " x " + std::to_string(c); }
 
+using internal::Get;
+using internal::GetDoubles;
+using internal::Put;
+using internal::PutDoubles;
+
+constexpr char kUttMagic[8] = {'S', 'L', 'I', 'D', 'U', 'S', 'T', '\0'};
+constexpr size_t kUttHeaderBytes = 8 + 4 + 4 + 4 + 4 + 8 + 8;  // magic .. num_frames
+constexpr char kIvsMagic[8] = {'S', 'L', 'I', 'D', 'I', 'V', 'S', '\0'};
+constexpr size_t kIvsHeaderBytes = 8 + 4 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8;  // magic .. second-order count
+
+void WriteBytes(const std::string& path, const std::string& bytes) {
+  WriteFileAtomically(path, [&](std::ostream& o) { o.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- utterance statistics
 
+uint64_t UbmChecksum(const DiagGmm& ubm) {
+  std::string bytes;
+  Put<uint32_t>(&bytes, static_cast<uint32_t>(ubm.NumGauss()));
+  Put<uint32_t>(&bytes, static_cast<uint32_t>(ubm.Dim()));
+  const uint64_t h = Fnv1a64(bytes.data(), bytes.size());
+  const uint64_t hw = Fnv1a64(ubm.weights().data(), sizeof(float) * ubm.weights().size(), h);
+  const uint64_t hm = Fnv1a64(ubm.means().data(), sizeof(float) * ubm.means().size(), hw);
+  const uint64_t hv = Fnv1a64(ubm.variances().data(), sizeof(float) * ubm.variances().size(), hm);
+  return hv == 0 ? 1 : hv;  // 0 means "not known"
+}
+
+void UtteranceStats::Add(const UtteranceStats& b) {
+  if (zeroth.size() == 0) {
+    *this = b;
+    return;
+  }
+  if (zeroth.size() != b.zeroth.size() || first.rows() != b.first.rows() || first.cols() != b.first.cols() ||
+      second.size() != b.second.size()) {
+    throw Error("utterance statistics: cannot add " + Shape(b.first.rows(), b.first.cols()) +
+                (b.second.size() ? " (with" : " (without") + " second order) to " + Shape(first.rows(), first.cols()) +
+                (second.size() ? " (with" : " (without") + " second order)");
+  }
+  if (ubm_checksum != 0 && b.ubm_checksum != 0 && ubm_checksum != b.ubm_checksum)
+    throw Error("utterance statistics: cannot add statistics computed against another UBM");
+  num_frames += b.num_frames;
+  zeroth += b.zeroth;
+  first += b.first;
+  if (second.size()) second += b.second;
+  if (ubm_checksum == 0) ubm_checksum = b.ubm_checksum;
+}
+
+std::string UtteranceStats::ToBytes() const {
+  const int64_t k = zeroth.size(), d = first.cols();
+  if (k == 0 || first.rows() != k || d == 0 || (second.size() != 0 && (second.rows() != k || second.cols() != d)))
+    throw Error("utterance statistics: nothing to write or inconsistent shapes (" + std::to_string(k) + " / " +
+                Shape(first.rows(), first.cols()) + " / " + Shape(second.rows(), second.cols()) + ")");
+  std::string out(kUttMagic, sizeof(kUttMagic));
+  Put<uint32_t>(&out, kUtteranceStatsFormatVersion);
+  Put<uint32_t>(&out, static_cast<uint32_t>(k));
+  Put<uint32_t>(&out, static_cast<uint32_t>(d));
+  Put<uint32_t>(&out, second.size() != 0 ? 1 : 0);
+  Put<uint64_t>(&out, ubm_checksum);
+  Put<double>(&out, num_frames);
+  PutDoubles(&out, zeroth);
+  PutDoubles(&out, first);
+  if (second.size() != 0) PutDoubles(&out, second);
+  internal::PutChecksum(&out);
+  return out;
+}
+
+void UtteranceStats::FromBytes(const std::string& bytes, const std::string& name, bool add) {
+  if (bytes.size() < sizeof(kUttMagic) || std::memcmp(bytes.data(), kUttMagic, sizeof(kUttMagic)) != 0)
+    throw Error(name + ": not slid utterance statistics (bad magic)");
+  if (bytes.size() < kUttHeaderBytes) throw Error(name + ": truncated utterance statistics header");
+  size_t pos = sizeof(kUttMagic);
+  const uint32_t version = Get<uint32_t>(bytes, &pos);
+  if (version != kUtteranceStatsFormatVersion)
+    throw Error(name + ": utterance statistics format version " + std::to_string(version) +
+                ", this slid reads version " + std::to_string(kUtteranceStatsFormatVersion));
+  const uint32_t k = Get<uint32_t>(bytes, &pos), d = Get<uint32_t>(bytes, &pos), has_second = Get<uint32_t>(bytes, &pos);
+  if (k < 1 || d < 1 || k > (1u << 20) || d > (1u << 16) || has_second > 1)
+    throw Error(name + ": bad utterance statistics shape " + Shape(k, d));
+  const uint64_t expect = kUttHeaderBytes + 8ull * (k + (1ull + has_second) * k * d) + 8;
+  if (bytes.size() < expect) throw Error(name + ": truncated utterance statistics");
+  if (bytes.size() > expect) throw Error(name + ": trailing bytes after utterance statistics");
+  if (!internal::ChecksumMatches(bytes, expect)) throw Error(name + ": damaged utterance statistics (checksum mismatch)");
+  UtteranceStats r;
+  r.ubm_checksum = Get<uint64_t>(bytes, &pos);
+  r.num_frames = Get<double>(bytes, &pos);
+  r.zeroth.resize(k);
+  r.first.resize(k, d);
+  GetDoubles(bytes, &pos, &r.zeroth);
+  GetDoubles(bytes, &pos, &r.first);
+  if (has_second) {
+    r.second.resize(k, d);
+    GetDoubles(bytes, &pos, &r.second);
+  }
+  if (!add) {
+    *this = std::move(r);
+    return;
+  }
+  try {
+    Add(r);
+  } catch (const Error& e) {
+    throw Error(name + ": " + e.what());
+  }
+}
+
+void UtteranceStats::Write(const std::string& path) const { WriteBytes(path, ToBytes()); }
+void UtteranceStats::Read(const std::string& path, bool add) { FromBytes(ReadFileToString(path), path, add); }
+
 UtteranceStatsComputer::UtteranceStatsComputer(const DiagGmm& ubm, const IvectorStatsOptions& opts)
-    : ubm_(&ubm), opts_(opts) {
+    : ubm_(&ubm), ubm_checksum_(ubm.NumGauss() > 0 ? UbmChecksum(ubm) : 0), opts_(opts) {
   if (ubm.NumGauss() == 0) throw Error("i-vector statistics: empty UBM");
   if (opts.top_c < 0) throw Error("i-vector statistics: top_c must be >= 0, got " + std::to_string(opts.top_c));
   if (!(opts.min_posterior >= 0.0f && opts.min_posterior < 1.0f)) {
@@ -64,6 +170,7 @@ UtteranceStats UtteranceStatsComputer::Compute(const Matrix& frames) {
                 std::to_string(d));
   }
   UtteranceStats st;
+  st.ubm_checksum = ubm_checksum_;
   st.num_frames = static_cast<double>(frames.rows());
   st.zeroth = VectorD::Zero(k);
   MatrixD first_raw = MatrixD::Zero(k, d);  // sum gamma x; centred at the end
@@ -221,6 +328,12 @@ void IvectorExtractor::Precompute() {
     PackLower(quad, r, quad_packed_.row(c).data());
     gconst_[c] = -0.5 * (d * kLog2Pi + variances_.row(c).array().log().sum());
   }
+  std::string shape;
+  for (int v : {k, d, r}) Put<uint32_t>(&shape, static_cast<uint32_t>(v));
+  uint64_t h = Fnv1a64(shape.data(), shape.size());
+  for (const MatrixD* m : {&projection_, &variances_, &mean_offsets_})
+    h = Fnv1a64(m->data(), sizeof(double) * static_cast<size_t>(m->size()), h);
+  checksum_ = h == 0 ? 1 : h;
 }
 
 std::vector<IvectorPosterior> IvectorExtractor::Extract(const std::vector<UtteranceStats>& batch,
@@ -296,12 +409,15 @@ IvectorExtractorStats::IvectorExtractorStats(const IvectorExtractor& e) {
   s_ = MatrixD::Zero(k, d);
   w_sum_ = VectorD::Zero(r);
   ww_sum_ = MatrixD::Zero(r, r);
+  extractor_checksum_ = e.Checksum();
 }
 
 double IvectorExtractorStats::Accumulate(const IvectorExtractor& e, const std::vector<UtteranceStats>& batch) {
   if (c_.rows() != static_cast<int64_t>(e.NumGauss()) * e.FeatDim() || c_.cols() != e.IvectorDim()) {
     throw Error("IvectorExtractorStats: statistics and extractor shapes differ");
   }
+  if (e.Checksum() != extractor_checksum_)
+    throw Error("IvectorExtractorStats: these statistics serve another extractor (another iteration or model)");
   if (batch.empty()) return 0;
   const int k = e.NumGauss(), d = e.FeatDim(), r = e.IvectorDim();
   const int nb = static_cast<int>(batch.size());
@@ -336,9 +452,15 @@ double IvectorExtractorStats::Accumulate(const IvectorExtractor& e, const std::v
 }
 
 void IvectorExtractorStats::Add(const IvectorExtractorStats& o) {
+  if (c_.size() == 0) {
+    *this = o;
+    return;
+  }
   if (c_.rows() != o.c_.rows() || c_.cols() != o.c_.cols() || s_.cols() != o.s_.cols()) {
     throw Error("IvectorExtractorStats::Add: shapes differ");
   }
+  if (o.extractor_checksum_ != extractor_checksum_)
+    throw Error("IvectorExtractorStats::Add: the statistics were accumulated against different extractors");
   num_utts_ += o.num_utts_;
   num_frames_ += o.num_frames_;
   loglik_ += o.loglik_;
@@ -356,6 +478,8 @@ void IvectorExtractorStats::Update(const UpdateOptions& opts, IvectorExtractor* 
   if (c_.rows() != static_cast<int64_t>(k) * d || c_.cols() != r) {
     throw Error("IvectorExtractorStats::Update: statistics and extractor shapes differ");
   }
+  if (e->Checksum() != extractor_checksum_)
+    throw Error("IvectorExtractorStats::Update: the statistics were accumulated against another extractor");
   if (num_utts_ <= 0) throw Error("IvectorExtractorStats::Update: no utterances accumulated");
   if (opts.update_variances && second_order_utts_ != static_cast<int64_t>(num_utts_)) {
     throw Error("IvectorExtractorStats::Update: update_variances needs second-order statistics from every "
@@ -406,6 +530,107 @@ void IvectorExtractorStats::Update(const UpdateOptions& opts, IvectorExtractor* 
   e->projection_ = std::move(t_new);
   e->variances_ = std::move(var_new);
   e->Precompute();
+}
+
+std::string IvectorExtractorStats::ToBytes() const {
+  if (c_.size() == 0) throw Error("IvectorExtractorStats: nothing to write (no shape)");
+  const int64_t k = n_.size(), d = s_.cols(), r = c_.cols();
+  std::string out(kIvsMagic, sizeof(kIvsMagic));
+  out.reserve(kIvsHeaderBytes + 8 * static_cast<size_t>(c_.size() + a_.size() + k + s_.size() + r + r * r) + 8);
+  Put<uint32_t>(&out, kIvectorStatsFormatVersion);
+  for (int64_t v : {k, d, r}) Put<uint32_t>(&out, static_cast<uint32_t>(v));
+  Put<uint64_t>(&out, extractor_checksum_);
+  std::vector<double> flat;
+  AppendFlat(&flat);
+  Put<double>(&out, flat[0]);
+  Put<double>(&out, flat[1]);
+  Put<double>(&out, flat[2]);
+  Put<int64_t>(&out, second_order_utts_);
+  out.append(reinterpret_cast<const char*>(flat.data() + 4), 8 * (flat.size() - 4));
+  internal::PutChecksum(&out);
+  return out;
+}
+
+void IvectorExtractorStats::FromBytes(const std::string& bytes, const std::string& name, bool add) {
+  if (bytes.size() < sizeof(kIvsMagic) || std::memcmp(bytes.data(), kIvsMagic, sizeof(kIvsMagic)) != 0)
+    throw Error(name + ": not slid i-vector extractor statistics (bad magic)");
+  if (bytes.size() < kIvsHeaderBytes) throw Error(name + ": truncated i-vector extractor statistics header");
+  size_t pos = sizeof(kIvsMagic);
+  const uint32_t version = Get<uint32_t>(bytes, &pos);
+  if (version != kIvectorStatsFormatVersion)
+    throw Error(name + ": i-vector extractor statistics format version " + std::to_string(version) +
+                ", this slid reads version " + std::to_string(kIvectorStatsFormatVersion));
+  const uint64_t k = Get<uint32_t>(bytes, &pos), d = Get<uint32_t>(bytes, &pos), r = Get<uint32_t>(bytes, &pos);
+  if (k < 1 || d < 1 || r < 1 || k > (1u << 20) || d > (1u << 16) || r > (1u << 12))
+    throw Error(name + ": bad i-vector extractor statistics shape K " + std::to_string(k) + ", D " + std::to_string(d) +
+                ", R " + std::to_string(r));
+  const uint64_t doubles = k * d * r + k * static_cast<uint64_t>(PackedSize(static_cast<int>(r))) + k + k * d + r + r * r;
+  const uint64_t expect = kIvsHeaderBytes + 8 * doubles + 8;
+  if (bytes.size() < expect) throw Error(name + ": truncated i-vector extractor statistics");
+  if (bytes.size() > expect) throw Error(name + ": trailing bytes after i-vector extractor statistics");
+  if (!internal::ChecksumMatches(bytes, expect))
+    throw Error(name + ": damaged i-vector extractor statistics (checksum mismatch)");
+  IvectorExtractorStats st;
+  st.extractor_checksum_ = Get<uint64_t>(bytes, &pos);
+  st.c_.resize(static_cast<int64_t>(k * d), static_cast<int64_t>(r));
+  st.a_.resize(static_cast<int64_t>(k), PackedSize(static_cast<int>(r)));
+  st.n_.resize(static_cast<int64_t>(k));
+  st.s_.resize(static_cast<int64_t>(k), static_cast<int64_t>(d));
+  st.w_sum_.resize(static_cast<int64_t>(r));
+  st.ww_sum_.resize(static_cast<int64_t>(r), static_cast<int64_t>(r));
+  std::vector<double> flat(4 + doubles);
+  flat[0] = Get<double>(bytes, &pos);
+  flat[1] = Get<double>(bytes, &pos);
+  flat[2] = Get<double>(bytes, &pos);
+  const int64_t second = Get<int64_t>(bytes, &pos);
+  flat[3] = static_cast<double>(second);
+  std::memcpy(flat.data() + 4, bytes.data() + pos, 8 * doubles);
+  st.SetFlat(flat.data());
+  st.second_order_utts_ = second;
+  if (!(st.num_utts_ >= 0) || !(st.num_frames_ >= 0) || second < 0 || !st.c_.allFinite() || !st.a_.allFinite() ||
+      !st.n_.allFinite() || !st.s_.allFinite())
+    throw Error(name + ": i-vector extractor statistics hold invalid values");
+  if (!add) {
+    *this = std::move(st);
+    return;
+  }
+  try {
+    Add(st);
+  } catch (const Error& e) {
+    throw Error(name + ": " + e.what());
+  }
+}
+
+void IvectorExtractorStats::Write(const std::string& path) const { WriteBytes(path, ToBytes()); }
+void IvectorExtractorStats::Read(const std::string& path, bool add) { FromBytes(ReadFileToString(path), path, add); }
+
+void IvectorExtractorStats::AppendFlat(std::vector<double>* out) const {
+  for (double v : {num_utts_, num_frames_, loglik_, static_cast<double>(second_order_utts_)}) out->push_back(v);
+  // Row-major (MatrixD), as the file format.
+  for (const MatrixD* m : {&c_, &a_}) out->insert(out->end(), m->data(), m->data() + m->size());
+  out->insert(out->end(), n_.data(), n_.data() + n_.size());
+  out->insert(out->end(), s_.data(), s_.data() + s_.size());
+  out->insert(out->end(), w_sum_.data(), w_sum_.data() + w_sum_.size());
+  out->insert(out->end(), ww_sum_.data(), ww_sum_.data() + ww_sum_.size());
+}
+
+const double* IvectorExtractorStats::SetFlat(const double* in) {
+  num_utts_ = *in++;
+  num_frames_ = *in++;
+  loglik_ = *in++;
+  second_order_utts_ = static_cast<int64_t>(*in++);
+  for (MatrixD* m : {&c_, &a_}) {
+    *m = Eigen::Map<const MatrixD>(in, m->rows(), m->cols());
+    in += m->size();
+  }
+  n_ = Eigen::Map<const VectorD>(in, n_.size());
+  in += n_.size();
+  s_ = Eigen::Map<const MatrixD>(in, s_.rows(), s_.cols());
+  in += s_.size();
+  w_sum_ = Eigen::Map<const VectorD>(in, w_sum_.size());
+  in += w_sum_.size();
+  ww_sum_ = Eigen::Map<const MatrixD>(in, ww_sum_.rows(), ww_sum_.cols());
+  return in + ww_sum_.size();
 }
 
 // ---------------------------------------------------------------- driver

@@ -99,20 +99,7 @@ void ForEachUtterance(const FrameSource& source, const std::vector<int64_t>& len
   });
 }
 
-void AddUtteranceStats(const UtteranceStats& b, UtteranceStats* a) {
-  if (a->zeroth.size() == 0) {
-    *a = b;
-    return;
-  }
-  if (a->zeroth.size() != b.zeroth.size() || a->first.rows() != b.first.rows() || a->first.cols() != b.first.cols() ||
-      a->second.size() != b.second.size()) {
-    throw Error("AddUtteranceStats: shapes differ");
-  }
-  a->num_frames += b.num_frames;
-  a->zeroth += b.zeroth;
-  a->first += b.first;
-  if (a->second.size()) a->second += b.second;
-}
+void AddUtteranceStats(const UtteranceStats& b, UtteranceStats* a) { a->Add(b); }
 
 IvectorModel::IvectorModel(DiagGmm ubm, IvectorExtractor extractor, IvectorStatsOptions stats, VectorD ivector_mean,
                            LinearTransform lda, LinearTransform wccn, std::string classifier,

@@ -22,6 +22,7 @@
 #include "slid/error.h"
 #include "slid/feature_io.h"
 #include "slid/io.h"
+#include "util.h"
 
 // The compressed-matrix decoders must round exactly like Kaldi's: no fused multiply-add.
 #if defined(__clang__)
@@ -42,8 +43,6 @@ constexpr size_t kMaxKeyBytes = 4096;
 // On a stream of unknown length, values are read in blocks of this many, so a header claiming
 // gigabytes allocates only as much as actually arrives.
 constexpr uint64_t kReadBlockElements = uint64_t{1} << 20;
-
-std::string ErrnoText() { return std::strerror(errno); }
 
 // A byte for an error message: printable as itself, anything else as \xNN.
 std::string Printable(const std::string& s) {

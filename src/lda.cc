@@ -7,12 +7,11 @@
 #include <Eigen/Eigenvalues>
 
 #include "slid/error.h"
+#include "util.h"
 
 namespace slid {
 
 namespace {
-
-constexpr double kLog2Pi = 1.8378770664093453;
 
 void CheckLabels(const Eigen::MatrixXd& X, const std::vector<int>& labels, int num_classes, const char* what,
                  std::vector<int64_t>* count) {

@@ -11,6 +11,7 @@
 #include "slid/error.h"
 #include "sample_data.h"
 #include "temp_dir.h"
+#include "tv_data.h"
 
 using namespace slid;
 
@@ -315,6 +316,129 @@ TEST_CASE("AccumulateShardStats: the same statistics with 1 and 3 threads, from 
   CHECK(r1.frames > 0);
   CHECK(one.ToBytes() == three.ToBytes());
   CHECK(one.ToBytes() == from_cache.ToBytes());
+}
+
+TEST_CASE("T-matrix EM over shards: summed shard accumulators give TrainIvectorExtractor's iteration; missing, repeated, stale and cut shards refused") {
+  const TvData data = MakeTvData(8, 4, 3, 45, 17);
+  IvectorStatsOptions so;
+  so.second_order = true;
+  std::vector<UtteranceStats> all;
+  for (const Matrix& x : data.utts) all.push_back(ComputeUtteranceStats(data.ubm, x, so));
+  IvectorTrainOptions to;
+  to.ivector_dim = 3;
+  to.num_iters = 1;
+  to.batch_utterances = 7;
+  auto over = [](const std::vector<UtteranceStats>& v, const std::vector<size_t>& which) {
+    return [&v, which](const std::function<void(const UtteranceStats&)>& visit) {
+      for (size_t u : which) visit(v[u]);
+    };
+  };
+  std::vector<size_t> every(all.size());
+  for (size_t u = 0; u < every.size(); ++u) every[u] = u;
+  const IvectorExtractor single = TrainIvectorExtractor(data.ubm, over(all, every), to);
+  const IvectorExtractor e0(data.ubm, to.ivector_dim, to.seed);  // TrainIvectorExtractor's start
+  TempDir tmp("slid-test-ivaccs-");
+  for (int s = 1; s <= 3; ++s)
+    AccumulateIvectorAccs(e0, 1, {s, 3}, over(all, ShardEntries(all.size(), {s, 3})), to.batch_utterances)
+        .Write(tmp("iv." + std::to_string(s)));
+  const TrainAccs abc = SumAccs({tmp("iv.1"), tmp("iv.2"), tmp("iv.3")});
+  const TrainAccs cab = SumAccs({tmp("iv.3"), tmp("iv.1"), tmp("iv.2")});
+  CHECK(abc.ivector.NumUtterances() == 45);
+  std::vector<double> fa, fc;
+  abc.ivector.AppendFlat(&fa);
+  cab.ivector.AppendFlat(&fc);
+  REQUIRE(fa.size() == fc.size());
+  double worst = 0, scale = 0;
+  for (size_t i = 0; i < fa.size(); ++i) {
+    worst = std::max(worst, std::abs(fa[i] - fc[i]));
+    scale = std::max(scale, std::abs(fa[i]));
+  }
+  CHECK(worst <= 1e-14 * scale);  // three double additions in another order
+  const IvectorExtractor sharded = EstimateIvectorExtractor(e0, 1, abc, to.update);
+  // Against one process: the per-batch products are single precision and the batches are cut per
+  // shard (utterances 0, 3, 6, ... vs 0, 1, 2, ...), so float rounding: 1e-5 relative to the largest entry.
+  auto rel = [](const MatrixD& a, const MatrixD& b) { return (a - b).cwiseAbs().maxCoeff() / b.cwiseAbs().maxCoeff(); };
+  CHECK(rel(sharded.projection(), single.projection()) < 1e-5);
+  CHECK(rel(sharded.variances(), single.variances()) < 1e-5);
+  CHECK(rel(sharded.mean_offsets(), single.mean_offsets()) < 1e-5);
+  CHECK(rel(EstimateIvectorExtractor(e0, 1, cab, to.update).projection(), sharded.projection()) < 1e-12);
+
+  // Missing, repeated, stale (made against another extractor or for another iteration) and cut shards.
+  CHECK_THROWS_WITH_AS(SumAccs({tmp("iv.1"), tmp("iv.3")}), doctest::Contains("missing shard(s) 2"), Error);
+  CHECK_THROWS_WITH_AS(SumAccs({tmp("iv.1"), tmp("iv.2"), tmp("iv.1")}), doctest::Contains("shard 1 is in both"), Error);
+  AccumulateIvectorAccs(single, 2, {2, 3}, over(all, ShardEntries(all.size(), {2, 3}))).Write(tmp("stale.2"));
+  CHECK_THROWS_WITH_AS(SumAccs({tmp("iv.1"), tmp("stale.2"), tmp("iv.3")}), doctest::Contains("different models"), Error);
+  AccumulateIvectorAccs(e0, 2, {2, 3}, over(all, ShardEntries(all.size(), {2, 3}))).Write(tmp("late.2"));
+  CHECK_THROWS_WITH_AS(SumAccs({tmp("iv.1"), tmp("late.2"), tmp("iv.3")}), doctest::Contains("different models"), Error);
+  CHECK_THROWS_WITH_AS(EstimateIvectorExtractor(single, 1, abc, to.update), doctest::Contains("another extractor"), Error);
+  CHECK_THROWS_WITH_AS(EstimateIvectorExtractor(e0, 2, abc, to.update), doctest::Contains("another extractor"), Error);
+  const std::string good = abc.ToBytes();
+  TrainAccs t;
+  for (size_t n = 0; n < good.size(); n += (n < 64 ? 1 : 97)) CHECK_THROWS_AS(t.FromBytes(good.substr(0, n), "cut"), Error);
+  t.FromBytes(good, "whole");
+  CHECK(t.ToBytes() == good);
+}
+
+TEST_CASE("AccumulateShardIvectorStats: three shards of a data set add up to the one-shard accumulators") {
+  const Dataset data = SampleData();
+  TrainOptions o;
+  o.em.num_gauss = 4;
+  o.ivector.extractor.batch_utterances = 2;
+  o.ivector.stats.top_c = 0;
+  const LanguageModelSet m0 = InitModelFromAccs(AccumulateShardInit(data, {1, 1}, o, {}), o.em, nullptr);
+  const DiagGmm ubm = static_cast<const GmmBackend&>(*m0.backend).gmms()[0];  // any GMM of the right shape
+  const IvectorExtractor e(ubm, 3, 7);
+  TempDir tmp("slid-test-ivshard-");
+  ShardReport report;
+  const TrainAccs whole = AccumulateShardIvectorStats(data, {1, 1}, ubm, e, 1, o, {}, {}, &report);
+  CHECK(report.files == 6);
+  for (int s = 1; s <= 3; ++s)
+    AccumulateShardIvectorStats(data, {s, 3}, ubm, e, 1, o, {tmp("feats")}).Write(tmp("a." + std::to_string(s)));
+  const TrainAccs sum = SumAccs({tmp("a.2"), tmp("a.3"), tmp("a.1")});
+  CHECK(sum.languages == data.languages);
+  CHECK(sum.frames == whole.frames);
+  CHECK(sum.ivector.NumUtterances() == 6);
+  CHECK(sum.ivector.NumFrames() == whole.ivector.NumFrames());
+  CHECK(sum.ivector.LogLikelihood() == doctest::Approx(whole.ivector.LogLikelihood()).epsilon(1e-6));
+  const IvectorExtractor a = EstimateIvectorExtractor(e, 1, sum, o.ivector.extractor.update);
+  const IvectorExtractor b = EstimateIvectorExtractor(e, 1, whole, o.ivector.extractor.update);
+  CHECK((a.projection() - b.projection()).cwiseAbs().maxCoeff() < 1e-5 * b.projection().cwiseAbs().maxCoeff());
+  CHECK((a.variances() - b.variances()).cwiseAbs().maxCoeff() < 1e-5 * b.variances().cwiseAbs().maxCoeff());
+}
+
+TEST_CASE("AllSum: headers gathered, statistics all-reduced; equals the sum of the files; a stale rank is refused on every rank") {
+  const auto gmms = TwoGmms();
+  TempDir tmp("slid-test-allsum-");
+  for (int s = 1; s <= 3; ++s) EmAccs(s, gmms).Write(tmp("acc." + std::to_string(s)));
+  const TrainAccs files = SumAccs({tmp("acc.1"), tmp("acc.2"), tmp("acc.3")});
+  for (bool stale : {false, true}) {
+    CAPTURE(stale);
+    ThreadGroup group(3);
+    std::vector<TrainAccs> sums(3);
+    std::vector<std::string> errors(3);
+    std::vector<std::thread> threads;
+    for (int r = 0; r < 3; ++r)
+      threads.emplace_back([&, r] {
+        try {
+          ThreadRank comm(&group, r);
+          TrainAccs mine = EmAccs(r + 1, gmms);
+          if (stale && r == 1) mine.model_checksum = 43;
+          sums[r] = AllSum(mine, comm);
+        } catch (const std::exception& e) {
+          errors[r] = e.what();
+        }
+      });
+    for (auto& t : threads) t.join();
+    for (int r = 0; r < 3; ++r) {
+      if (stale) {
+        CHECK_MESSAGE(errors[r].find("differ in kind, languages, frontend, shard count, model") != std::string::npos, errors[r]);
+        continue;
+      }
+      REQUIRE_MESSAGE(errors[r].empty(), errors[r]);
+      // The default AllReduceSum adds in rank order, as SumAccs adds the files: the same bytes.
+      CHECK(sums[r].ToBytes() == files.ToBytes());
+    }
+  }
 }
 
 TEST_CASE("The shard feature cache is keyed on the augmentation options") {

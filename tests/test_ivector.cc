@@ -12,6 +12,8 @@
 
 #include "slid/error.h"
 #include "slid/ivector.h"
+#include "temp_dir.h"
+#include "tv_data.h"
 
 using namespace slid;
 
@@ -110,38 +112,6 @@ TEST_CASE("pruned statistics: top_c = K and min_posterior 0 equal the dense path
   CHECK_THROWS_AS(UtteranceStatsComputer(ubm, bad), Error);
 }
 
-namespace {
-
-// Synthetic data from a true total-variability model: K components, per-utterance shift T w.
-struct TvData {
-  DiagGmm ubm;
-  std::vector<Matrix> utts;
-};
-
-TvData MakeTvData(int k, int d, int r, int num_utts, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  Vector w = Vector::Constant(k, 1.0f / k);
-  Matrix mu(k, d), var = Matrix::Constant(k, d, 1.0f), t(k * d, r);
-  for (int i = 0; i < mu.size(); ++i) mu.data()[i] = 3.0f * normal(rng);
-  for (int i = 0; i < t.size(); ++i) t.data()[i] = 0.8f * normal(rng);
-  TvData data{DiagGmm(w, mu, var), {}};
-  std::uniform_int_distribution<int> pick(0, k - 1), len(20, 80);
-  for (int u = 0; u < num_utts; ++u) {
-    Eigen::VectorXf iv(r);
-    for (int q = 0; q < r; ++q) iv[q] = normal(rng);
-    Matrix x(len(rng), d);
-    for (int n = 0; n < x.rows(); ++n) {
-      const int c = pick(rng);
-      const Eigen::VectorXf shift = t.middleRows(c * d, d) * iv;
-      for (int q = 0; q < d; ++q) x(n, q) = mu(c, q) + shift[q] + 0.7f * normal(rng);
-    }
-    data.utts.push_back(std::move(x));
-  }
-  return data;
-}
-
-}  // namespace
 
 TEST_CASE("total-variability EM: the likelihood never decreases (with and without variance / minimum-divergence updates)") {
   const TvData data = MakeTvData(8, 4, 3, 60, 7);
@@ -221,4 +191,119 @@ TEST_CASE("i-vector errors: bad shapes and options throw slid::Error") {
   IvectorTrainOptions to;
   to.ivector_dim = 2;
   CHECK_THROWS_AS(TrainIvectorExtractor(data.ubm, [](const std::function<void(const UtteranceStats&)>&) {}, to), Error);
+}
+
+TEST_CASE("i-vector statistics travel: utterance statistics round trip exactly, pieces read and added equal the sum") {
+  const TvData data = MakeTvData(5, 3, 2, 2, 21);
+  TempDir tmp("slid-test-uttstats-");
+  for (bool second : {false, true}) {
+    CAPTURE(second);
+    IvectorStatsOptions so;
+    so.second_order = second;
+    UtteranceStatsComputer comp(data.ubm, so);
+    const Matrix& x = data.utts[0];
+    const UtteranceStats a = comp.Compute(x.topRows(10)), b = comp.Compute(x.bottomRows(x.rows() - 10));
+    CHECK(a.ubm_checksum == UbmChecksum(data.ubm));
+    CHECK(a.ubm_checksum != 0);
+    a.Write(tmp("a.ust"));
+    b.Write(tmp("b.ust"));
+    UtteranceStats r;
+    r.Read(tmp("a.ust"));
+    CHECK(r.ToBytes() == a.ToBytes());
+    CHECK((r.first.array() == a.first.array()).all());
+    CHECK(r.second.size() == (second ? a.first.size() : 0));
+    // Read-with-add equals Add in memory, bit for bit (the doubles are stored exactly).
+    r.Read(tmp("b.ust"), /*add=*/true);
+    UtteranceStats sum = a;
+    sum.Add(b);
+    CHECK(r.ToBytes() == sum.ToBytes());
+    CHECK(r.num_frames == x.rows());
+    // ... and equals the statistics of the whole utterance to float rounding (the block products are
+    // single precision; the blocks differ): 1e-6 relative.
+    const UtteranceStats whole = comp.Compute(x);
+    CHECK((r.first - whole.first).cwiseAbs().maxCoeff() < 1e-6 * whole.first.cwiseAbs().maxCoeff());
+  }
+  // Statistics against another UBM, or of another shape, are not added.
+  const TvData other = MakeTvData(5, 3, 2, 1, 22);
+  const UtteranceStats a = ComputeUtteranceStats(data.ubm, data.utts[0]);
+  UtteranceStats mix = ComputeUtteranceStats(other.ubm, other.utts[0]);
+  mix.Write(tmp("other.ust"));
+  UtteranceStats r = a;
+  CHECK_THROWS_WITH_AS(r.Read(tmp("other.ust"), true), doctest::Contains("another UBM"), Error);
+  IvectorStatsOptions so2;
+  so2.second_order = true;
+  CHECK_THROWS_WITH_AS(r.Add(ComputeUtteranceStats(data.ubm, data.utts[0], so2)), doctest::Contains("second order"), Error);
+  // Damage: every truncation, a flipped byte, another format.
+  const std::string good = a.ToBytes();
+  for (size_t n = 0; n < good.size(); ++n) CHECK_THROWS_AS(r.FromBytes(good.substr(0, n), "cut"), Error);
+  CHECK_THROWS_WITH_AS(r.FromBytes(good + "x", "long.ust"), doctest::Contains("long.ust: trailing bytes"), Error);
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 4;
+  CHECK_THROWS_WITH_AS(r.FromBytes(flipped, "f.ust"), doctest::Contains("f.ust: damaged"), Error);
+  std::string version = good;
+  version[8] = 9;
+  CHECK_THROWS_WITH_AS(r.FromBytes(version, "v.ust"), doctest::Contains("format version 9"), Error);
+  CHECK_THROWS_WITH_AS(r.FromBytes("SLIDIVS", "i.ust"), doctest::Contains("not slid utterance statistics"), Error);
+  CHECK_THROWS_AS(UtteranceStats().ToBytes(), Error);
+}
+
+TEST_CASE("i-vector statistics travel: T-matrix accumulators round trip exactly, A+B+C equals C+A+B, another extractor is refused") {
+  const TvData data = MakeTvData(6, 3, 2, 21, 31);
+  IvectorStatsOptions so;
+  so.second_order = true;
+  std::vector<std::vector<UtteranceStats>> parts(3);
+  for (size_t u = 0; u < data.utts.size(); ++u) parts[u % 3].push_back(ComputeUtteranceStats(data.ubm, data.utts[u], so));
+  const IvectorExtractor e(data.ubm, 2, 5);
+  TempDir tmp("slid-test-ivstats-");
+  std::vector<IvectorExtractorStats> st;
+  for (int p = 0; p < 3; ++p) {
+    st.emplace_back(e);
+    st.back().Accumulate(e, parts[p]);
+    st.back().Write(tmp("s" + std::to_string(p)));
+  }
+  IvectorExtractorStats one;
+  one.Read(tmp("s1"));
+  CHECK(one.ToBytes() == st[1].ToBytes());
+  CHECK(one.ExtractorChecksum() == e.Checksum());
+  // Flattened for an all-reduce and back: the same statistics.
+  std::vector<double> flat;
+  st[2].AppendFlat(&flat);
+  IvectorExtractorStats back = st[2];
+  std::vector<double> zeros(flat.size(), 0.0);
+  back.SetFlat(zeros.data());
+  CHECK(back.ToBytes() != st[2].ToBytes());
+  CHECK(back.SetFlat(flat.data()) == flat.data() + flat.size());
+  CHECK(back.ToBytes() == st[2].ToBytes());
+  // Read-with-add in two orders; in memory in the first order: identical bytes.
+  IvectorExtractorStats abc, cab, mem = st[0];
+  for (const char* f : {"s0", "s1", "s2"}) abc.Read(tmp(f), true);
+  for (const char* f : {"s2", "s0", "s1"}) cab.Read(tmp(f), true);
+  mem.Add(st[1]);
+  mem.Add(st[2]);
+  CHECK(abc.ToBytes() == mem.ToBytes());
+  CHECK(abc.NumUtterances() == 21);
+  // Another order: the same to double rounding (three additions), so the same update to 1e-12.
+  CHECK(cab.LogLikelihood() == doctest::Approx(abc.LogLikelihood()).epsilon(1e-14));
+  IvectorExtractor e1 = e, e2 = e;
+  abc.Update({}, &e1);
+  cab.Update({}, &e2);
+  CHECK((e1.projection() - e2.projection()).cwiseAbs().maxCoeff() < 1e-12 * e1.projection().cwiseAbs().maxCoeff());
+  CHECK((e1.variances() - e2.variances()).cwiseAbs().maxCoeff() < 1e-12 * e1.variances().cwiseAbs().maxCoeff());
+  // Statistics of another extractor (e.g. last iteration's): refused on add, accumulate and update.
+  CHECK(e1.Checksum() != e.Checksum());
+  IvectorExtractorStats stale(e1);
+  stale.Accumulate(e1, parts[0]);
+  stale.Write(tmp("stale"));
+  IvectorExtractorStats t = st[0];
+  CHECK_THROWS_WITH_AS(t.Read(tmp("stale"), true), doctest::Contains("different extractors"), Error);
+  CHECK_THROWS_WITH_AS(t.Accumulate(e1, parts[1]), doctest::Contains("another extractor"), Error);
+  IvectorExtractor e3 = e1;
+  CHECK_THROWS_WITH_AS(st[0].Update({}, &e3), doctest::Contains("another extractor"), Error);
+  // Damage.
+  const std::string good = st[0].ToBytes();
+  for (size_t n = 0; n < good.size(); n += (n < 96 ? 1 : 37)) CHECK_THROWS_AS(t.FromBytes(good.substr(0, n), "cut"), Error);
+  std::string flipped = good;
+  flipped[good.size() - 20] ^= 1;
+  CHECK_THROWS_WITH_AS(t.FromBytes(flipped, "f.ivs"), doctest::Contains("f.ivs: damaged"), Error);
+  CHECK_THROWS_AS(IvectorExtractorStats().ToBytes(), Error);
 }

@@ -14,37 +14,16 @@
 #include "slid/io.h"
 #include "slid/model.h"
 #include "slid/scorer.h"
+#include "random_model.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-slid::DiagGmm RandomGmm(int k, int d, std::mt19937* rng) {
-  std::normal_distribution<float> n(0.f, 1.f);
-  std::uniform_real_distribution<float> u(0.2f, 2.0f);
-  slid::Vector w(k);
-  slid::Matrix mu(k, d), var(k, d);
-  for (int i = 0; i < k; ++i) {
-    w[i] = u(*rng);
-    for (int j = 0; j < d; ++j) {
-      mu(i, j) = n(*rng);
-      var(i, j) = u(*rng);
-    }
-  }
-  w /= w.sum();
-  return slid::DiagGmm(w, mu, var);
-}
+const RandomGmmOptions kModelGmm{1.0f, 0.0f, 0.2f, 2.0f};
 
 slid::LanguageModelSet RandomModel(int num_lang, int k) {
-  std::mt19937 rng(7);
-  std::vector<std::string> langs;
-  std::vector<slid::DiagGmm> gmms;
-  const int d = slid::Frontend(slid::FrontendOptions()).Dim();
-  for (int l = 0; l < num_lang; ++l) {
-    langs.push_back("l" + std::to_string(l));
-    gmms.push_back(RandomGmm(k, d, &rng));
-  }
-  slid::LanguageModelSet m = slid::LanguageModelSet::FromGmms({}, langs, gmms);
+  slid::LanguageModelSet m = ::RandomModel(num_lang, k, 7, kModelGmm);
   m.summary = {{"note", "random test model"}};
   return m;
 }
@@ -52,7 +31,7 @@ slid::LanguageModelSet RandomModel(int num_lang, int k) {
 // A model of `d`-dimensional features from outside slid (frontend_external).
 slid::LanguageModelSet ExternalModel(int d) {
   std::mt19937 rng(11);
-  slid::LanguageModelSet m = slid::LanguageModelSet::FromGmms({}, {"a", "b"}, {RandomGmm(2, d, &rng), RandomGmm(2, d, &rng)});
+  slid::LanguageModelSet m = slid::LanguageModelSet::FromGmms({}, {"a", "b"}, {RandomGmm(2, d, &rng, kModelGmm), RandomGmm(2, d, &rng, kModelGmm)});
   m.frontend_external = true;
   return m;
 }
@@ -244,9 +223,9 @@ TEST_CASE("Format version 1 (a shipped model) loads as the gmm back-end; saving 
 TEST_CASE("ubm-map back-end and a calibration survive save and load; bad ones are refused") {
   std::mt19937 rng(11);
   const int d = slid::Frontend(slid::FrontendOptions()).Dim();
-  const slid::DiagGmm ubm = RandomGmm(8, d, &rng);
+  const slid::DiagGmm ubm = RandomGmm(8, d, &rng, kModelGmm);
   std::vector<slid::DiagGmm> adapted;
-  for (int l = 0; l < 3; ++l) adapted.push_back(RandomGmm(8, d, &rng));
+  for (int l = 0; l < 3; ++l) adapted.push_back(RandomGmm(8, d, &rng, kModelGmm));
   slid::LanguageModelSet m;
   m.languages = {"a", "b", "c"};
   slid::UbmMapScoringOptions so;

@@ -15,33 +15,16 @@
 #include "slid/error.h"
 #include "slid/model.h"
 #include "slid/scorer.h"
+#include "random_model.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-slid::LanguageModelSet RandomModel(int num_lang, int k, int seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> n(0.f, 1.f);
-  std::uniform_real_distribution<float> u(0.3f, 3.0f);
-  std::vector<std::string> langs;
-  std::vector<slid::DiagGmm> gmms;
-  const int d = slid::Frontend(slid::FrontendOptions()).Dim();
-  for (int l = 0; l < num_lang; ++l) {
-    slid::Vector w(k);
-    slid::Matrix mu(k, d), var(k, d);
-    for (int i = 0; i < k; ++i) {
-      w[i] = u(rng);
-      for (int j = 0; j < d; ++j) {
-        mu(i, j) = n(rng) + 0.5f * l;
-        var(i, j) = u(rng);
-      }
-    }
-    w /= w.sum();
-    langs.push_back("l" + std::to_string(l));
-    gmms.emplace_back(w, mu, var);
-  }
-  return slid::LanguageModelSet::FromGmms({}, langs, gmms);
+slid::LanguageModelSet ShiftedModel(int num_lang, int k, int seed) {
+  RandomGmmOptions o;
+  o.lang_shift = 0.5f;  // languages half a standard deviation apart
+  return ::RandomModel(num_lang, k, seed, o);
 }
 
 slid::Matrix RandomFrames(int rows, int d, float shift, int seed) {
@@ -55,7 +38,7 @@ slid::Matrix RandomFrames(int rows, int d, float shift, int seed) {
 }  // namespace
 
 TEST_CASE("Scores equal each GMM's average log-likelihood; posteriors are the softmax") {
-  const slid::LanguageModelSet m = RandomModel(4, 16, 1);
+  const slid::LanguageModelSet m = ShiftedModel(4, 16, 1);
   const slid::Scorer s(m, {});
   const slid::Matrix x = RandomFrames(1000, m.Dim(), 0.5f, 2);  // 1000 frames = 10 s of speech
   const slid::ScoreResult r = s.ScoreFeatures(x, 12.0);
@@ -85,7 +68,7 @@ TEST_CASE("Scores equal each GMM's average log-likelihood; posteriors are the so
 }
 
 TEST_CASE("posterior_scale sharpens the posteriors") {
-  const slid::LanguageModelSet m = RandomModel(3, 8, 5);
+  const slid::LanguageModelSet m = ShiftedModel(3, 8, 5);
   const slid::Matrix x = RandomFrames(300, m.Dim(), 0.0f, 6);
   slid::ScorerOptions o;
   o.posterior_scale = 300;  // = number of frames: the Bayes posterior under frame independence
@@ -97,7 +80,7 @@ TEST_CASE("posterior_scale sharpens the posteriors") {
 }
 
 TEST_CASE("Restricting the candidate languages") {
-  const slid::LanguageModelSet m = RandomModel(4, 8, 3);
+  const slid::LanguageModelSet m = ShiftedModel(4, 8, 3);
   const slid::Matrix x = RandomFrames(200, m.Dim(), 1.5f, 4);  // nearest to l3
   const slid::ScoreResult all = slid::Scorer(m, {}).ScoreFeatures(x);
   CHECK(all.best == 3);
@@ -120,7 +103,7 @@ TEST_CASE("Restricting the candidate languages") {
 }
 
 TEST_CASE("Too little speech gives no decision") {
-  const slid::LanguageModelSet m = RandomModel(2, 4, 9);
+  const slid::LanguageModelSet m = ShiftedModel(2, 4, 9);
   slid::ScorerOptions o;
   o.min_speech_seconds = 1.0;
   const slid::Scorer s(m, o);
@@ -159,7 +142,7 @@ TEST_CASE("ScoreFile streams in segments and agrees with the in-memory path") {
     u32(2 * rate); u16(2); u16(16); o.write("data", 4); u32(2 * n);
     o.write(reinterpret_cast<const char*>(pcm.data()), 2 * n);
   }
-  slid::LanguageModelSet m = RandomModel(3, 8, 11);
+  slid::LanguageModelSet m = ShiftedModel(3, 8, 11);
   // A tone barely moves C0 (one mel band of 23 rises), so the VAD's speech check calls it no speech;
   // this test is about segments, so the check is off.
   m.frontend.vad.min_snr_db = 0;
@@ -181,7 +164,7 @@ TEST_CASE("ScoreFile streams in segments and agrees with the in-memory path") {
 }
 
 TEST_CASE("No speech (VAD speech check) gives status no_speech, no decision; speech does not") {
-  const slid::LanguageModelSet m = RandomModel(2, 4, 9);
+  const slid::LanguageModelSet m = ShiftedModel(2, 4, 9);
   const slid::Scorer s(m, {});
   slid::Waveform noise;
   noise.rate_hz = 16000;
@@ -231,7 +214,7 @@ TEST_CASE("No speech (VAD speech check) gives status no_speech, no decision; spe
 }
 
 TEST_CASE("unknown_threshold: no posterior reaching it gives unknown and no decision; options are checked") {
-  const slid::LanguageModelSet m = RandomModel(3, 4, 9);
+  const slid::LanguageModelSet m = ShiftedModel(3, 4, 9);
   const slid::Matrix x = RandomFrames(100, m.Dim(), 0.5, 3);
   const slid::ScoreResult plain = slid::Scorer(m, {}).ScoreFeatures(x);
   REQUIRE(plain.best >= 0);

@@ -23,6 +23,7 @@
 #include "slid/sdc.h"
 #include "slid/vad.h"
 #include "slid/windowed.h"
+#include "random_model.h"
 #include "temp_dir.h"
 
 namespace {
@@ -65,28 +66,10 @@ double MaxRelDiff(const slid::Matrix& a, const slid::Matrix& b) {
   return m;
 }
 
-slid::LanguageModelSet RandomModel(int num_lang, int k, int seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> n(0.f, 1.f);
-  std::uniform_real_distribution<float> u(0.3f, 3.0f);
-  std::vector<std::string> langs;
-  std::vector<slid::DiagGmm> gmms;
-  const int d = slid::Frontend(slid::FrontendOptions()).Dim();
-  for (int l = 0; l < num_lang; ++l) {
-    slid::Vector w(k);
-    slid::Matrix mu(k, d), var(k, d);
-    for (int i = 0; i < k; ++i) {
-      w[i] = u(rng);
-      for (int j = 0; j < d; ++j) {
-        mu(i, j) = 0.3f * n(rng);
-        var(i, j) = u(rng);
-      }
-    }
-    w /= w.sum();
-    langs.push_back("l" + std::to_string(l));
-    gmms.emplace_back(w, mu, var);
-  }
-  return slid::LanguageModelSet::FromGmms({}, langs, gmms);
+slid::LanguageModelSet OverlappingModel(int num_lang, int k, int seed) {
+  RandomGmmOptions o;
+  o.mean_scale = 0.3f;  // overlapping languages: decisions that can change from window to window
+  return ::RandomModel(num_lang, k, seed, o);
 }
 
 }  // namespace
@@ -185,7 +168,7 @@ TEST_CASE("IncrementalFrontend refuses what it cannot follow") {
 }
 
 TEST_CASE("IdentifyWindows: each window is its frames judged as a file; a window covering the file is ScoreFile") {
-  const slid::LanguageModelSet model = RandomModel(3, 8, 4);
+  const slid::LanguageModelSet model = OverlappingModel(3, 8, 4);
   const slid::Scorer scorer(model, slid::ScorerOptions());
   const slid::Waveform wav = Sample();
   const slid::Frontend& fr = scorer.frontend();
@@ -236,7 +219,7 @@ TEST_CASE("IdentifyWindows: each window is its frames judged as a file; a window
 }
 
 TEST_CASE("IdentifyWindows: bad options and files") {
-  const slid::LanguageModelSet model = RandomModel(2, 4, 1);
+  const slid::LanguageModelSet model = OverlappingModel(2, 4, 1);
   const slid::Scorer scorer(model, slid::ScorerOptions());
   auto run = [&](double w, double h, const std::string& path) {
     slid::WindowOptions o;
@@ -343,7 +326,7 @@ TEST_CASE("SmoothTimeline: properties on random label sequences") {
 }
 
 TEST_CASE("StreamingIdentifier: decisions do not depend on piece sizes and equal a batch causal reference") {
-  const slid::LanguageModelSet model = RandomModel(3, 8, 7);
+  const slid::LanguageModelSet model = OverlappingModel(3, 8, 7);
   const slid::Scorer scorer(model, slid::ScorerOptions());
   const slid::Waveform wav = Sample();
   slid::StreamOptions so;
@@ -406,7 +389,7 @@ TEST_CASE("StreamingIdentifier: decisions do not depend on piece sizes and equal
 }
 
 TEST_CASE("StreamingIdentifier: early stop") {
-  const slid::LanguageModelSet model = RandomModel(2, 4, 3);
+  const slid::LanguageModelSet model = OverlappingModel(2, 4, 3);
   const slid::Scorer scorer(model, slid::ScorerOptions());
   const slid::Waveform wav = Sample();
   slid::StreamOptions so;

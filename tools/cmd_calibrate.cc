@@ -67,7 +67,7 @@ int Run(CalibrateArgs& args) {
   return kExitOk;
 }
 
-CommandRegistration reg(
+CommandRegistration register_calibrate(
     "calibrate",
     "Calibrate a model's scores on labelled development data: an affine map (scale a and one offset per\n"
     "language, trained by multiclass logistic regression with equal language priors) stored in the model,\n"

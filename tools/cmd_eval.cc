@@ -170,7 +170,7 @@ int Run(EvalArgs& args) {
   return kExitOk;
 }
 
-CommandRegistration reg(
+CommandRegistration register_eval(
     "eval",
     "Evaluate a model on labelled test data: accuracy, per-language precision/recall, confusion matrix,\n"
     "EER and Cavg (NIST LRE 2007/2009), Cllr and min-Cllr (multiclass, bits), overall and by seconds of\n"

@@ -1,4 +1,5 @@
 // `slid features`: audio in, feature matrices out (.npy per utterance, or one Kaldi archive + scp).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -9,6 +10,7 @@
 
 #include "command.h"
 #include "frontend_flags.h"
+#include "progress.h"
 #include "slid/audio.h"
 #include "slid/dataset.h"
 #include "slid/error.h"
@@ -58,39 +60,6 @@ FrontendStage ParseStage(const std::string& s) {
   if (s == "sdc") return FrontendStage::kSdc;
   return FrontendStage::kVoiced;
 }
-
-// Prints progress on stderr at most every two seconds, and a summary at the end.
-class Progress {
- public:
-  Progress(size_t total, bool enabled) : total_(total), enabled_(enabled && total > 1) {}
-  void Done(double audio_seconds, bool failed) {
-    ++done_;
-    failed_ += failed;
-    audio_ += audio_seconds;
-    const double now = Elapsed();
-    if (enabled_ && now - last_ >= 2.0 && done_ < total_) {
-      last_ = now;
-      std::fprintf(stderr, "slid features: %zu/%zu files, %zu failed, %.1f s of audio, %.0fx real time\n", done_,
-                   total_, failed_, audio_, audio_ / std::max(now, 1e-9));
-    }
-  }
-  void Finish() const {
-    if (!enabled_) return;
-    const double t = Elapsed();
-    std::fprintf(stderr, "slid features: %zu files (%zu failed), %.1f s of audio in %.2f s (%.0fx real time)\n",
-                 done_, failed_, audio_, t, audio_ / std::max(t, 1e-9));
-  }
-  size_t failed() const { return failed_; }
-
- private:
-  double Elapsed() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-  size_t total_, done_ = 0, failed_ = 0;
-  bool enabled_;
-  double audio_ = 0, last_ = 0;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
 
 // Reads, computes and hands the matrix to `sink`; reports a failure on one line and returns false.
 bool ProcessOne(const Input& in, const Frontend& frontend, FrontendStage stage,
@@ -165,12 +134,25 @@ int Run(FeaturesArgs& args) {
 
   const Frontend frontend(opts);
   const FrontendStage stage = ParseStage(args.stage);
-  Progress progress(inputs.size(), !args.quiet);
+  // Progress only for several files (one file's features need no count).
+  Progress progress("slid features", args.quiet || inputs.size() < 2);
+  size_t failed = 0;
+  double audio_seconds = 0;
+  const auto start = std::chrono::steady_clock::now();
+  auto detail = [&] {
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    char text[160];
+    std::snprintf(text, sizeof text, "%zu failed, %.1f s of audio (%.0fx real time)", failed, audio_seconds,
+                  audio_seconds / std::max(t, 1e-9));
+    return std::string(text);
+  };
+  progress.StartPhase("features", static_cast<int64_t>(inputs.size()), "files");
   auto run_all = [&](const std::function<void(const std::string&, const Matrix&)>& sink) {
     for (const Input& in : inputs) {
       double seconds = 0;
-      const bool ok = ProcessOne(in, frontend, stage, sink, &seconds);
-      progress.Done(seconds, !ok);
+      failed += !ProcessOne(in, frontend, stage, sink, &seconds);
+      audio_seconds += seconds;
+      progress.Advance(1, detail());
     }
   };
 
@@ -187,11 +169,11 @@ int Run(FeaturesArgs& args) {
     if (ec) ThrowFileError(args.out_dir, "cannot create output folder: " + ec.message());
     run_all([&](const std::string& id, const Matrix& m) { WriteNpyFile((fs::path(args.out_dir) / (id + ".npy")).string(), m); });
   }
-  progress.Finish();
-  return progress.failed() > 0 ? kExitSomeFailed : kExitOk;
+  progress.EndPhase(detail());
+  return failed > 0 ? kExitSomeFailed : kExitOk;
 }
 
-CommandRegistration reg(
+CommandRegistration register_features(
     "features",
     "Compute features (MFCC -> CMVN -> SDC -> VAD by default) from audio files or a list, and write them as\n"
     ".npy files (one per utterance, named <utt-id>.npy) or a Kaldi archive (binary or text, optionally with an scp).\n"

@@ -190,6 +190,8 @@ int Run(IdentifyArgs& args) {
     std::fprintf(stderr, "slid: error: %s\n", e.what());
     return kExitUsage;
   }
+  // --top N: the N best languages on every line (0: none; at most the number of languages).
+  const int top = args.top > 0 ? std::min<int>(args.top, static_cast<int>(scorer->languages().size())) : 0;
   const bool windowed = args.window_seconds != 0 || args.app->count("--window") > 0;
   if (windowed || args.stream) {
     auto usage = [](const std::string& m) {
@@ -201,7 +203,6 @@ int Run(IdentifyArgs& args) {
       return usage(std::string(windowed ? "--window" : "--stream") + " takes audio paths only (not --feats, --list, --scp or --data)");
     if (model.frontend_external)
       return usage(args.model + " was trained on external features and cannot score audio");
-    const int top = args.top > 0 ? std::min<int>(args.top, static_cast<int>(scorer->languages().size())) : 0;
     try {
       if (windowed) {
         ValidateWindowOptions({args.window_seconds, args.hop_seconds});
@@ -225,10 +226,7 @@ int Run(IdentifyArgs& args) {
       std::fprintf(stderr, "slid: error: --hop, --early-stop and --stream-* need --window or --stream\n");
       return static_cast<int>(kExitUsage);
     }();
-  if (!args.feats.empty()) {
-    const int top = args.top > 0 ? std::min<int>(args.top, static_cast<int>(scorer->languages().size())) : 0;
-    return RunFeats(args, *scorer, top);
-  }
+  if (!args.feats.empty()) return RunFeats(args, *scorer, top);
   if (model.frontend_external) {
     std::fprintf(stderr, "slid: error: %s was trained on external features (slid train --feats without frontend "
                          "options) and cannot score audio; give it such features with --feats\n", args.model.c_str());
@@ -267,7 +265,6 @@ int Run(IdentifyArgs& args) {
   }
 
   const std::vector<std::string>& langs = scorer->languages();
-  const int top = args.top > 0 ? std::min<int>(args.top, static_cast<int>(langs.size())) : 0;
   if (!args.json) std::fputs(IdentifyTsvHeader(langs, top).c_str(), stdout);
   ScoreEntriesCallbacks cb;
   cb.on_result = [&](size_t i, const ScoreResult& r) {
@@ -294,7 +291,7 @@ int Run(IdentifyArgs& args) {
   return kExitOk;
 }
 
-CommandRegistration reg(
+CommandRegistration register_identify(
     "identify",
     "Identify the language of audio files with a trained model.\n"
     "Prints one line per file: path, best language, its score (average frame log-likelihood), status,\n"

@@ -62,7 +62,7 @@ int Run(const InfoArgs& args) {
   return kExitOk;
 }
 
-CommandRegistration reg("info",
+CommandRegistration register_info("info",
                         "Print what a model file holds: languages, GMM shapes, frontend options and training "
                         "summary.\nExample:\n  slid info models/default.slid --json",
                         [](CLI::App& app) -> Runner {

@@ -200,7 +200,7 @@ int Run(TrainArgs& args) {
   return kExitOk;
 }
 
-CommandRegistration reg(
+CommandRegistration register_train(
     "train",
     "Train one diagonal-covariance GMM per language and write a model file.\n"
     "DATA is a folder of <lang>/ sub-folders of audio, a Kaldi data dir (wav.scp + utt2lang, optional\n"

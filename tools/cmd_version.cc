@@ -5,7 +5,7 @@
 #include "slid/version.h"
 
 namespace {
-slid::tool::CommandRegistration reg("version", "Print the slid version", [](CLI::App&) {
+slid::tool::CommandRegistration register_version("version", "Print the slid version", [](CLI::App&) {
   return []() {
     std::printf("slid %s\n", slid::Version());
     return 0;

@@ -1,6 +1,8 @@
-// MpiCommunicator: MPI_Allgather of the sizes, then MPI_Allgatherv of the bytes.
+// MpiCommunicator: AllGather is MPI_Allgather of the sizes, then MPI_Allgatherv of the bytes;
+// AllReduceSum is MPI_Reduce (MPI_SUM) to rank 0, then MPI_Bcast.
 #include "mpi_communicator.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "slid/error.h"
@@ -58,6 +60,20 @@ std::vector<std::string> MpiCommunicator::AllGather(const std::string& mine) {
   return out;
 }
 
+void MpiCommunicator::AllReduceSum(std::vector<double>* values) {
+  // In pieces of at most 2^30 doubles (MPI counts are int).
+  constexpr size_t kPiece = size_t{1} << 30;
+  for (size_t at = 0; at < values->size(); at += kPiece) {
+    const int n = static_cast<int>(std::min(kPiece, values->size() - at));
+    double* p = values->data() + at;
+    if (rank_ == 0)
+      MPI_Reduce(MPI_IN_PLACE, p, n, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+    else
+      MPI_Reduce(p, nullptr, n, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+    MPI_Bcast(p, n, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  }
+}
+
 void MpiCommunicator::Abort(int code) {
   MPI_Abort(MPI_COMM_WORLD, code);
   std::exit(code);
@@ -69,6 +85,7 @@ bool MpiLaunched() { return false; }
 MpiCommunicator::MpiCommunicator() { throw Error("this slid was built without MPI"); }
 MpiCommunicator::~MpiCommunicator() = default;
 std::vector<std::string> MpiCommunicator::AllGather(const std::string& mine) { return {mine}; }
+void MpiCommunicator::AllReduceSum(std::vector<double>*) {}
 void MpiCommunicator::Abort(int code) { std::exit(code); }
 
 #endif

@@ -20,6 +20,10 @@ class MpiCommunicator : public Communicator {
   int Rank() const override { return rank_; }
   int Size() const override { return size_; }
   std::vector<std::string> AllGather(const std::string& mine) override;
+  // MPI_Reduce (MPI_SUM, MPI_DOUBLE) to rank 0, then MPI_Bcast of rank 0's result: every rank gets
+  // the same bits, which MPI_Allreduce does not promise (its algorithm, and so the association of the
+  // additions, may differ between ranks), and the ranks' stopping decisions must agree.
+  void AllReduceSum(std::vector<double>* values) override;
   [[noreturn]] void Abort(int code);
 
  private:

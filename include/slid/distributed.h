@@ -36,6 +36,7 @@
 #include "slid/dataset.h"
 #include "slid/em.h"
 #include "slid/gmm_stats.h"
+#include "slid/ivector.h"
 #include "slid/model.h"
 #include "slid/train.h"
 
@@ -61,24 +62,27 @@ constexpr uint32_t kTrainAccsFormatVersion = 1;
 //   "SLIDACC\0", uint32 version, uint32 zero, uint64 H, H bytes of JSON header {"kind", "languages",
 //   "frontend", "feature_dim", "shard_count", "shards", "model_checksum", "iteration", "em",
 //   "tally"}, then per language uint64 B and B bytes of GmmInitStats::ToBytes() (kind "init") or
-//   GmmStats::ToBytes() (kind "em"), each with its own checksum, then uint64 FNV-1a of every byte
-//   before it.
+//   GmmStats::ToBytes() (kind "em"), or for kind "ivector" one part, IvectorExtractorStats::ToBytes()
+//   (the total-variability matrix is shared by all languages), each with its own checksum, then
+//   uint64 FNV-1a of every byte before it.
 struct TrainAccs {
-  std::string kind;                    // "init" or "em"
+  std::string kind;                    // "init", "em" or "ivector"
   FrontendOptions frontend;            // the features' options (init: from the options; em: the model's)
   bool frontend_external = false;      // never true here (audio only); kept for the model
   int feature_dim = 0;
   std::vector<std::string> languages;  // every language of the data, sorted (the model's order)
   int shard_count = 1;                 // n of the shards
   std::vector<int> shards;             // the shards added into these accumulators, ascending, each once
-  uint64_t model_checksum = 0;         // em: ModelChecksum() of the model accumulated against
-  int iteration = 0;                   // em: the EM iteration these statistics serve (1-based)
+  uint64_t model_checksum = 0;         // em: ModelChecksum() of the model accumulated against;
+                                       // ivector: IvectorExtractor::Checksum() of the extractor
+  int iteration = 0;                   // em, ivector: the EM iteration these statistics serve (1-based)
   EmOptions em;                        // init: the EM options the subsample was drawn with
   // Per language (same order): files read, files failed, frames, audio seconds.
   std::vector<int64_t> files, failed_files, frames;
   std::vector<double> seconds;
   std::vector<GmmInitStats> init;      // kind "init": one per language
   std::vector<GmmStats> stats;         // kind "em": one per language
+  IvectorExtractorStats ivector;       // kind "ivector": T-matrix EM statistics of every language's utterances
 
   // this += other. A default-constructed (empty kind) this takes other. Error (naming both shard sets)
   // if the kind, languages, frontend, shard count, model or iteration differ, or a shard is in both.
@@ -145,12 +149,39 @@ LanguageModelSet InitModelFromAccs(const TrainAccs& accs, const EmOptions& em, s
 LanguageModelSet EstimateModel(const LanguageModelSet& model, const TrainAccs& stats, std::vector<std::string>* notes);
 
 // ---------------------------------------------------------------------------------------------------
+// Total-variability (T-matrix) EM of the i-vector back-end over shards: the same map and reduce, with
+// accumulators of kind "ivector" (one IvectorExtractorStats, model_checksum = the extractor's
+// Checksum()), so that a missing, repeated or stale shard is refused as for the GMMs. An iteration from
+// the summed shards equals TrainIvectorExtractor's iteration on all the utterances to float rounding:
+// the per-batch products are single precision and batches are cut per shard (see
+// IvectorExtractorStats; test_distributed states the tolerance).
+
+// The map step from per-utterance statistics: every UtteranceStats that `source` hands over (once),
+// in batches of batch_utterances (>= 1), for EM iteration `iteration` (>= 1) of `extractor`, as shard
+// `shard`. languages, frontend and tallies are left empty (AccumulateShardIvectorStats fills them).
+TrainAccs AccumulateIvectorAccs(const IvectorExtractor& extractor, int iteration, const ShardSpec& shard,
+                                const UtteranceStatsSource& source, int batch_utterances = 32);
+
+// The map step on a data set: shard `shard` of `data`, features with opts.frontend (cached in `cache`
+// as AccumulateShardStats does), one UtteranceStats per utterance against `ubm` with opts.ivector.stats
+// (second order when opts.ivector.extractor.update.update_variances, as TrainIvectorModel), batches of
+// opts.ivector.extractor.batch_utterances. Step 0 and file errors as AccumulateShardInit.
+TrainAccs AccumulateShardIvectorStats(const Dataset& data, const ShardSpec& shard, const DiagGmm& ubm,
+                                      const IvectorExtractor& extractor, int iteration, const TrainOptions& opts,
+                                      const ShardCacheOptions& cache, const ProgressCallbacks& callbacks = {},
+                                      ShardReport* report = nullptr);
+
+// The reduce step: IvectorExtractorStats::Update(update) of `extractor` from complete "ivector"
+// accumulators made against it for iteration `iteration`. Error (naming the problem) otherwise.
+IvectorExtractor EstimateIvectorExtractor(const IvectorExtractor& extractor, int iteration, const TrainAccs& accs,
+                                          const IvectorExtractorStats::UpdateOptions& update);
+
+// ---------------------------------------------------------------------------------------------------
 // Training inside one job over several processes (MPI ranks): the same map and reduce, with the
 // accumulators exchanged in memory every iteration instead of through files.
 
 // The processes that train together. The library knows no MPI: the `slid` program implements this
-// with MPI_Allgatherv (tools/mpi_communicator.cc, built when CMake finds MPI); SingleProcess is the
-// trivial one.
+// with MPI (tools/mpi_communicator.cc, built when CMake finds MPI); SingleProcess is the trivial one.
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -159,6 +190,11 @@ class Communicator {
   // Every process passes its bytes and gets every process's, in rank order (a collective: every
   // process must call it, the same number of times).
   virtual std::vector<std::string> AllGather(const std::string& mine) = 0;
+  // Element-wise sum over the processes of *values (the same length on every process), in place; a
+  // collective. Every process must end with the same bits (the training loop's stopping decisions are
+  // made from them on every process). This default adds AllGather's parts in rank order; MPI overrides
+  // it with MPI_Reduce (MPI_SUM) to rank 0 and MPI_Bcast.
+  virtual void AllReduceSum(std::vector<double>* values);
 };
 
 class SingleProcess : public Communicator {
@@ -166,10 +202,15 @@ class SingleProcess : public Communicator {
   int Rank() const override { return 0; }
   int Size() const override { return 1; }
   std::vector<std::string> AllGather(const std::string& mine) override { return {mine}; }
+  void AllReduceSum(std::vector<double>*) override {}
 };
 
-// Adds the accumulators of every process (an all-reduce: AllGather, then TrainAccs::Add in rank
-// order, so every process holds the same sum, bit for bit).
+// Adds the accumulators of every process, so that every process holds the same sum, bit for bit.
+// Kinds "em" and "ivector" (sums): the headers (model, iteration, shapes, shards: a few hundred bytes)
+// are all-gathered and checked as TrainAccs::Add checks files, then the statistics travel as doubles
+// through one AllReduceSum (each process sends and receives the K x (2D + 1) doubles per language
+// once, whatever the number of processes). Kind "init" (the k-means++ subsample is a set, the moments
+// a pairwise merge): AllGather of the accumulators, then TrainAccs::Add in rank order.
 TrainAccs AllSum(const TrainAccs& mine, Communicator& comm);
 
 // `slid train` (gmm back-end, k-means++) across the processes of `comm`: process r takes shard r+1 of

@@ -52,6 +52,12 @@ class GmmStats {
   // Reads `path` (see FromBytes); errors name the path.
   void Read(const std::string& path, bool add = false);
 
+  // Every accumulated number (frames, log-likelihood, occupancy, first, second; row-major) appended
+  // to *out as doubles, and SetFlat, which reads the same count back from `in` into this shape and
+  // returns the position after it: for an all-reduce (MPI_SUM) across processes.
+  void AppendFlat(std::vector<double>* out) const;
+  const double* SetFlat(const double* in);
+
   int NumGauss() const { return static_cast<int>(occupancy_.size()); }
   int Dim() const { return static_cast<int>(first_.cols()); }
   float min_posterior() const { return min_posterior_; }

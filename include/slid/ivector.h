@@ -16,6 +16,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "slid/gmm.h"
@@ -33,13 +34,39 @@ struct IvectorStatsOptions {
                                 // likelihood in training; extraction does not use it)
 };
 
+constexpr uint32_t kUtteranceStatsFormatVersion = 1;
+
 // Statistics of one utterance against a UBM with K components of dimension D.
 struct UtteranceStats {
   double num_frames = 0;   // frames accumulated
   VectorD zeroth;          // K: N_k
   MatrixD first;           // K x D: F_k = sum gamma (x - mu_k), centred on the UBM means
   MatrixD second;          // K x D: S_k = sum gamma (x - mu_k)^2, or 0 x 0 if not computed
+  uint64_t ubm_checksum = 0;  // UbmChecksum() of the UBM they were computed against (UtteranceStatsComputer
+                              // sets it); 0 = not known (statistics assembled by hand)
+
+  // this += other (pieces of one recording, e.g. blocks or chunks of a stream). An empty this (K = 0)
+  // takes other. slid::Error if the shapes differ, one side has second-order statistics and the other
+  // not, or both know their UBM and the UBMs differ.
+  void Add(const UtteranceStats& other);
+
+  // Statistics that travel, as GmmStats (slid/gmm_stats.h): computed once per utterance, then read by
+  // every T-matrix iteration or by another machine. Binary format, version kUtteranceStatsFormatVersion,
+  // little-endian:
+  //   "SLIDUST\0", uint32 version, uint32 K, uint32 D, uint32 has_second (0 or 1), uint64 ubm_checksum,
+  //   float64 num_frames, float64 zeroth[K], float64 first[K*D], float64 second[K*D] (if has_second;
+  //   row-major), uint64 FNV-1a of every byte before it.
+  // Doubles are stored exactly: write -> read gives identical statistics.
+  std::string ToBytes() const;  // slid::Error if K = 0 or the parts' shapes disagree
+  // Parses ToBytes() output; `name` stands for the source in errors (bad magic, other version, truncated,
+  // trailing bytes, checksum mismatch, absurd shape). add = true adds to *this (Add), else replaces it.
+  void FromBytes(const std::string& bytes, const std::string& name, bool add = false);
+  void Write(const std::string& path) const;  // atomically (WriteFileAtomically)
+  void Read(const std::string& path, bool add = false);  // errors name the path
 };
+
+// Identity of a UBM's parameters (FNV-1a of K, D, weights, means, variances): never 0.
+uint64_t UbmChecksum(const DiagGmm& ubm);
 
 // Computes UtteranceStats with reusable work buffers (one per thread). Posteriors come from the
 // UBM's batched GEMM log-likelihoods (DiagGmm::BlockLogLikelihoods).
@@ -54,6 +81,7 @@ class UtteranceStatsComputer {
 
  private:
   const DiagGmm* ubm_;
+  uint64_t ubm_checksum_;
   IvectorStatsOptions opts_;
   double last_loglik_ = 0;
   Matrix xx_, loglik_, block_first_, block_second_;
@@ -87,6 +115,10 @@ class IvectorExtractor {
   const MatrixD& projection() const { return projection_; }     // KD x R
   const MatrixD& variances() const { return variances_; }       // K x D
   const MatrixD& mean_offsets() const { return mean_offsets_; } // K x D
+  // Identity of the parameters (FNV-1a of K, D, R, projection, variances, offsets; computed once per
+  // change): what IvectorExtractorStats and shard accumulators record, so that statistics accumulated
+  // against one extractor are never used to update another. 0 for an empty extractor.
+  uint64_t Checksum() const { return checksum_; }
 
   // Posterior of w for each utterance of `batch` (all with K zeroth and K x D first-order stats, else
   // slid::Error). Utterances are processed together so that the KD x R and K x R(R+1)/2 parameter
@@ -113,22 +145,49 @@ class IvectorExtractor {
   Matrix prec_projection_; // KD x R: Sigma^-1 T (float)
   Matrix quad_packed_;     // K x R(R+1)/2: lower triangle of T_k' Sigma_k^-1 T_k, column-major packed (float)
   VectorD gconst_;         // K: -0.5 (D log 2 pi + log|Sigma_k|)
+  uint64_t checksum_ = 0;  // Checksum()
 };
+
+constexpr uint32_t kIvectorStatsFormatVersion = 1;
 
 // Training statistics of T and Sigma (Kaldi IvectorExtractorStats): additive, fixed size
 // (KD x R + K x R(R+1)/2 + small) whatever the number of utterances.
+// They are tied to the extractor they were made with (its Checksum()): Accumulate, Add and Update refuse
+// another one, so statistics of a stale model cannot update the current one.
 class IvectorExtractorStats {
  public:
-  IvectorExtractorStats() = default;
+  IvectorExtractorStats() = default;  // 0 x 0 placeholder (Add and FromBytes give it a shape)
   explicit IvectorExtractorStats(const IvectorExtractor& extractor);
   // E-step for a batch of utterances (see IvectorExtractor::Extract). Variance statistics are gathered
   // only from utterances carrying second-order stats. Returns the summed log-likelihood of the batch.
   double Accumulate(const IvectorExtractor& extractor, const std::vector<UtteranceStats>& batch);
-  void Add(const IvectorExtractorStats& other);  // slid::Error on shape mismatch
+  // this += other; slid::Error on shape or extractor mismatch. A placeholder this takes other.
+  void Add(const IvectorExtractorStats& other);
+
+  // Statistics that travel (Kaldi's IvectorExtractorStats::Write / Read(..., add)): one T-matrix EM
+  // iteration as a map over shards of the utterances and a reduce (slid/distributed.h). Binary format,
+  // version kIvectorStatsFormatVersion, little-endian:
+  //   "SLIDIVS\0", uint32 version, uint32 K, uint32 D, uint32 R, uint64 extractor checksum,
+  //   float64 utterances, float64 frames, float64 log-likelihood, int64 utterances with second-order
+  //   stats, float64 C[K*D x R], float64 A[K x R(R+1)/2], float64 N[K], float64 S[K x D], float64 w_sum[R],
+  //   float64 ww_sum[R x R] (all row-major), uint64 FNV-1a of every byte before it.
+  // Doubles are stored exactly, so a sum of read shards equals the in-memory sum up to the order of
+  // the additions (double rounding).
+  std::string ToBytes() const;  // slid::Error for a placeholder
+  // As GmmStats::FromBytes: errors name `name`; add = true adds to *this (Add's checks).
+  void FromBytes(const std::string& bytes, const std::string& name, bool add = false);
+  void Write(const std::string& path) const;  // atomically
+  void Read(const std::string& path, bool add = false);
+  // Every accumulated number (utterances, frames, log-likelihood, second-order count, C, A, N, S,
+  // w_sum, ww_sum) appended to *out as doubles, and SetFlat, which reads the same count back from
+  // `in` and returns the position after it: for an all-reduce (MPI_SUM) across processes.
+  void AppendFlat(std::vector<double>* out) const;
+  const double* SetFlat(const double* in);
 
   double NumUtterances() const { return num_utts_; }
   double NumFrames() const { return num_frames_; }
   double LogLikelihood() const { return loglik_; }  // sum over accumulated utterances
+  uint64_t ExtractorChecksum() const { return extractor_checksum_; }  // of the extractor they serve
 
   struct UpdateOptions {
     bool update_variances = true;       // re-estimate Sigma_k (needs second-order stats from every utterance)
@@ -143,6 +202,7 @@ class IvectorExtractorStats {
  private:
   double num_utts_ = 0, num_frames_ = 0, loglik_ = 0;
   int64_t second_order_utts_ = 0;
+  uint64_t extractor_checksum_ = 0;
   MatrixD c_;       // KD x R: sum_u F~_u E[w_u]'
   MatrixD a_;       // K x R(R+1)/2: sum_u N_uk (packed) E[w w']_u
   VectorD n_;       // K: sum_u N_uk

@@ -117,7 +117,7 @@ IvectorModel TrainIvectorModel(const DiagGmm& ubm, int num_languages, const Labe
 void ForEachUtterance(const FrameSource& source, const std::vector<int64_t>& lengths,
                       const std::function<void(const Matrix&)>& fn);
 
-// Adds b's statistics into *a (same shapes, else slid::Error); an empty *a takes b.
+// Adds b's statistics into *a: a->Add(b) (slid/ivector.h; same shapes and UBM, else slid::Error); an empty *a takes b.
 void AddUtteranceStats(const UtteranceStats& b, UtteranceStats* a);
 
 }  // namespace slid

@@ -52,7 +52,7 @@ n_front=$(sed -n '/^Frontend options/,$p' "$WORK/help.txt" | grep -cE '^  --[a-z
 # 2. Default pipeline on the three samples: one (N, 56) .npy each, N voiced frames of at most the
 #    frame count: 3.1595 s at 16 kHz = 50552 samples -> 1 + (50552 - 400) / 160 = 314 frames (en).
 "$SLID" features "$EN" "$FR" "$ES" --out-dir "$WORK/npy" 2> "$WORK/log.txt"
-grep -q "3 files (0 failed)" "$WORK/log.txt" || fail "no progress summary on stderr: $(cat "$WORK/log.txt")"
+grep -q "features 3/3 files in .*, 0 failed" "$WORK/log.txt" || fail "no progress summary on stderr: $(cat "$WORK/log.txt")"
 for lang in en fr es; do
   f=$WORK/npy/$lang-conf-onlyperson.npy
   [ -f "$f" ] || fail "missing $f"

@@ -12,29 +12,16 @@
 set -euo pipefail
 SLID=$(realpath "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
+RUN_TIMEOUT=120
+source "$HERE/lib/common.sh"  # fail, run, said, tone_languages
 RUN=$HERE/../../recipes/jobarray/utils/run.sh
 COMPARE=$HERE/../../recipes/jobarray/local/compare_models.py
-command -v sox >/dev/null || { echo "jobarray: sox not installed"; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/slid-jobarray.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-fail() { echo "jobarray: FAIL: $*" >&2; [[ -f last.err ]] && sed 's/^/  stderr: /' last.err | head -30 >&2; exit 1; }
-run() {  # run CODE CMD...: CMD must exit with CODE
-  local want=$1; shift
-  set +e; timeout -k 2 120 "$@" >last.out 2>last.err </dev/null; local got=$?; set -e
-  if grep -q -e 'runtime error:' -e 'AddressSanitizer' -e 'terminate called' last.err; then fail "crashed: $*"; fi
-  [[ $got == "$want" ]] || fail "exit $got, expected $want: $*"
-}
-said() { grep -qF -- "$1" last.err || fail "expected on stderr: $1"; }
-
-# Three "languages" of 5 files of 2 s each (tones, noise, chirps: distinct spectra, all voiced).
-mkdir -p data/aa data/bb data/cc acc
-for i in 1 2 3 4 5; do
-  sox -n -r 8000 -b 16 data/aa/a$i.wav synth 2 sine $((200 + 40 * i))-$((900 + 70 * i)) vol 0.4 tremolo 3 60 2>/dev/null
-  sox -n -r 8000 -b 16 data/bb/b$i.wav synth 2 pinknoise vol 0.3 tremolo $((2 + i)) 70 2>/dev/null
-  sox -n -r 8000 -b 16 data/cc/c$i.wav synth 2 brownnoise vol 0.5 tremolo $((3 + i)) 60 2>/dev/null
-done
+tone_languages data
+mkdir -p acc
 FE=(--sample-frequency 8000 --high-freq -200)
 K=4; ITERS=3; NJ=3
 # A subsample smaller than the data (~560 frames per language), so that the keyed draw matters.

@@ -10,24 +10,13 @@ set -euo pipefail
 SLID=$(realpath "$1")
 MPIRUN=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
+T=mpi_train RUN_TIMEOUT=120
+source "$HERE/../cli/lib/common.sh"  # fail, run, tone_languages
 COMPARE=$HERE/../../recipes/jobarray/local/compare_models.py
-command -v sox >/dev/null || { echo "mpi_train: sox not installed"; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/slid-mpi.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
-fail() { echo "mpi_train: FAIL: $*" >&2; [[ -f last.err ]] && sed 's/^/  stderr: /' last.err | head -30 >&2; exit 1; }
-run() {  # run CODE CMD...: CMD must exit with CODE within 120 s
-  local want=$1; shift
-  set +e; timeout -k 2 120 "$@" >last.out 2>last.err </dev/null; local got=$?; set -e
-  [[ $got != 124 && $got != 137 ]] || fail "timed out: $*"
-  [[ $got == "$want" ]] || fail "exit $got, expected $want: $*"
-}
-mkdir -p data/aa data/bb data/cc
-for i in 1 2 3 4 5; do
-  sox -n -r 8000 -b 16 data/aa/a$i.wav synth 2 sine $((200 + 40 * i))-$((900 + 70 * i)) vol 0.4 tremolo 3 60 2>/dev/null
-  sox -n -r 8000 -b 16 data/bb/b$i.wav synth 2 pinknoise vol 0.3 tremolo $((2 + i)) 70 2>/dev/null
-  sox -n -r 8000 -b 16 data/cc/c$i.wav synth 2 brownnoise vol 0.5 tremolo $((3 + i)) 60 2>/dev/null
-done
+tone_languages data
 OPTS=(--num-gauss 4 --seed 3 --init-max-frames 300 --iters 3 --sample-frequency 8000 --high-freq -200)
 # Open MPI refuses root without --allow-run-as-root, and more ranks than cores without --oversubscribe.
 MPI=("$MPIRUN" --allow-run-as-root --oversubscribe -np 3)

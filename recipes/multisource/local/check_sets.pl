@@ -15,18 +15,9 @@ use warnings;
 die "usage: check_sets.pl <data-dir>\n" unless @ARGV == 1;
 my ($data) = @ARGV;
 my @problems;
-sub ReadMap {
-  my ($path) = @_;
-  open(my $fh, '<:encoding(UTF-8)', $path) or die "$path: cannot open: $!\n";
-  my %m;
-  while (my $l = <$fh>) {
-    chomp $l;
-    my ($k, $v) = split / /, $l, 2;
-    die "$path:$.: malformed line '$l'\n" unless defined $v && $k ne '';
-    $m{$k} = $v;
-  }
-  return \%m;
-}
+use FindBin;
+use lib $FindBin::Bin;
+use KaldiTable qw(ReadMap);
 my %cache;
 sub Set {
   my ($name) = @_;

@@ -17,19 +17,9 @@ die "usage: make_dev.pl <train-dir> <dev-speaker-percent> <out-train-dir> <out-d
 my ($in, $pct, $out_train, $out_dev) = @ARGV;
 die "make_dev.pl: dev-speaker-percent must be in 1..99, got '$pct'\n" unless $pct =~ /^\d+$/ && $pct >= 1 && $pct <= 99;
 sub Hash { return unpack('N', md5("dev:" . $_[0])) % 100; }
-sub ReadMap {
-  my ($path) = @_;
-  open(my $fh, '<:encoding(UTF-8)', $path) or die "$path: cannot open: $!\n";
-  my %m;
-  while (my $l = <$fh>) {
-    chomp $l;
-    my ($k, $v) = split / /, $l, 2;
-    die "$path:$.: malformed line '$l'\n" unless defined $v && $k ne '';
-    die "$path:$.: duplicate key '$k'\n" if exists $m{$k};
-    $m{$k} = $v;
-  }
-  return \%m;
-}
+use FindBin;
+use lib $FindBin::Bin;
+use KaldiTable qw(ReadMap);
 my @utt_files = grep { -f "$in/$_" } qw(segments utt2lang utt2spk utt2source utt2dur utt2clips utt2rec);
 for my $f (qw(wav.scp segments utt2lang utt2spk utt2source)) { die "$in/$f: missing\n" unless -f "$in/$f"; }
 my %m = map { $_ => ReadMap("$in/$_") } ('wav.scp', @utt_files);

@@ -41,19 +41,9 @@ for ($max_train_min, $max_test_utts) { die "make_sets.pl: caps must be numbers >
 die "make_sets.pl: max-held-out-sources-per-language must be an integer >= 0, got '$max_held'\n" unless $max_held =~ /^\d+$/;
 for ($spk_pct, $rec_pct) { die "make_sets.pl: percentages must be in 0..99\n" unless /^\d+$/ && $_ <= 99; }
 sub Hash { return unpack('N', md5($_[0])) % 100; }
-sub ReadMap {
-  my ($path) = @_;
-  open(my $fh, '<:encoding(UTF-8)', $path) or die "$path: cannot open: $!\n";
-  my %m;
-  while (my $l = <$fh>) {
-    chomp $l;
-    my ($k, $v) = split / /, $l, 2;
-    die "$path:$.: malformed line '$l'\n" unless defined $v && $k ne '';
-    die "$path:$.: duplicate key '$k'\n" if exists $m{$k};
-    $m{$k} = $v;
-  }
-  return \%m;
-}
+use FindBin;
+use lib $FindBin::Bin;
+use KaldiTable qw(ReadMap);
 my %m = map { $_ => ReadMap("$all/$_") } qw(wav.scp segments utt2lang utt2spk utt2source utt2dur utt2clips utt2rec);
 my @utts = sort keys %{$m{segments}};
 die "$all: no utterances\n" unless @utts;

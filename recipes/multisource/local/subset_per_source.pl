@@ -8,18 +8,9 @@ use Digest::MD5 qw(md5_hex);
 die "usage: subset_per_source.pl <in-dir> <N> <out-dir>\n" unless @ARGV == 3;
 my ($in, $n, $out) = @ARGV;
 die "subset_per_source.pl: N must be an integer >= 1, got '$n'\n" unless $n =~ /^\d+$/ && $n >= 1;
-sub ReadMap {
-  my ($path) = @_;
-  open(my $fh, '<:encoding(UTF-8)', $path) or die "$path: cannot open: $!\n";
-  my %m;
-  while (my $l = <$fh>) {
-    chomp $l;
-    my ($k, $v) = split / /, $l, 2;
-    die "$path:$.: malformed line '$l'\n" unless defined $v && $k ne '';
-    $m{$k} = $v;
-  }
-  return \%m;
-}
+use FindBin;
+use lib $FindBin::Bin;
+use KaldiTable qw(ReadMap);
 my @files = grep { -f "$in/$_" } qw(segments utt2lang utt2spk utt2source utt2dur utt2clips utt2rec);
 for my $f (qw(wav.scp segments utt2lang utt2source)) { die "$in/$f: missing\n" unless -f "$in/$f"; }
 my %m = map { $_ => ReadMap("$in/$_") } ('wav.scp', @files);

@@ -44,3 +44,16 @@ no_temp_files() {
 # sanitized BINARY: true if BINARY was built with AddressSanitizer (slower, more memory; tests may
 # then run a shorter version of a long case, and say so where they do).
 sanitized() { grep -q __asan_init "$1"; }
+# tone_languages DIR: three "languages" DIR/aa, DIR/bb, DIR/cc of 5 files of 2 s at 8 kHz each (sine
+# sweeps, pink noise, brown noise, tremolo: distinct spectra, all voiced), for training tests that
+# need data, not speech. Needs sox. Train on them with --sample-frequency 8000 --high-freq -200.
+tone_languages() {
+  command -v sox >/dev/null || fail "sox not installed"
+  mkdir -p "$1/aa" "$1/bb" "$1/cc"
+  local i
+  for i in 1 2 3 4 5; do
+    sox -n -r 8000 -b 16 "$1/aa/a$i.wav" synth 2 sine $((200 + 40 * i))-$((900 + 70 * i)) vol 0.4 tremolo 3 60 2>/dev/null
+    sox -n -r 8000 -b 16 "$1/bb/b$i.wav" synth 2 pinknoise vol 0.3 tremolo $((2 + i)) 70 2>/dev/null
+    sox -n -r 8000 -b 16 "$1/cc/c$i.wav" synth 2 brownnoise vol 0.5 tremolo $((3 + i)) 60 2>/dev/null
+  done
+}
