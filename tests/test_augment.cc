@@ -153,7 +153,10 @@ TEST_CASE("TelephoneChannel passes 1 kHz, removes 100 Hz and 5 kHz, keeps the le
 }
 
 TEST_CASE("MakeNoise: unit mean square, white/pink/brown spectral slopes 0/-1/-2 (+-0.15), deterministic") {
-  for (const auto& [type, slope] : {std::pair<std::string, double>{"white", 0}, {"pink", -1}, {"brown", -2}}) {
+  for (const auto& type_slope : {std::pair<std::string, double>{"white", 0}, {"pink", -1}, {"brown", -2}}) {
+    // (not a structured binding: C++17 lambdas, such as CAPTURE's, cannot capture one; clang refuses)
+    const std::string& type = type_slope.first;
+    const double slope = type_slope.second;
     CAPTURE(type);
     const std::vector<float> n = slid::MakeNoise(type, 16000 * 8, 16000, 7);
     CHECK(MeanSquare(n) == doctest::Approx(1).epsilon(1e-4));
