@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "slid/error.h"
 #include "slid/matrix.h"
 #include "slid/model.h"  // Fnv1a64
 
@@ -50,6 +51,30 @@ inline bool ChecksumMatches(const std::string& in, size_t end) {
   uint64_t stored;
   std::memcpy(&stored, in.data() + end - 8, 8);
   return Fnv1a64(in.data(), end - 8) == stored;
+}
+
+// Checks the start of a statistics file `name`: its 8-byte magic, that its `header_bytes` are there,
+// and the uint32 format version right after the magic. `what` names the kind in the errors ("GMM
+// statistics"). Returns the read position after the version.
+inline size_t ReadFormatHeader(const std::string& in, const std::string& name, const char (&magic)[8],
+                               size_t header_bytes, uint32_t version, const std::string& what) {
+  if (in.size() < sizeof(magic) || std::memcmp(in.data(), magic, sizeof(magic)) != 0)
+    throw Error(name + ": not slid " + what + " (bad magic)");
+  if (in.size() < header_bytes) throw Error(name + ": truncated " + what + " header");
+  size_t pos = sizeof(magic);
+  const uint32_t found = Get<uint32_t>(in, &pos);
+  if (found != version)
+    throw Error(name + ": " + what + " format version " + std::to_string(found) + ", this slid reads version " +
+                std::to_string(version));
+  return pos;
+}
+
+// Checks that the statistics file `name` is exactly `expect` bytes, the last 8 the checksum of the
+// others, and that the checksum matches. `what` as for ReadFormatHeader.
+inline void CheckFormatBody(const std::string& in, const std::string& name, uint64_t expect, const std::string& what) {
+  if (in.size() < expect) throw Error(name + ": truncated " + what);
+  if (in.size() > expect) throw Error(name + ": trailing bytes after " + what);
+  if (!ChecksumMatches(in, expect)) throw Error(name + ": damaged " + what + " (checksum mismatch)");
 }
 
 }  // namespace slid::internal

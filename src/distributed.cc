@@ -176,7 +176,7 @@ std::string TrainAccs::ToBytes() const {
     internal::Put<uint64_t>(&out, b.size());
     out += b;
   }
-  internal::Put<uint64_t>(&out, Fnv1a64(out.data(), out.size()));
+  internal::PutChecksum(&out);
   return out;
 }
 

@@ -151,32 +151,20 @@ std::string GmmStats::ToBytes() const {
     for (int64_t i = 0; i < k; ++i)
       for (int64_t j = 0; j < d; ++j) Put<double>(&out, (*m)(i, j));
   }
-  Put<uint64_t>(&out, Fnv1a64(out.data(), out.size()));
+  internal::PutChecksum(&out);
   return out;
 }
 
 void GmmStats::FromBytes(const std::string& bytes, const std::string& name, bool add) {
-  if (bytes.size() < sizeof(kStatsMagic) || std::memcmp(bytes.data(), kStatsMagic, sizeof(kStatsMagic)) != 0) {
-    throw Error(name + ": not slid GMM statistics (bad magic)");
-  }
-  if (bytes.size() < kStatsHeaderBytes) throw Error(name + ": truncated GMM statistics header");
-  size_t pos = sizeof(kStatsMagic);
-  const uint32_t version = Get<uint32_t>(bytes, &pos);
-  if (version != kGmmStatsFormatVersion) {
-    throw Error(name + ": GMM statistics format version " + std::to_string(version) + ", this slid reads version " +
-                std::to_string(kGmmStatsFormatVersion));
-  }
+  size_t pos = internal::ReadFormatHeader(bytes, name, kStatsMagic, kStatsHeaderBytes, kGmmStatsFormatVersion,
+                                         "GMM statistics");
   const uint32_t k = Get<uint32_t>(bytes, &pos), d = Get<uint32_t>(bytes, &pos);
   // Shapes far beyond any GMM slid trains are refused before any size arithmetic can overflow.
   if (k < 1 || d < 1 || k > (1u << 20) || d > (1u << 16)) {
     throw Error(name + ": bad GMM statistics shape " + std::to_string(k) + " x " + std::to_string(d));
   }
   const uint64_t expect = kStatsHeaderBytes + 8ull * (k + 2ull * k * d) + 8;
-  if (bytes.size() < expect) throw Error(name + ": truncated GMM statistics");
-  if (bytes.size() > expect) throw Error(name + ": trailing bytes after GMM statistics");
-  uint64_t stored;
-  std::memcpy(&stored, bytes.data() + expect - 8, 8);
-  if (Fnv1a64(bytes.data(), expect - 8) != stored) throw Error(name + ": damaged GMM statistics (checksum mismatch)");
+  internal::CheckFormatBody(bytes, name, expect, "GMM statistics");
   const float min_posterior = Get<float>(bytes, &pos);
   GmmStats read(static_cast<int>(k), static_cast<int>(d), min_posterior >= 0 && min_posterior < 1 ? min_posterior : 0.0f);
   read.num_frames_ = Get<double>(bytes, &pos);
@@ -444,19 +432,13 @@ std::string GmmInitStats::ToBytes() const {
     Put<uint64_t>(&out, keys[i]);
     for (int j = 0; j < d; ++j) Put<float>(&out, rows(static_cast<int64_t>(i), j));
   }
-  Put<uint64_t>(&out, Fnv1a64(out.data(), out.size()));
+  internal::PutChecksum(&out);
   return out;
 }
 
 void GmmInitStats::FromBytes(const std::string& bytes, const std::string& name, bool add) {
-  if (bytes.size() < sizeof(kInitMagic) || std::memcmp(bytes.data(), kInitMagic, sizeof(kInitMagic)) != 0)
-    throw Error(name + ": not slid GMM initialisation statistics (bad magic)");
-  if (bytes.size() < kInitHeaderBytes) throw Error(name + ": truncated GMM initialisation statistics header");
-  size_t pos = sizeof(kInitMagic);
-  const uint32_t version = Get<uint32_t>(bytes, &pos);
-  if (version != kGmmInitStatsFormatVersion)
-    throw Error(name + ": GMM initialisation statistics format version " + std::to_string(version) +
-                ", this slid reads version " + std::to_string(kGmmInitStatsFormatVersion));
+  size_t pos = internal::ReadFormatHeader(bytes, name, kInitMagic, kInitHeaderBytes, kGmmInitStatsFormatVersion,
+                                         "GMM initialisation statistics");
   const uint32_t d = Get<uint32_t>(bytes, &pos);
   const uint64_t capacity = Get<uint64_t>(bytes, &pos), seed = Get<uint64_t>(bytes, &pos);
   if (d < 1 || d > (1u << 16) || capacity > (1ull << 32))
@@ -468,12 +450,7 @@ void GmmInitStats::FromBytes(const std::string& bytes, const std::string& name, 
   std::memcpy(&size, bytes.data() + fixed, 8);
   if (size > capacity) throw Error(name + ": GMM initialisation statistics hold more sampled frames than their capacity");
   const uint64_t expect = fixed + 8 + size * (8 + 4ull * d) + 8;
-  if (bytes.size() < expect) throw Error(name + ": truncated GMM initialisation statistics");
-  if (bytes.size() > expect) throw Error(name + ": trailing bytes after GMM initialisation statistics");
-  uint64_t stored;
-  std::memcpy(&stored, bytes.data() + expect - 8, 8);
-  if (Fnv1a64(bytes.data(), expect - 8) != stored)
-    throw Error(name + ": damaged GMM initialisation statistics (checksum mismatch)");
+  internal::CheckFormatBody(bytes, name, expect, "GMM initialisation statistics");
   const double count = Get<double>(bytes, &pos);
   VectorD mean(d), m2(d);
   for (uint32_t j = 0; j < d; ++j) mean[j] = Get<double>(bytes, &pos);

@@ -113,21 +113,13 @@ std::string UtteranceStats::ToBytes() const {
 }
 
 void UtteranceStats::FromBytes(const std::string& bytes, const std::string& name, bool add) {
-  if (bytes.size() < sizeof(kUttMagic) || std::memcmp(bytes.data(), kUttMagic, sizeof(kUttMagic)) != 0)
-    throw Error(name + ": not slid utterance statistics (bad magic)");
-  if (bytes.size() < kUttHeaderBytes) throw Error(name + ": truncated utterance statistics header");
-  size_t pos = sizeof(kUttMagic);
-  const uint32_t version = Get<uint32_t>(bytes, &pos);
-  if (version != kUtteranceStatsFormatVersion)
-    throw Error(name + ": utterance statistics format version " + std::to_string(version) +
-                ", this slid reads version " + std::to_string(kUtteranceStatsFormatVersion));
+  size_t pos = internal::ReadFormatHeader(bytes, name, kUttMagic, kUttHeaderBytes, kUtteranceStatsFormatVersion,
+                                         "utterance statistics");
   const uint32_t k = Get<uint32_t>(bytes, &pos), d = Get<uint32_t>(bytes, &pos), has_second = Get<uint32_t>(bytes, &pos);
   if (k < 1 || d < 1 || k > (1u << 20) || d > (1u << 16) || has_second > 1)
     throw Error(name + ": bad utterance statistics shape " + Shape(k, d));
   const uint64_t expect = kUttHeaderBytes + 8ull * (k + (1ull + has_second) * k * d) + 8;
-  if (bytes.size() < expect) throw Error(name + ": truncated utterance statistics");
-  if (bytes.size() > expect) throw Error(name + ": trailing bytes after utterance statistics");
-  if (!internal::ChecksumMatches(bytes, expect)) throw Error(name + ": damaged utterance statistics (checksum mismatch)");
+  internal::CheckFormatBody(bytes, name, expect, "utterance statistics");
   UtteranceStats r;
   r.ubm_checksum = Get<uint64_t>(bytes, &pos);
   r.num_frames = Get<double>(bytes, &pos);
@@ -552,24 +544,15 @@ std::string IvectorExtractorStats::ToBytes() const {
 }
 
 void IvectorExtractorStats::FromBytes(const std::string& bytes, const std::string& name, bool add) {
-  if (bytes.size() < sizeof(kIvsMagic) || std::memcmp(bytes.data(), kIvsMagic, sizeof(kIvsMagic)) != 0)
-    throw Error(name + ": not slid i-vector extractor statistics (bad magic)");
-  if (bytes.size() < kIvsHeaderBytes) throw Error(name + ": truncated i-vector extractor statistics header");
-  size_t pos = sizeof(kIvsMagic);
-  const uint32_t version = Get<uint32_t>(bytes, &pos);
-  if (version != kIvectorStatsFormatVersion)
-    throw Error(name + ": i-vector extractor statistics format version " + std::to_string(version) +
-                ", this slid reads version " + std::to_string(kIvectorStatsFormatVersion));
+  size_t pos = internal::ReadFormatHeader(bytes, name, kIvsMagic, kIvsHeaderBytes, kIvectorStatsFormatVersion,
+                                         "i-vector extractor statistics");
   const uint64_t k = Get<uint32_t>(bytes, &pos), d = Get<uint32_t>(bytes, &pos), r = Get<uint32_t>(bytes, &pos);
   if (k < 1 || d < 1 || r < 1 || k > (1u << 20) || d > (1u << 16) || r > (1u << 12))
     throw Error(name + ": bad i-vector extractor statistics shape K " + std::to_string(k) + ", D " + std::to_string(d) +
                 ", R " + std::to_string(r));
   const uint64_t doubles = k * d * r + k * static_cast<uint64_t>(PackedSize(static_cast<int>(r))) + k + k * d + r + r * r;
   const uint64_t expect = kIvsHeaderBytes + 8 * doubles + 8;
-  if (bytes.size() < expect) throw Error(name + ": truncated i-vector extractor statistics");
-  if (bytes.size() > expect) throw Error(name + ": trailing bytes after i-vector extractor statistics");
-  if (!internal::ChecksumMatches(bytes, expect))
-    throw Error(name + ": damaged i-vector extractor statistics (checksum mismatch)");
+  internal::CheckFormatBody(bytes, name, expect, "i-vector extractor statistics");
   IvectorExtractorStats st;
   st.extractor_checksum_ = Get<uint64_t>(bytes, &pos);
   st.c_.resize(static_cast<int64_t>(k * d), static_cast<int64_t>(r));
