@@ -412,30 +412,11 @@ void ForEachShardUtterance(const Dataset& data, const ShardSpec& shard, const Sh
   std::unique_ptr<FeatureCacheWriter> writer;
   if (!stem.empty()) writer = std::make_unique<FeatureCacheWriter>(stem + ".feats", frontend.Dim());
   nlohmann::json utterances = nlohmann::json::array(), failed = nlohmann::json::array();
-  struct FileFeatures {
-    Matrix features;
-    double seconds = 0;
-    std::vector<Matrix> copies;  // degraded copies (augment), as in TrainLanguageModelSet
-    std::string error;
-  };
   PhaseStart(cb, "features of shard " + ShardName(shard), static_cast<int64_t>(sd.entries.size()), "files");
-  OrderedParallel<FileFeatures>(
+  OrderedParallel<EntryFeatures>(
       sd.entries.size(), threads,
-      [&](size_t k) {
-        FileFeatures r;
-        const DataEntry& e = data.entries[sd.entries[k]];
-        try {
-          const Waveform wav = ReadEntryAudio(e, fo.sample_rate_hz);
-          r.seconds = wav.Seconds();
-          FeaturesWithCopies f = ComputeFeaturesWithCopies(frontend, wav, augment, e.id);
-          r.features = std::move(f.features);
-          r.copies = std::move(f.copies);
-        } catch (const std::exception& ex) {
-          r.error = EntryErrorLine(e, ex.what());
-        }
-        return r;
-      },
-      [&](size_t k, FileFeatures r) {
+      [&](size_t k) { return ComputeEntryFeatures(frontend, data.entries[sd.entries[k]], fo.sample_rate_hz, augment); },
+      [&](size_t k, EntryFeatures r) {
         const DataEntry& e = data.entries[sd.entries[k]];
         const int l = sd.language_index.at(e.language);
         if (!r.error.empty()) {

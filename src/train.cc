@@ -209,14 +209,6 @@ class CacheFolder {
   bool made_ = false;
 };
 
-struct FileFeatures {
-  Matrix features;
-  double seconds = 0;
-  std::vector<Matrix> copies;  // features of the degraded copies (TrainOptions::augment), in copy order
-  double copy_seconds = 0;     // their length
-  std::string error;  // non-empty: the file failed
-};
-
 // Per-language bookkeeping of phase 1.
 struct LanguageTally {
   int files_ok = 0, files_failed = 0, files_silent = 0;
@@ -256,31 +248,38 @@ void CheckTrainOptions(const TrainOptions& opts) {
 
 std::string AugmentedId(const std::string& id, int copy) { return id + "/aug" + std::to_string(copy); }
 
-FeaturesWithCopies ComputeFeaturesWithCopies(const Frontend& frontend, const Waveform& wav, const AugmentOptions& augment,
-                                             const std::string& id) {
-  FeaturesWithCopies r;
-  if (augment.copies == 0) {
-    r.features = frontend.Compute(wav);
-    return r;
-  }
-  // Frontend::Compute, spelled out so that the voiced flags can be reused.
-  std::vector<float> energy;
-  const Matrix mfcc = frontend.ComputeMfcc(wav, &energy);
-  const Matrix all = frontend.ComputeFeatures(mfcc);
-  const std::vector<bool> voiced = frontend.ComputeVoiced(mfcc, energy);
-  r.features = all.rows() == 0 ? all : SelectVoicedFrames(all, voiced);
-  for (int c = 0; c < augment.copies; ++c) {
-    const AugmentedCopy copy = AugmentUtterance(wav, augment, id, c);
-    r.copy_seconds += copy.wav.Seconds();
-    if (augment.original_vad) {
-      const Matrix cm = frontend.ComputeMfcc(copy.wav);
-      if (cm.rows() == mfcc.rows()) {
-        const Matrix cf = frontend.ComputeFeatures(cm);
-        r.copies.push_back(cf.rows() == 0 ? cf : SelectVoicedFrames(cf, voiced));
-        continue;
-      }
+EntryFeatures ComputeEntryFeatures(const Frontend& frontend, const DataEntry& entry, int rate_hz,
+                                   const AugmentOptions& augment) {
+  EntryFeatures r;
+  try {
+    const Waveform wav = ReadEntryAudio(entry, rate_hz);
+    r.seconds = wav.Seconds();
+    if (augment.copies == 0) {
+      r.features = frontend.Compute(wav);
+      return r;
     }
-    r.copies.push_back(frontend.Compute(copy.wav));
+    // Frontend::Compute, spelled out so that the voiced flags can be reused.
+    std::vector<float> energy;
+    const Matrix mfcc = frontend.ComputeMfcc(wav, &energy);
+    const Matrix all = frontend.ComputeFeatures(mfcc);
+    const std::vector<bool> voiced = frontend.ComputeVoiced(mfcc, energy);
+    r.features = all.rows() == 0 ? all : SelectVoicedFrames(all, voiced);
+    for (int c = 0; c < augment.copies; ++c) {
+      const AugmentedCopy copy = AugmentUtterance(wav, augment, entry.id, c);
+      r.copy_seconds += copy.wav.Seconds();
+      if (augment.original_vad) {
+        const Matrix cm = frontend.ComputeMfcc(copy.wav);
+        if (cm.rows() == mfcc.rows()) {
+          const Matrix cf = frontend.ComputeFeatures(cm);
+          r.copies.push_back(cf.rows() == 0 ? cf : SelectVoicedFrames(cf, voiced));
+          continue;
+        }
+      }
+      r.copies.push_back(frontend.Compute(copy.wav));
+    }
+  } catch (const std::exception& ex) {
+    r = EntryFeatures();
+    r.error = EntryErrorLine(entry, ex.what());
   }
   return r;
 }
@@ -547,24 +546,10 @@ TrainResult TrainLanguageModelSet(const Dataset& data, const TrainOptions& opts,
 
   // Phase 1: features, once per file, threads over files, appended in data order.
   PhaseStart(cb, "features", static_cast<int64_t>(todo.size()), "files");
-  OrderedParallel<FileFeatures>(
+  OrderedParallel<EntryFeatures>(
       todo.size(), opts.threads,
-      [&](size_t k) {
-        FileFeatures r;
-        const DataEntry& e = data.entries[todo[k]];
-        try {
-          const Waveform wav = ReadEntryAudio(e, opts.frontend.sample_rate_hz);
-          r.seconds = wav.Seconds();
-          FeaturesWithCopies f = ComputeFeaturesWithCopies(frontend, wav, opts.augment, e.id);
-          r.features = std::move(f.features);
-          r.copies = std::move(f.copies);
-          r.copy_seconds = f.copy_seconds;
-        } catch (const std::exception& ex) {
-          r.error = EntryErrorLine(e, ex.what());
-        }
-        return r;
-      },
-      [&](size_t k, FileFeatures r) {
+      [&](size_t k) { return ComputeEntryFeatures(frontend, data.entries[todo[k]], opts.frontend.sample_rate_hz, opts.augment); },
+      [&](size_t k, EntryFeatures r) {
         const DataEntry& e = data.entries[todo[k]];
         LanguageTally& t = tally[e.language];
         if (!r.error.empty()) {
