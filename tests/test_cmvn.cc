@@ -180,7 +180,7 @@ TEST_CASE("NormalQuantile equals scipy.stats.norm.ppf to 1e-12 relative, from 1e
 TEST_CASE("Feature warping equals the scipy reference: edge windows, short utterance, ties, non-centred") {
   // Ranks are exact integer counts, so the only difference is the quantile (1e-15) and the float
   // output: at most one float ulp, 2^-23 = 1.2e-7 relative.
-  for (const char* name : {"centred", "short", "causal", "default"}) {
+  for (const std::string name : {"centred", "short", "causal", "default"}) {
     CAPTURE(name);
     const WarpCase c = ReadWarpCase(name);
     const slid::Matrix y = slid::ApplyCmvn(c.x, c.opts);
