@@ -98,10 +98,12 @@ std::vector<FrontendOptionInfo> BuildTable() {
   SLID_BOOL("raw-energy", mfcc.raw_energy, "Energy before pre-emphasis and windowing");
   SLID_FLOAT("energy-floor", mfcc.energy_floor, "Floor on the energy (linear; 0 = none)");
   SLID_FLOAT("cepstral-lifter", mfcc.cepstral_lifter, "Cepstral lifter Q (0 = off)");
-  t.push_back({"cmvn-mode", "Cepstral mean normalisation: none, utterance, sliding",
+  t.push_back({"cmvn-mode",
+               "Cepstral normalisation: none, utterance, sliding (mean over cmn-window frames), warp (feature "
+               "warping over cmn-window frames)",
                [](const FrontendOptions& o) { return CmvnModeName(o.cmvn.mode); },
                [](FrontendOptions* o, const std::string& v) { o->cmvn.mode = ParseCmvnMode(v); }, "string"});
-  SLID_INT("cmn-window", cmvn.cmn_window, "Sliding CMN window in frames (Kaldi default 600)");
+  SLID_INT("cmn-window", cmvn.cmn_window, "Sliding CMN / warping window in frames (Kaldi default 600)");
   SLID_INT("min-cmn-window", cmvn.min_cmn_window, "Minimum CMN window at the start (non-centred only)");
   SLID_BOOL("center", cmvn.center, "Centre the sliding CMN window on the frame");
   SLID_BOOL("norm-vars", cmvn.norm_vars, "Also normalise variances");

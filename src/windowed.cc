@@ -48,7 +48,8 @@ class IncrementalFrontend::Impl {
 
   static FrontendOptions Adjusted(FrontendOptions o, bool causal) {
     if (causal) {
-      o.cmvn.mode = o.cmvn.mode == CmvnMode::kNone ? CmvnMode::kNone : CmvnMode::kSliding;
+      // Warping stays warping (over the same causal window); every other mode becomes sliding CMN.
+      if (o.cmvn.mode != CmvnMode::kNone && o.cmvn.mode != CmvnMode::kWarp) o.cmvn.mode = CmvnMode::kSliding;
       o.cmvn.center = false;
     }
     return o;
@@ -97,11 +98,25 @@ class IncrementalFrontend::Impl {
     VectorD sum(num_ceps_), sq(num_ceps_);
     for (int64_t t = norm_end_; t < raw_end_; ++t) {
       int64_t s = 0, e = T;
-      if (opts_.cmvn.mode == CmvnMode::kSliding) SlidingCmnWindow(opts_.cmvn, t, T, &s, &e);
+      if (opts_.cmvn.mode == CmvnMode::kSliding || opts_.cmvn.mode == CmvnMode::kWarp)
+        SlidingCmnWindow(opts_.cmvn, t, T, &s, &e);
       if (opts_.cmvn.mode == CmvnMode::kNone) s = e = t;  // unused
       if (e > raw_end_) break;  // needs frames not yet here
       if (opts_.cmvn.mode == CmvnMode::kNone) {
         for (int c = 0; c < num_ceps_; ++c) norm_.push_back(Raw(t, c));
+      } else if (opts_.cmvn.mode == CmvnMode::kWarp) {
+        // The same count and quantile as ApplyCmvn, so the same bits.
+        for (int c = 0; c < num_ceps_; ++c) {
+          const float v = Raw(t, c);
+          int64_t below = 0, equal = 0;
+          for (int64_t u = s; u < e; ++u) {
+            const float w = Raw(u, c);
+            below += w < v;
+            equal += w == v;
+          }
+          norm_.push_back(equal == 0 ? std::numeric_limits<float>::quiet_NaN()
+                                     : static_cast<float>(WarpedValue(below, equal, e - s)));
+        }
       } else {
         sum.setZero();
         sq.setZero();

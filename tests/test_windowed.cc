@@ -89,6 +89,10 @@ TEST_CASE("IncrementalFrontend (whole-file mode) equals the batch frontend, what
     o.cmvn.cmn_window = 37;
   }
   SUBCASE("no CMN") { o.cmvn.mode = slid::CmvnMode::kNone; }
+  SUBCASE("feature warping, window shorter than the file") {
+    o.cmvn.mode = slid::CmvnMode::kWarp;
+    o.cmvn.cmn_window = 101;
+  }
   const slid::Frontend batch(o);
   std::vector<float> energy;
   const slid::Matrix mfcc = batch.ComputeMfcc(wav, &energy);
@@ -98,7 +102,16 @@ TEST_CASE("IncrementalFrontend (whole-file mode) equals the batch frontend, what
     slid::Matrix f;
     std::vector<float> vad;
     RunIncremental(o, false, wav, max_piece, max_piece, &f, &vad);
-    CHECK(MaxRelDiff(f, ref) < kTol);
+    if (o.cmvn.mode == slid::CmvnMode::kWarp) {
+      // Warping uses ranks: equal ranks give the same bits, but two MFCC values closer than the
+      // piecewise rounding (above) may swap, moving a warped value by a quantile step. So: at most
+      // 1 % of the values differ (none on this sample with gcc, Release).
+      REQUIRE(f.rows() == ref.rows());
+      const int64_t differ = ((f - ref).array().abs() > 1e-6f).count();
+      CHECK(differ <= ref.size() / 100);
+    } else {
+      CHECK(MaxRelDiff(f, ref) < kTol);
+    }
     REQUIRE(vad.size() == static_cast<size_t>(mfcc.rows()));
     for (int64_t t = 0; t < mfcc.rows(); ++t)
       CHECK(vad[t] == doctest::Approx(o.vad.use_log_energy ? energy[t] : mfcc(t, 0)).epsilon(1e-5));
@@ -148,6 +161,27 @@ TEST_CASE("IncrementalFrontend (causal mode) equals non-centred ApplyCmvn then C
   fe.Accept(prefix.samples.data(), prefix.samples.size(), &g, &v);
   REQUIRE(g.rows() > 100);
   CHECK(MaxRelDiff(g, ref.topRows(g.rows())) < kTol);
+}
+
+TEST_CASE("IncrementalFrontend (causal mode) keeps feature warping, over the non-centred window") {
+  const slid::Waveform wav = Sample();
+  slid::FrontendOptions o;
+  o.cmvn.mode = slid::CmvnMode::kWarp;
+  o.cmvn.cmn_window = 120;
+  slid::IncrementalFrontend probe(o, true);
+  CHECK(probe.options().cmvn.mode == slid::CmvnMode::kWarp);
+  CHECK(probe.options().cmvn.center == false);
+  const slid::Frontend batch(o);
+  const slid::Matrix mfcc = batch.ComputeMfcc(wav);
+  slid::CmvnOptions c = o.cmvn;
+  c.center = false;
+  const slid::Matrix ref = slid::ComputeSdc(slid::ApplyCmvn(mfcc, c), o.sdc);
+  slid::Matrix f;
+  std::vector<float> vad;
+  RunIncremental(o, true, wav, 2000, 7, &f, &vad);
+  REQUIRE(f.rows() == ref.rows());
+  // As in the whole-file test: ranks may swap where MFCC values are closer than piecewise rounding.
+  CHECK(((f - ref).array().abs() > 1e-6f).count() <= ref.size() / 100);
 }
 
 TEST_CASE("IncrementalFrontend refuses what it cannot follow") {

@@ -9,7 +9,8 @@
 //    window needs (cmn-window/2 = 150 frames ahead by default) and at the end of the input shifts its
 //    window left as ApplyCmvn does; SDC/deltas wait for their context. So every frame equals the frame
 //    of Frontend::ComputeFeatures on the whole recording, to float rounding (the CMN sums run in a
-//    different order). cmvn-mode utterance needs the whole recording and is refused (slid::Error).
+//    different order; feature warping, cmvn-mode warp, waits for the same window and gives the same
+//    bits). cmvn-mode utterance needs the whole recording and is refused (slid::Error).
 //  - Causal ("streaming") mode, used by StreamingIdentifier: CMN is Kaldi's apply-cmvn-sliding
 //    --center=false (frame t is normalised by the mean of frames [t - cmn-window, t], except the first
 //    min-cmn-window frames, which all use frames [0, min-cmn-window) as Kaldi does: the first frame
@@ -18,6 +19,9 @@
 //    little differently from `slid identify FILE`): the CMN window ends at the frame instead of being
 //    centred on it (the model was trained with centred CMN: a small mismatch), and the VAD threshold
 //    uses the running mean of the VAD input over the frames so far instead of the recording's mean.
+//    A model trained with cmvn-mode warp is warped over that same causal window (the rank of frame t
+//    among frames [t - cmn-window, t], or among [0, min-cmn-window) for the first ones); every other
+//    mode becomes sliding CMN.
 //
 // Windows (IdentifyWindows): window k covers feature frames [k H, k H + W) (W, H: window and hop in
 // frames, rounded from seconds by the frame shift); the last window is the first that reaches the end
@@ -47,7 +51,8 @@ namespace slid {
 // Samples in, final feature frames (every frame, not VAD-selected) out. Not thread-safe.
 class IncrementalFrontend {
  public:
-  // causal: streaming mode (CMN forced to sliding with center=false; see the top of this file).
+  // causal: streaming mode (CMN forced to sliding, or kept as warp, with center=false; see the top of
+  // this file).
   // Throws slid::Error if the options are invalid, use cmvn-mode utterance (offline mode), or
   // snip-edges=false (a frame's samples must not depend on where the input ends). With dither > 0
   // each piece draws its own noise (as Scorer::ScoreFile's segments do).
@@ -57,7 +62,7 @@ class IncrementalFrontend {
   IncrementalFrontend& operator=(const IncrementalFrontend&) = delete;
 
   int Dim() const;  // feature dims (as Frontend::Dim())
-  // The options actually applied (causal mode: cmvn sliding, center=false).
+  // The options actually applied (causal mode: cmvn sliding or warp, center=false).
   const FrontendOptions& options() const;
 
   // Feeds n samples at options().sample_rate_hz (Kaldi 16-bit scale). Appends the frames that became

@@ -122,6 +122,12 @@ expect_exit 0 "$SLID" identify --model c.slid --frontend-check fe.conf test/en/s
 printf -- '--sdc-n=7\n' >sdc7.conf
 expect_exit 2 "$SLID" identify --model c.slid --frontend-check sdc7.conf test/en/s6.wav
 grep -q "sdc-n=7 (model: 5)" last.err || fail "mismatch message: $(cat last.err)"
+# Feature warping is stored in the model and used when identifying, whole files and streamed.
+expect_exit 0 "$SLID" train train -o w.slid --num-gauss 4 --iters 2 --cmvn-mode warp --quiet
+expect_exit 0 "$SLID" info w.slid
+grep -q -- "--cmvn-mode=warp" last.out || fail "cmvn-mode warp not stored in the model"
+expect_exit 0 "$SLID" identify --model w.slid test/en/s6.wav
+expect_exit 0 "$SLID" identify --model w.slid --stream test/en/s6.wav
 # A TSV list ("path<TAB>lang") is accepted by identify --data (as by train/eval); --list is plain paths.
 printf 'test/en/s6.wav\ten\n' >one.tsv
 expect_exit 0 "$SLID" identify --model m.slid --data one.tsv

@@ -125,4 +125,10 @@ expect_usage
 printf -- '--num-cepz=3\n' > "$WORK/bad.conf"
 expect_usage "$EN" --config "$WORK/bad.conf"
 
+# 9. Feature warping (--cmvn-mode warp): 7 warped cepstra per frame; with --norm-vars a usage error.
+"$SLID" features "$EN" --cmvn-mode warp --stage cmvn --out-dir "$WORK/warp" -q || fail "--cmvn-mode warp failed"
+read -r rows cols < <(npy_shape "$WORK/warp/en-conf-onlyperson.npy")
+[ "$cols" -eq 7 ] || fail "--cmvn-mode warp --stage cmvn: $cols columns, expected 7"
+expect_usage "$EN" --cmvn-mode warp --norm-vars true
+
 echo "features.sh: all checks passed"
