@@ -6,7 +6,7 @@
 # every report makes the process exit non-zero, so the test that ran it fails.
 # The build is made with clang and also holds the libFuzzer targets (-DSLID_FUZZ=ON, library compiled
 # with -fsanitize=fuzzer-no-link), so tools/ci-fuzz.sh can reuse it instead of compiling slid a third
-# time: clang builds this tree in about a third of GCC's time, and CI stays well under 20 minutes.
+# time.
 #   tools/ci-sanitize.sh [build-dir]      (default: build-san)
 # Environment: SLID_CI_JOBS (default: nproc).
 set -euo pipefail
@@ -17,10 +17,13 @@ generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
 start=$(date +%s)
 
 # Benches are skipped: they add build time and test nothing. -g1 keeps line numbers in reports.
+# -O1, not Release's -O3 (what the AddressSanitizer and libFuzzer documentation use): the same checks,
+# and the library and program compile in 26% less CPU time while the cli scripts under them take 10%
+# more (README.md, section CI).
 # -Werror: a clang warning anywhere in the tree (library, program, tests) fails CI; GCC's warnings on
 # the portable library are checked by tools/ci-consumer.sh.
 # Keep these flags in step with tools/ci-fuzz.sh, which reuses this build when it finds SLID_FUZZ=ON.
-CC=clang CXX=clang++ cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+CC=clang CXX=clang++ cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
   -DCMAKE_CXX_FLAGS="-g1 -Werror -fsanitize=fuzzer-no-link" -DSLID_SANITIZE=address,undefined -DSLID_FUZZ=ON \
   -DSLID_BUILD_BENCH=OFF -DSLID_BUILD_TESTS=ON -DSLID_BUILD_TOOLS=ON
 cmake --build "$build" -j"$jobs"
