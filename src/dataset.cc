@@ -231,8 +231,9 @@ bool ParseSeconds(const std::string& token, double* out) {
 }
 
 // Reads DATA/segments into entries (one per line, file order) whose source is filled from `recordings`.
+// `skipped` ends each problem's text ("; line skipped" when problems are collected, "" when thrown).
 std::vector<DataEntry> ReadSegments(const std::string& path, const std::map<std::string, const DataEntry*>& recordings,
-                                    const std::string& scp_path, const Problems& problems) {
+                                    const std::string& scp_path, const Problems& problems, const std::string& skipped) {
   std::vector<DataEntry> out;
   FirstLines first;
   ForEachListLine(path, false, [&](int n, const std::string& t) {
@@ -241,30 +242,30 @@ std::vector<DataEntry> ReadSegments(const std::string& path, const std::map<std:
     std::vector<std::string> f;
     for (std::string x; fields >> x;) f.push_back(x);
     if (f.size() != 4) {
-      problems.Add(where, "expected '<utt-id> <recording-id> <start-seconds> <end-seconds>', got '" + t + "'; line skipped");
+      problems.Add(where, "expected '<utt-id> <recording-id> <start-seconds> <end-seconds>', got '" + t + "'" + skipped);
       return;
     }
     DataEntry e;
     e.id = f[0];
     e.recording = f[1];
     if (!ParseSeconds(f[2], &e.start_seconds) || e.start_seconds < 0) {
-      problems.Add(where, "start '" + f[2] + "' is not a time in seconds >= 0; line skipped");
+      problems.Add(where, "start '" + f[2] + "' is not a time in seconds >= 0" + skipped);
       return;
     }
     if (!ParseSeconds(f[3], &e.end_seconds) || (e.end_seconds < 0 && e.end_seconds != -1)) {
-      problems.Add(where, "end '" + f[3] + "' is not a time in seconds (or -1: to the end); line skipped");
+      problems.Add(where, "end '" + f[3] + "' is not a time in seconds (or -1: to the end)" + skipped);
       return;
     }
     if (e.end_seconds != -1 && e.start_seconds >= e.end_seconds) {
-      problems.Add(where, "start " + f[2] + " is not before end " + f[3] + "; line skipped");
+      problems.Add(where, "start " + f[2] + " is not before end " + f[3] + skipped);
       return;
     }
     auto rec = recordings.find(e.recording);
     if (rec == recordings.end()) {
-      problems.Add(where, "recording '" + e.recording + "' is not in " + scp_path + "; line skipped");
+      problems.Add(where, "recording '" + e.recording + "' is not in " + scp_path + skipped);
       return;
     }
-    if (!first.Claim(e.id, n, where, problems, "; line skipped")) return;
+    if (!first.Claim(e.id, n, where, problems, skipped)) return;
     e.source = rec->second->source;
     e.is_command = rec->second->is_command;
     e.origin = where;
@@ -325,7 +326,7 @@ Dataset LoadKaldi(const std::string& root) {
   if (have_segments) {
     std::map<std::string, const DataEntry*> recordings;
     for (const DataEntry& r : scp) recordings[r.id] = &r;
-    utts = ReadSegments(seg_path, recordings, scp_path, problems);
+    utts = ReadSegments(seg_path, recordings, scp_path, problems, "; line skipped");
   } else {
     utts = std::move(scp);
   }
@@ -473,6 +474,13 @@ std::vector<DataEntry> ReadPathList(const std::string& text, const std::string& 
 
 std::vector<DataEntry> ReadWavScp(const std::string& path) {
   return ReadWavScpLines(path, Problems(nullptr));
+}
+
+std::vector<DataEntry> ReadWavScpSegments(const std::string& scp_path, const std::string& segments_path) {
+  const std::vector<DataEntry> scp = ReadWavScpLines(scp_path, Problems(nullptr));
+  std::map<std::string, const DataEntry*> recordings;
+  for (const DataEntry& r : scp) recordings[r.id] = &r;
+  return ReadSegments(segments_path, recordings, scp_path, Problems(nullptr), "");
 }
 
 std::vector<DataEntry> ReadStandardInput(std::istream& in) {

@@ -378,6 +378,45 @@ TEST_CASE("Kaldi segments errors name the file and line") {
   CHECK(Has(e, "ends at"));
 }
 
+TEST_CASE("wav.scp + segments read strictly (features/identify --segments): entries, first bad line thrown") {
+  TempDir t;
+  WriteTinyWav(t.path / "audio" / "rec1.wav", 16000);  // 2 s at 8 kHz
+  const fs::path scp = t.path / "wav.scp", seg = t.path / "segments";
+  WriteText(scp, "rec1 " + (t.path / "audio" / "rec1.wav").string() + "\n");
+  WriteText(seg, "u2 rec1 1.5 -1\nu1 rec1 0.5 1.0\n");
+  const std::vector<slid::DataEntry> e = slid::ReadWavScpSegments(scp.string(), seg.string());
+  REQUIRE(e.size() == 2);
+  CHECK(e[0].id == "u2");  // file order
+  CHECK(e[1].id == "u1");
+  CHECK(e[1].recording == "rec1");
+  CHECK(e[1].start_seconds == 0.5);
+  CHECK(e[1].end_seconds == 1.0);
+  CHECK(e[0].end_seconds == -1);
+  CHECK(Has(e[1].origin, "segments:2"));
+  const slid::Waveform whole = slid::ReadAudio((t.path / "audio" / "rec1.wav").string(), 0);
+  CHECK(slid::ReadEntryAudio(e[1], 0).samples == std::vector<float>(whole.samples.begin() + 4000, whole.samples.begin() + 8000));
+  CHECK(slid::ReadEntryAudio(e[0], 0).samples == std::vector<float>(whole.samples.begin() + 12000, whole.samples.end()));
+
+  auto error_with = [&](const std::string& segments) {
+    WriteText(seg, segments);
+    return ErrorOf([&] { slid::ReadWavScpSegments(scp.string(), seg.string()); });
+  };
+  std::string m = error_with("u1 rec1 0 1\nu2 rec1 1\n");
+  CHECK(Has(m, "segments:2"));
+  CHECK(Has(m, "expected '<utt-id> <recording-id> <start-seconds> <end-seconds>'"));
+  CHECK_FALSE(Has(m, "skipped"));  // thrown, not skipped
+  m = error_with("u1 rec9 0 1\n");
+  CHECK(Has(m, "segments:1"));
+  CHECK(Has(m, "recording 'rec9' is not in"));
+  m = error_with("u1 rec1 0 1\nu1 rec1 1 2\n");
+  CHECK(Has(m, "segments:2"));
+  CHECK(Has(m, "duplicate utterance id 'u1'"));
+  CHECK(Has(error_with("u1 rec1 1 0.5\n"), "not before end"));
+  // A bad wav.scp line is thrown before the segments are read.
+  WriteText(scp, "rec1\n");
+  CHECK(Has(error_with("u1 rec1 0 1\n"), "wav.scp:1"));
+}
+
 TEST_CASE("utt2lang labels for precomputed features: a byte-order mark, bad lines reported, sorted") {
   TempDir t;
   const std::string path = (t.path / "utt2lang").string();

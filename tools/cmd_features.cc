@@ -29,6 +29,7 @@ struct FeaturesArgs {
   std::vector<std::string> inputs;
   std::string list;
   std::string scp;
+  std::string segments;  // --segments: Kaldi segments over the --scp recordings
   std::string out_dir = ".";
   std::string ark;
   bool compress = false;  // Kaldi compressed matrices in the archive
@@ -117,7 +118,8 @@ int Run(FeaturesArgs& args) {
   if (!args.list.empty())
     for (DataEntry& e : ReadPathList(ReadFileToString(args.list), args.list)) inputs.push_back(FromPath(std::move(e)));
   if (!args.scp.empty())
-    for (DataEntry& e : ReadWavScp(args.scp)) inputs.push_back({e.id, e});
+    for (DataEntry& e : args.segments.empty() ? ReadWavScp(args.scp) : ReadWavScpSegments(args.scp, args.segments))
+      inputs.push_back({e.id, e});
   if (inputs.empty()) {
     std::fprintf(stderr, "slid: error: no input: give audio files, --list FILE or --scp FILE (see slid features --help)\n");
     return kExitUsage;
@@ -182,6 +184,7 @@ CommandRegistration register_features(
     "  slid features --scp data/wav.scp --ark ark,scp:feats.ark,feats.scp --stage mfcc --config conf/mfcc.conf\n"
     "  slid features a.wav --ark ark,t:- --stage mfcc --num-ceps 13\n"
     "  slid features --scp wav.scp --model lid.slid --ark ark,scp:f.ark,f.scp   (what lid.slid expects)\n"
+    "  slid features --scp data/wav.scp --segments data/segments --ark ark,scp:f.ark,f.scp\n"
     "--list holds one path per line, taken literally; commands ('<cmd> |') run only from a wav.scp (--scp).\n"
     "A file that cannot be read is reported on one line and skipped; the exit code is then 3.",
     [](CLI::App& app) -> Runner {
@@ -195,6 +198,11 @@ CommandRegistration register_features(
                      "Kaldi wav.scp: '<utt-id> <path>' or '<utt-id> <command> |' per line (the command is run by "
                      "/bin/sh, as in Kaldi)")
           ->type_name("FILE");
+      app.add_option("--segments", args->segments,
+                     "Kaldi segments ('<utt-id> <recording-id> <start> <end>', seconds): one utterance per line, a "
+                     "time range of a --scp recording (only that range is decoded)")
+          ->type_name("FILE")
+          ->needs("--scp");
       auto* out_dir = app.add_option("--out-dir", args->out_dir, "Folder for one <utt-id>.npy per utterance (float32, frames x dims)")
                           ->type_name("DIR")
                           ->capture_default_str();

@@ -33,6 +33,7 @@ struct IdentifyArgs {
   std::string list;
   std::string feats;  // precomputed features (rspecifier or .npy folder) instead of audio
   std::string scp;
+  std::string segments;  // --segments: Kaldi segments over the --scp recordings
   std::string data;
   bool json = false;
   int top = 0;
@@ -248,7 +249,8 @@ int Run(IdentifyArgs& args) {
   if (!args.list.empty())
     for (DataEntry& e : ReadPathList(ReadFileToString(args.list), args.list)) inputs.push_back(std::move(e));
   if (!args.scp.empty())
-    for (DataEntry& e : ReadWavScp(args.scp)) inputs.push_back(std::move(e));
+    for (DataEntry& e : args.segments.empty() ? ReadWavScp(args.scp) : ReadWavScpSegments(args.scp, args.segments))
+      inputs.push_back(std::move(e));
   size_t data_problems = 0;
   if (!args.data.empty()) {
     Dataset data = LoadDataset(args.data);
@@ -301,6 +303,7 @@ CommandRegistration register_identify(
     "  find audio -name '*.flac' | slid identify --model lid.slid --json --top 3 -\n"
     "  sox in.mp3 -t wav - | slid identify --model lid.slid -\n"
     "  slid identify --model lid.slid --scp data/test/wav.scp\n"
+    "  slid identify --model lid.slid --scp data/wav.scp --segments data/segments\n"
     "Standard input ('-') holding audio is one recording named <stdin>; otherwise it is a list of paths,\n"
     "one per line, taken literally. Commands ('<cmd> |') run only from a Kaldi wav.scp given with --scp.\n"
     "A file with less than --min-speech-seconds of voiced speech gets language '-' and status\n"
@@ -343,6 +346,12 @@ CommandRegistration register_identify(
                      "by /bin/sh, as in Kaldi); output is keyed by utterance id")
           ->type_name("FILE")
           ->check(CLI::ExistingFile);
+      app.add_option("--segments", args->segments,
+                     "Kaldi segments ('<utt-id> <recording-id> <start> <end>', seconds) over the --scp recordings: "
+                     "one utterance per line (only its range is decoded)")
+          ->type_name("FILE")
+          ->check(CLI::ExistingFile)
+          ->needs("--scp");
       app.add_option("--feats", args->feats,
                      "Score precomputed final features instead of audio: scp:feats.scp, ark:f.ark, ark:- (Kaldi "
                      "binary, text or compressed), a data dir with feats.scp, or a folder of .npy; one line per "

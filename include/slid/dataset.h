@@ -106,6 +106,14 @@ std::vector<DataEntry> ReadPathList(const std::string& text, const std::string& 
 // Error("<file>:<line>: ...") for the first line without a value, empty command or duplicate id.
 std::vector<DataEntry> ReadWavScp(const std::string& path);
 
+// A Kaldi wav.scp keyed by recording id plus a Kaldi segments file ("<utt-id> <recording-id>
+// <start-seconds> <end-seconds>", end -1 = to the end), read as a data directory's are: one entry per
+// segments line, in file order, each a time range of its recording (IsSegment), origin
+// "<segments>:<line>". Strict, like ReadWavScp: throws Error("<file>:<line>: ...") for the first
+// malformed wav.scp or segments line, a repeated id, a start not before the end, or a recording not in
+// the wav.scp. A range past the end of its recording is found when it is read (ReadEntryAudio).
+std::vector<DataEntry> ReadWavScpSegments(const std::string& scp_path, const std::string& segments_path);
+
 // Standard input as `slid identify -` reads it. If it begins with audio (LooksLikeAudio), the whole
 // stream is copied to a temporary file (memory stays bounded; only disk space limits its length) and
 // returned as one entry with id "<stdin>". Otherwise it is a plain path list (ReadPathList). Empty

@@ -90,6 +90,36 @@ printf '%s\n' "$EN" > "$WORK/paths.txt"
 grep -q '^uttES  \[$' "$WORK/list.ark" || fail "piped wav.scp entry missing"
 grep -q '^en-conf-onlyperson  \[$' "$WORK/list.ark" || fail "path list entry missing"
 
+# 5b. Kaldi segments over the wav.scp recordings (--segments): each utterance is the features of its
+#     time range, equal to those of the same range cut by sox; a bad segments line is an error naming
+#     the file and line (exit 1, nothing written); a range past the end fails that utterance only (3).
+printf 'recEN %s\nrecFR cat %s |\n' "$EN" "$FR" > "$WORK/rec.scp"
+printf 'en-mid recEN 0.5 2.5\nfr-all recFR 0 -1\n' > "$WORK/segments"
+"$SLID" features --scp "$WORK/rec.scp" --segments "$WORK/segments" --stage mfcc --ark "ark,t:$WORK/seg.ark" -q
+sox "$EN" "$WORK/en-mid.wav" trim 0.5 2.0
+"$SLID" features "$WORK/en-mid.wav" --stage mfcc --ark "ark,t:$WORK/cut.ark" -q
+"$SLID" features "$FR" --stage mfcc --ark "ark,t:$WORK/fr.ark" -q
+awk '/^en-mid /,/\]$/' "$WORK/seg.ark" | tail -n +2 > "$WORK/seg_en.txt"
+tail -n +2 "$WORK/cut.ark" > "$WORK/cut_en.txt"
+[ "$(wc -l < "$WORK/seg_en.txt")" -eq 198 ] || fail "segment 0.5-2.5 s: $(wc -l < "$WORK/seg_en.txt") MFCC frames, expected 198"
+cmp -s "$WORK/seg_en.txt" "$WORK/cut_en.txt" || fail "--segments range differs from the same range cut by sox"
+cmp -s <(awk '/^fr-all /,/\]$/' "$WORK/seg.ark" | tail -n +2) <(tail -n +2 "$WORK/fr.ark") || fail "segment 0 -1 is not the whole recording"
+printf 'en-mid recEN 0.5\n' > "$WORK/bad_segments"
+set +e
+"$SLID" features --scp "$WORK/rec.scp" --segments "$WORK/bad_segments" --ark "ark,t:$WORK/bad.ark" -q 2> "$WORK/seg_err.txt"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "bad_segments:1: expected" "$WORK/seg_err.txt" || fail "bad segments line: exit $rc, $(cat "$WORK/seg_err.txt")"
+[ ! -e "$WORK/bad.ark" ] || fail "an archive was written despite the bad segments file"
+printf 'late recEN 9 10\nfr-all recFR 0 -1\n' > "$WORK/late_segments"
+set +e
+"$SLID" features --scp "$WORK/rec.scp" --segments "$WORK/late_segments" --ark "ark,t:$WORK/late.ark" -q 2> "$WORK/late_err.txt"
+rc=$?
+set -e
+[ "$rc" -eq 3 ] && grep -q "late_segments:1" "$WORK/late_err.txt" && grep -q '^fr-all  \[$' "$WORK/late.ark" ||
+  fail "range past the end: exit $rc (expected 3), $(cat "$WORK/late_err.txt")"
+[ "$(wc -l < "$WORK/late_err.txt")" -eq 1 ] || fail "range past the end: not one error line: $(cat "$WORK/late_err.txt")"
+
 # 6. --config applies first; explicit flags override it.
 printf -- '--num-ceps=13\n# comment\n--use-sdc=false\n--use-vad=false\n' > "$WORK/mfcc.conf"
 "$SLID" features "$EN" --config "$WORK/mfcc.conf" --out-dir "$WORK/conf1" -q

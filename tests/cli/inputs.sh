@@ -107,6 +107,15 @@ expect_exit 0 "$SLID" features --scp wav.scp --ark ark,t:scp.ark -q
 [[ -e RAN ]] || fail "features --scp: the command was not run"
 grep -q '^uttB  \[$' scp.ark || fail "features --scp: no uttB in the archive"
 rm RAN
+# Kaldi segments over the wav.scp recordings: one line per segment, keyed by its id; the piped
+# recording's command runs once for its two segments.
+printf 'segA uttA 0 -1\nsegB1 uttB 0 1.5\nsegB2 uttB 1.5 -1\n' >segments
+expect_exit 0 "$SLID" identify -m "$MODEL" --scp wav.scp --segments segments
+[[ -e RAN ]] || fail "--segments: the command was not run"
+[[ $(tail -n +2 last.out | cut -f1 | tr '\n' ' ') == "segA segB1 segB2 " ]] || fail "--segments output not keyed by segment id: $(cat last.out)"
+[[ $(tail -n +2 last.out | cut -f2 | head -n1) == en ]] || fail "--segments: the whole-recording segment decided wrongly: $(cat last.out)"
+rm RAN
+expect_exit 2 "$SLID" identify -m "$MODEL" --segments segments "$EN"
 # The same wav.scp given as a plain --list is paths, not commands (and not utterance ids).
 expect_exit 3 "$SLID" identify -m "$MODEL" --list wav.scp
 [[ ! -e RAN ]] || fail "--list ran a wav.scp command"
