@@ -2,7 +2,7 @@
 # multisource recipe: real speech of many speakers and sources (../shared/corpora/real-v1), evaluated
 # on speakers and on sources that training never heard (README.md: the protocol and the figures).
 #   recipes/multisource/run.sh [--stage N] [--stop-stage N] [--slid PATH] [--exp DIR] [--<setting> VALUE]...
-# --<setting> overrides a setting of conf/train.conf for this run (dashes for underscores), e.g.
+# --<setting> overrides a setting of conf/{train,calibrate,corpus}.conf for this run (dashes for underscores), e.g.
 #   run.sh --stage 4 --exp exp/utt_cmvn --train-opts "--cmvn-mode utterance"
 # Stages: 1 data dirs (and the Debian-package corpus, once)  2 leak checks  3 audio for slid builds without segments  4 train  5 eval
 #         6 Python peer  7 summary  8 shipped model (all shippable data)
@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --slid) slid=$2; shift 2 ;;
     --exp) exp_opt=$2; shift 2 ;;
     --*) overrides+=("$1" "$2"); shift 2 ;;
-    *) echo "run.sh: unknown option '$1' (use --stage N, --stop-stage N, --slid PATH, --exp DIR, --<train.conf setting> VALUE)" >&2; exit 2 ;;
+    *) echo "run.sh: unknown option '$1' (use --stage N, --stop-stage N, --slid PATH, --exp DIR, --<conf setting> VALUE)" >&2; exit 2 ;;
   esac
 done
 case $exp_opt in ''|/*) ;; *) exp_opt=$PWD/$exp_opt ;; esac  # relative to the caller
@@ -33,7 +33,8 @@ cd "$here"
 . conf/calibrate.conf
 for ((i = 0; i < ${#overrides[@]}; i += 2)); do
   name=${overrides[i]#--}; name=${name//-/_}
-  grep -q "^$name=" conf/train.conf || { echo "run.sh: unknown option '${overrides[i]}' (not a setting of conf/train.conf)" >&2; exit 2; }
+  grep -q "^$name=" conf/train.conf conf/calibrate.conf conf/corpus.conf ||
+    { echo "run.sh: unknown option '${overrides[i]}' (not a setting of conf/train.conf, calibrate.conf or corpus.conf)" >&2; exit 2; }
   printf -v "$name" '%s' "${overrides[i+1]}"
 done
 out=${SLID_RECIPE_OUT:-$here}
@@ -46,11 +47,15 @@ run() { [ "$stage" -le "$1" ] && [ "$1" -le "$stop_stage" ]; }
 # (grep reads all of it: with -q it would stop early, slid would die of SIGPIPE, and pipefail would say "no")
 if "$slid" train --help 2>&1 | grep -i segments > /dev/null; then segs=true; else segs=false; fi
 dir() { if [ "$segs" = true ]; then echo "$data/$1"; else echo "$data/wav_sets/$1"; fi; }
+# Does model set $1 also get its one-speaker-per-language baseline ($1_1spk)? conf/train.conf, baselines.
+has_baseline() {
+  case " $baselines " in *" all "*|*" true "*) return 0 ;; *" $1 "*) return 0 ;; *) return 1 ;; esac
+}
 # (model set, test set) pairs of the protocol: within-source (train) and cross-source folds (xs<k>).
 pairs() {
   local b
   for b in train $(cd "$data" && ls -d xs*_train 2> /dev/null); do
-    for s in "$b" $([ "$baselines" = true ] && echo "${b}_1spk"); do
+    for s in "$b" $(has_baseline "$b" && echo "${b}_1spk"); do
       if [ "$b" = train ]; then echo "$s test_spk"; echo "$s test_rec"; else echo "$s ${b%_train}_test"; fi
     done
   done
