@@ -60,7 +60,7 @@ Calibration Calibration::FromJson(const nlohmann::json& j) {
 
 namespace {
 
-struct Problem {
+struct CalibrationProblem {
   const std::vector<std::vector<double>>& scores;
   const std::vector<int>& labels;
   std::vector<double> w;  // per-recording weight P_y / N_y
@@ -130,7 +130,7 @@ Calibration TrainCalibration(const std::vector<std::vector<double>>& scores, con
   if (num_present < 2)
     throw Error("calibration: development recordings of at least 2 languages are needed, got " +
                 std::to_string(num_present));
-  Problem pr{scores, labels, {}, L, opts.ridge};
+  CalibrationProblem pr{scores, labels, {}, L, opts.ridge};
   const double n = static_cast<double>(scores.size());
   for (int y : labels) pr.w.push_back(opts.balance_priors ? (1.0 / num_present) / count[y] : 1.0 / n);
 

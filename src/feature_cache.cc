@@ -17,7 +17,7 @@ namespace slid {
 
 namespace {
 
-constexpr char kMagic[8] = {'S', 'L', 'I', 'D', 'F', 'E', 'A', 'T'};
+constexpr char kCacheMagic[8] = {'S', 'L', 'I', 'D', 'F', 'E', 'A', 'T'};
 constexpr uint32_t kVersion = 1;
 constexpr uint32_t kFloat32 = 0;
 constexpr int64_t kHeaderBytes = 32;
@@ -37,7 +37,7 @@ using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
 void EncodeHeader(char* h, int dim, int64_t frames) {
   std::memset(h, 0, kHeaderBytes);
-  std::memcpy(h, kMagic, 8);
+  std::memcpy(h, kCacheMagic, 8);
   const uint32_t version = kVersion, d = static_cast<uint32_t>(dim), type = kFloat32;
   const uint64_t f = static_cast<uint64_t>(frames);
   std::memcpy(h + 8, &version, 4);
@@ -131,7 +131,7 @@ FeatureCacheSource::FeatureCacheSource(const std::string& path) : path_(path) {
   if (std::fread(h, 1, kHeaderBytes, f.get()) != static_cast<size_t>(kHeaderBytes)) {
     ThrowFileError(path, "too short for a feature cache header (" + std::to_string(st.st_size) + " bytes)");
   }
-  if (std::memcmp(h, kMagic, 8) != 0) ThrowFileError(path, "not a slid feature cache (bad magic)");
+  if (std::memcmp(h, kCacheMagic, 8) != 0) ThrowFileError(path, "not a slid feature cache (bad magic)");
   uint32_t version, dim, type;
   uint64_t frames;
   std::memcpy(&version, h + 8, 4);

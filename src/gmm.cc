@@ -8,14 +8,9 @@
 
 #include "slid/error.h"
 #include "slid/number_text.h"
+#include "util.h"
 
 namespace slid {
-
-namespace {
-
-std::string Shape(int64_t r, int64_t c) { return std::to_string(r) + " x " + std::to_string(c); }
-
-}  // namespace
 
 DiagGmm::DiagGmm(Vector weights, Matrix means, Matrix variances)
     : weights_(std::move(weights)), means_(std::move(means)), variances_(std::move(variances)) {

@@ -23,9 +23,6 @@
 
 namespace slid {
 
-namespace {
-
-// Flushes the file's data to the disk, so that a rename after it cannot expose an empty file after a crash.
 bool SyncFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) return false;
@@ -33,6 +30,8 @@ bool SyncFile(const std::string& path) {
   ::close(fd);
   return ok;
 }
+
+namespace {
 
 // The temporary-file registry: fixed slots of plain chars and lock-free atomics, so that the signal
 // handler reads them without locks or allocation. state: 0 free, 1 being changed, 2 holds a path.

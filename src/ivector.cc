@@ -42,8 +42,6 @@ void AddUnpacked(const In* p, int r, ColMatrixD* m) {
   }
 }
 
-std::string Shape(int64_t r, int64_t c) { return std::to_string(r) + " x " + std::to_string(c); }
-
 using internal::Get;
 using internal::GetDoubles;
 using internal::Put;

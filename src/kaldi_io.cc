@@ -371,14 +371,6 @@ void CheckKey(const std::string& key) {
 // The ".tmp.<pid>" file beside `path`, as WriteFileAtomically names it.
 std::string TempName(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
 
-bool SyncFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return false;
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // Applies an scp range "[r1:r2]" / "[r1:r2,c1:c2]" (inclusive; ":" = all) as Kaldi's
 // ParseMatrixRangeSpecifier does: the row end may pass the last row by up to 2 (frame-count rounding
 // between segment times and features), and is then clipped.

@@ -19,7 +19,7 @@ namespace slid {
 namespace {
 
 constexpr float kEpsilon = std::numeric_limits<float>::epsilon();
-constexpr int kBlockFrames = BatchRealFft::kLanes;  // frames processed together (one batched FFT, one DCT GEMM)
+constexpr int kFftBlockFrames = BatchRealFft::kLanes;  // frames processed together (one batched FFT, one DCT GEMM)
 
 double MelScale(double hz) { return 1127.0 * std::log(1.0 + hz / 700.0); }
 
@@ -232,7 +232,7 @@ class MfccComputer::Impl {
     if (energy_out) energy_out->assign(static_cast<size_t>(num_frames), 0.0f);
     if (num_frames == 0) return out;
 
-    constexpr int L = kBlockFrames;
+    constexpr int L = kFftBlockFrames;
     const int spec_len = padded / 2 + 1;
     // Per-frame buffer for the kissfft path; one frame + the packed lanes for the batched path.
     std::vector<float> frames(static_cast<size_t>(batch_fft ? 1 : L) * padded, 0.0f);  // padding stays zero

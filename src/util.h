@@ -1,6 +1,7 @@
 // Small pieces shared by several library sources (not installed).
 #pragma once
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -19,5 +20,12 @@ inline std::string Trim(const std::string& s) {
 
 // The text of the current errno ("No such file or directory"). Call right after the failing call.
 inline std::string ErrnoText() { return std::strerror(errno); }
+
+// "r x c", for messages about matrix shapes.
+inline std::string Shape(int64_t r, int64_t c) { return std::to_string(r) + " x " + std::to_string(c); }
+
+// Flushes the file's data to the disk, so that a rename after it cannot expose an empty file after a
+// crash. False if the file cannot be opened or synced (src/io.cc).
+bool SyncFile(const std::string& path);
 
 }  // namespace slid

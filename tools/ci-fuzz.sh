@@ -20,7 +20,7 @@ start=$(date +%s)
 # A build dir already configured with SLID_FUZZ=ON (tools/ci-sanitize.sh makes one) is reused as it is.
 if ! grep -qs '^SLID_FUZZ:BOOL=ON' "$build/CMakeCache.txt"; then
   CC=clang CXX=clang++ cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
-    -DCMAKE_CXX_FLAGS="-g1 -Werror -fsanitize=fuzzer-no-link" -DSLID_FUZZ=ON -DSLID_SANITIZE=address,undefined \
+    -DCMAKE_CXX_FLAGS="-g1 -Werror -fsanitize=fuzzer-no-link" -DSLID_FUZZ=ON -DSLID_SANITIZE=address,undefined -DCMAKE_UNITY_BUILD=ON \
     -DSLID_BUILD_TESTS=OFF -DSLID_BUILD_TOOLS=OFF -DSLID_BUILD_BENCH=OFF
 fi
 

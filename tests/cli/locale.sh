@@ -3,8 +3,8 @@
 #  - through the program: features, train (a --config with decimals), info, identify, eval give the same
 #    bytes under LC_ALL=de_DE.UTF-8 as under LC_ALL=C, with '.' decimals, and the shipped model loads;
 #  - in a host program that switched the C library to the locale (setlocale(LC_ALL, "")), which the
-#    program itself never does: test_number_text (beside the binary) must find the comma locale in
-#    effect and still print C-locale numbers; the Python module, in a Python that called
+#    program itself never does: the cases of tests/test_number_text.cc (slid_tests, beside the binary)
+#    must find the comma locale in effect and still print C-locale numbers; the Python module, in a Python that called
 #    locale.setlocale(LC_ALL, 'de_DE.UTF-8'), trains and scores with '.' in its progress text and the
 #    same scores as in the C locale.
 # The locale is the system's if installed, else compiled into the work folder with localedef (Debian
@@ -74,8 +74,10 @@ for f in scores.tsv scores.llr report.md; do
 done
 
 # A host that switched the C library to the locale: the number text of the library itself.
-[[ -x $BIN/test_number_text ]] || fail "$BIN/test_number_text not built"
-LC_ALL=$LOC SLID_REQUIRE_COMMA_LOCALE=1 "$BIN/test_number_text" >nt.out 2>&1 || fail "test_number_text under $LOC: $(tail -5 nt.out)"
+[[ -x $BIN/slid_tests ]] || fail "$BIN/slid_tests not built"
+LC_ALL=$LOC SLID_REQUIRE_COMMA_LOCALE=1 "$BIN/slid_tests" --source-file='*/tests/test_number_text.cc' >nt.out 2>&1 ||
+  fail "test_number_text under $LOC: $(tail -5 nt.out)"
+grep -Eq 'test cases: *[1-9]' nt.out || fail "slid_tests ran no case of tests/test_number_text.cc: $(tail -5 nt.out)"
 if [[ -d $BIN/../python ]] && PYTHONPATH=$BIN/../python /usr/bin/python3 -c 'import slid' 2>/dev/null; then
   cat >host.py <<'EOF'
 import locale, sys
