@@ -326,6 +326,26 @@ TEST_CASE("Kaldi data directory with segments, utt2spk and a piped recording") {
   CHECK(n_runs == 1);
 }
 
+namespace {
+// Bad lines of a 2-line segments file over the one recording rec1 (utterances u1, u2), read both ways:
+// collected by LoadDataset (the line skipped) and thrown by ReadWavScpSegments. The message names the
+// file and line, and says what is wrong.
+struct BadSegments {
+  const char* text;
+  const char* line;
+  const char* what;
+};
+const BadSegments kBadSegments[] = {
+    {"u1 rec1 0 1\nu2 rec1 1\n", "segments:2", "expected '<utt-id> <recording-id> <start-seconds> <end-seconds>'"},
+    {"u1 rec9 0 1\nu2 rec1 1 2\n", "segments:1", "recording 'rec9' is not in"},
+    {"u1 rec1 0 1\nu2 rec1 1.5 1.5\n", "segments:2", "not before end"},
+    {"u1 rec1 0 1\nu2 rec1 x 2\n", "segments:2", "start 'x' is not a time"},
+    {"u1 rec1 -1 1\nu2 rec1 0 2\n", "segments:1", "start '-1' is not a time"},
+    {"u1 rec1 0 -2\nu2 rec1 0 2\n", "segments:1", "end '-2' is not a time"},
+    {"u1 rec1 0 1\nu1 rec1 1 2\n", "segments:2", "duplicate utterance id 'u1'"},
+};
+}  // namespace
+
 TEST_CASE("Kaldi segments errors name the file and line") {
   TempDir t;
   const fs::path kd = t.path / "kaldi";
@@ -338,23 +358,14 @@ TEST_CASE("Kaldi segments errors name the file and line") {
     for (const std::string& p : slid::LoadDataset(kd.string()).problems) all += p + "\n";
     return all;
   };
-  std::string e = load_with("u1 rec1 0 1\nu2 rec1 1\n");
-  CHECK(Has(e, "segments:2"));
-  CHECK(Has(e, "expected '<utt-id> <recording-id> <start-seconds> <end-seconds>'"));
-  e = load_with("u1 rec9 0 1\nu2 rec1 1 2\n");
-  CHECK(Has(e, "segments:1"));
-  CHECK(Has(e, "recording 'rec9' is not in"));
-  e = load_with("u1 rec1 0 1\nu2 rec1 1.5 1.5\n");
-  CHECK(Has(e, "segments:2"));
-  CHECK(Has(e, "not before end"));
-  e = load_with("u1 rec1 0 1\nu2 rec1 x 2\n");
-  CHECK(Has(e, "segments:2"));
-  e = load_with("u1 rec1 -1 1\nu2 rec1 0 2\n");
-  CHECK(Has(e, "segments:1"));
-  e = load_with("u1 rec1 0 -2\nu2 rec1 0 2\n");
-  CHECK(Has(e, "segments:1"));
-  e = load_with("u1 rec1 0 1\nu1 rec1 1 2\n");
-  CHECK(Has(e, "duplicate utterance id 'u1'"));
+  for (const BadSegments& c : kBadSegments) {  // the line is skipped and named with its problem
+    CAPTURE(c.text);
+    const std::string e = load_with(c.text);
+    CHECK(Has(e, c.line));
+    CHECK(Has(e, c.what));
+    CHECK(Has(e, "line skipped"));
+  }
+  std::string e;
   // An utterance of utt2lang without a segment, and utt2spk not covering an utterance.
   e = load_with("u1 rec1 0 1\n");
   CHECK(Has(e, "utt2lang:2"));
@@ -401,17 +412,13 @@ TEST_CASE("wav.scp + segments read strictly (features/identify --segments): entr
     WriteText(seg, segments);
     return ErrorOf([&] { slid::ReadWavScpSegments(scp.string(), seg.string()); });
   };
-  std::string m = error_with("u1 rec1 0 1\nu2 rec1 1\n");
-  CHECK(Has(m, "segments:2"));
-  CHECK(Has(m, "expected '<utt-id> <recording-id> <start-seconds> <end-seconds>'"));
-  CHECK_FALSE(Has(m, "skipped"));  // thrown, not skipped
-  m = error_with("u1 rec9 0 1\n");
-  CHECK(Has(m, "segments:1"));
-  CHECK(Has(m, "recording 'rec9' is not in"));
-  m = error_with("u1 rec1 0 1\nu1 rec1 1 2\n");
-  CHECK(Has(m, "segments:2"));
-  CHECK(Has(m, "duplicate utterance id 'u1'"));
-  CHECK(Has(error_with("u1 rec1 1 0.5\n"), "not before end"));
+  for (const BadSegments& c : kBadSegments) {
+    CAPTURE(c.text);
+    const std::string m = error_with(c.text);
+    CHECK(Has(m, c.line));
+    CHECK(Has(m, c.what));
+    CHECK_FALSE(Has(m, "skipped"));  // thrown, not skipped
+  }
   // A bad wav.scp line is thrown before the segments are read.
   WriteText(scp, "rec1\n");
   CHECK(Has(error_with("u1 rec1 0 1\n"), "wav.scp:1"));
