@@ -472,15 +472,12 @@ std::vector<DataEntry> ReadPathList(const std::string& text, const std::string& 
   return out;
 }
 
-std::vector<DataEntry> ReadWavScp(const std::string& path) {
-  return ReadWavScpLines(path, Problems(nullptr));
-}
-
-std::vector<DataEntry> ReadWavScpSegments(const std::string& scp_path, const std::string& segments_path) {
-  const std::vector<DataEntry> scp = ReadWavScpLines(scp_path, Problems(nullptr));
+std::vector<DataEntry> ReadWavScp(const std::string& path, const std::string& segments_path) {
+  std::vector<DataEntry> scp = ReadWavScpLines(path, Problems(nullptr));
+  if (segments_path.empty()) return scp;
   std::map<std::string, const DataEntry*> recordings;
   for (const DataEntry& r : scp) recordings[r.id] = &r;
-  return ReadSegments(segments_path, recordings, scp_path, Problems(nullptr), "");
+  return ReadSegments(segments_path, recordings, path, Problems(nullptr), "");
 }
 
 std::vector<DataEntry> ReadStandardInput(std::istream& in) {

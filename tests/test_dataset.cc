@@ -328,8 +328,8 @@ TEST_CASE("Kaldi data directory with segments, utt2spk and a piped recording") {
 
 namespace {
 // Bad lines of a 2-line segments file over the one recording rec1 (utterances u1, u2), read both ways:
-// collected by LoadDataset (the line skipped) and thrown by ReadWavScpSegments. The message names the
-// file and line, and says what is wrong.
+// collected by LoadDataset (the line skipped) and thrown by ReadWavScp with a segments file. The
+// message names the file and line, and says what is wrong.
 struct BadSegments {
   const char* text;
   const char* line;
@@ -395,7 +395,7 @@ TEST_CASE("wav.scp + segments read strictly (features/identify --segments): entr
   const fs::path scp = t.path / "wav.scp", seg = t.path / "segments";
   WriteText(scp, "rec1 " + (t.path / "audio" / "rec1.wav").string() + "\n");
   WriteText(seg, "u2 rec1 1.5 -1\nu1 rec1 0.5 1.0\n");
-  const std::vector<slid::DataEntry> e = slid::ReadWavScpSegments(scp.string(), seg.string());
+  const std::vector<slid::DataEntry> e = slid::ReadWavScp(scp.string(), seg.string());
   REQUIRE(e.size() == 2);
   CHECK(e[0].id == "u2");  // file order
   CHECK(e[1].id == "u1");
@@ -404,13 +404,17 @@ TEST_CASE("wav.scp + segments read strictly (features/identify --segments): entr
   CHECK(e[1].end_seconds == 1.0);
   CHECK(e[0].end_seconds == -1);
   CHECK(Has(e[1].origin, "segments:2"));
+  const std::vector<slid::DataEntry> plain = slid::ReadWavScp(scp.string(), "");  // "": no segments
+  REQUIRE(plain.size() == 1);
+  CHECK(plain[0].id == "rec1");
+  CHECK_FALSE(slid::IsSegment(plain[0]));
   const slid::Waveform whole = slid::ReadAudio((t.path / "audio" / "rec1.wav").string(), 0);
   CHECK(slid::ReadEntryAudio(e[1], 0).samples == std::vector<float>(whole.samples.begin() + 4000, whole.samples.begin() + 8000));
   CHECK(slid::ReadEntryAudio(e[0], 0).samples == std::vector<float>(whole.samples.begin() + 12000, whole.samples.end()));
 
   auto error_with = [&](const std::string& segments) {
     WriteText(seg, segments);
-    return ErrorOf([&] { slid::ReadWavScpSegments(scp.string(), seg.string()); });
+    return ErrorOf([&] { slid::ReadWavScp(scp.string(), seg.string()); });
   };
   for (const BadSegments& c : kBadSegments) {
     CAPTURE(c.text);

@@ -118,7 +118,7 @@ int Run(FeaturesArgs& args) {
   if (!args.list.empty())
     for (DataEntry& e : ReadPathList(ReadFileToString(args.list), args.list)) inputs.push_back(FromPath(std::move(e)));
   if (!args.scp.empty())
-    for (DataEntry& e : args.segments.empty() ? ReadWavScp(args.scp) : ReadWavScpSegments(args.scp, args.segments))
+    for (DataEntry& e : ReadWavScp(args.scp, args.segments))
       inputs.push_back({e.id, e});
   if (inputs.empty()) {
     std::fprintf(stderr, "slid: error: no input: give audio files, --list FILE or --scp FILE (see slid features --help)\n");

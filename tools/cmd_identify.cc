@@ -249,7 +249,7 @@ int Run(IdentifyArgs& args) {
   if (!args.list.empty())
     for (DataEntry& e : ReadPathList(ReadFileToString(args.list), args.list)) inputs.push_back(std::move(e));
   if (!args.scp.empty())
-    for (DataEntry& e : args.segments.empty() ? ReadWavScp(args.scp) : ReadWavScpSegments(args.scp, args.segments))
+    for (DataEntry& e : ReadWavScp(args.scp, args.segments))
       inputs.push_back(std::move(e));
   size_t data_problems = 0;
   if (!args.data.empty()) {

@@ -104,15 +104,14 @@ std::vector<DataEntry> ReadPathList(const std::string& text, const std::string& 
 // exist from the working directory is taken relative to the file's folder. Entries keep file order;
 // origin is "<file>:<line>". A UTF-8 byte-order mark at the start is ignored. Strict: throws
 // Error("<file>:<line>: ...") for the first line without a value, empty command or duplicate id.
-std::vector<DataEntry> ReadWavScp(const std::string& path);
-
-// A Kaldi wav.scp keyed by recording id plus a Kaldi segments file ("<utt-id> <recording-id>
-// <start-seconds> <end-seconds>", end -1 = to the end), read as a data directory's are: one entry per
-// segments line, in file order, each a time range of its recording (IsSegment), origin
-// "<segments>:<line>". Strict, like ReadWavScp: throws Error("<file>:<line>: ...") for the first
-// malformed wav.scp or segments line, a repeated id, a start not before the end, or a recording not in
-// the wav.scp. A range past the end of its recording is found when it is read (ReadEntryAudio).
-std::vector<DataEntry> ReadWavScpSegments(const std::string& scp_path, const std::string& segments_path);
+//
+// With a Kaldi segments file (`segments_path` not empty: "<utt-id> <recording-id> <start-seconds>
+// <end-seconds>" per line, end -1 = to the end) the wav.scp is keyed by recording id and the entries are
+// the segments, read as a data directory's are: one per segments line, in file order, each a time range
+// of its recording (IsSegment), origin "<segments>:<line>". Equally strict: throws for the first
+// malformed segments line, a repeated id, a start not before the end, or a recording not in the
+// wav.scp. A range past the end of its recording is found when it is read (ReadEntryAudio).
+std::vector<DataEntry> ReadWavScp(const std::string& path, const std::string& segments_path = "");
 
 // Standard input as `slid identify -` reads it. If it begins with audio (LooksLikeAudio), the whole
 // stream is copied to a temporary file (memory stays bounded; only disk space limits its length) and
