@@ -28,6 +28,7 @@ pkgs+=(libopenmpi-dev openmpi-bin)  # optional: `mpirun -np N slid train` and it
       coreutils grep sed tar findutils bash dpkg apt libc-l10n gettext diffutils wget make gnupg-l10n
       binutils-common man-db login libglib2.0-data libgtk2.0-common psmisc  # recipes/espeak: translated messages (.mo) = sentences
       python3-soundfile python3-torchaudio python3-sklearn python3-numpy  # recipes/multisource: Opus decoding in Python, the Python peer
+      libopenblas0-pthread  # numpy/scikit-learn on OpenBLAS instead of the reference BLAS: the peer and the trials ~5x faster
       tuxpaint-stamps-default fillets-ng-data-cs fillets-ng-data-nl festvox-ru gcin-voice klettres-data
       ktuberling-data)  # recipes/multisource/local/make_debian_corpus.py: recorded speech (and the asterisk packs above)
 [ "$want_refs" = 1 ] && pkgs+=(python3-torchaudio python3-sklearn python3-numpy)
