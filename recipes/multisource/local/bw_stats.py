@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Cross-source trial, step 1 of 2 (experiment code, not a slid feature; step 2 is nap_trial.py).
-For one fold: a UBM (sklearn GaussianMixture, diagonal, C components, 12000 frames drawn per language)
-on the fold's TRAINING frames only, then the zeroth- and first-order Baum-Welch statistics of every
+For one fold: a UBM (sklearn GaussianMixture, diagonal, C components, 12000 frames drawn per language;
+with BALANCE=source the same total drawn equally per (language, source) pair) on the fold's TRAINING
+frames only, then the zeroth- and first-order Baum-Welch statistics of every
 training and test utterance against it, saved to OUT.npz.
-usage: bw_stats.py FEATS_ARK FEATS_SCP DATA FOLD OUT.npz [C=256]
+usage: bw_stats.py FEATS_ARK FEATS_SCP DATA FOLD OUT.npz [C=256] [BALANCE=language|source]
   FEATS_ARK/SCP: `slid features --scp data/all/wav.scp --segments data/all/segments
                   --model exp/xs1_train.slid --ark ark,scp:FEATS_ARK,FEATS_SCP` (binary, uncompressed:
                   the voiced SDC frames the models see)
@@ -15,6 +16,8 @@ from sklearn.mixture import GaussianMixture
 ark_path, scp_path, D, fold, out_path = sys.argv[1:6]
 D = D.rstrip("/") + "/"
 C = int(sys.argv[6]) if len(sys.argv) > 6 else 256
+balance = sys.argv[7] if len(sys.argv) > 7 else "language"
+assert balance in ("language", "source"), balance
 
 ark = np.memmap(ark_path, dtype=np.uint8, mode="r")
 offs = {}
@@ -40,20 +43,21 @@ tr = sets[0]
 u2l = {k: v.strip() for k, v in table(D + tr + "/utt2lang").items()}
 u2s = {k: v.strip() for k, v in table(D + tr + "/utt2source").items()}
 rng = np.random.default_rng(0)
-by_lang = {}
+by_lang, groups = {}, {}
 for u, l in u2l.items():
-    if u in offs:
+    if u in offs and len(feats(u)) > 0:
         by_lang.setdefault(l, []).append(u)
-per_lang = 12000
+        groups.setdefault(l if balance == "language" else (l, u2s[u]), []).append(u)
+per_group = 12000 * len(by_lang) // len(groups)  # the same total either way
 sample = []
-for l, us in sorted(by_lang.items()):
+for g, us in sorted(groups.items()):
     x = np.concatenate([feats(u) for u in us])
-    sample.append(x[rng.choice(len(x), min(per_lang, len(x)), replace=False)])
+    sample.append(x[rng.choice(len(x), min(per_group, len(x)), replace=False)])
 sample = np.concatenate(sample).astype(np.float64)
 t0 = time.time()
 ubm = GaussianMixture(C, covariance_type="diag", max_iter=20, init_params="k-means++", reg_covar=1e-3,
                       random_state=0).fit(sample)
-print(f"{fold}: UBM {C} on {len(sample)} frames ({len(by_lang)} languages) in {time.time()-t0:.0f} s, "
+print(f"{fold}: UBM {C} on {len(sample)} frames ({len(by_lang)} languages, {len(groups)} {balance} groups) in {time.time()-t0:.0f} s, "
       f"converged {ubm.converged_}", flush=True)
 
 mu = ubm.means_.astype(np.float32)
