@@ -6,6 +6,8 @@ test speakers: the speakers are split in two halves by MD5(speaker) mod 2, half 
 half B's statistics and B with A's, so no utterance normalises itself; labels are never used.
 usage: domain_norm.py SCORES.tsv TEST_DATA_DIR (with utt2spk) [NAME]"""
 import sys, hashlib, numpy as np
+
+from lid_measures import cavg, eer
 scores, data = sys.argv[1], sys.argv[2].rstrip("/")
 f = sys.argv[3] if len(sys.argv) > 3 else data.split("/")[-1]
 h = open(scores).readline().rstrip("\n").split("\t")
@@ -18,40 +20,10 @@ truth = np.array([r[1] for r in rows])
 u2s = dict(l.split() for l in open(data + "/utt2spk"))
 half = np.array([int(hashlib.md5(u2s[r[0]].encode()).hexdigest(), 16) % 2 for r in rows])
 
-def cavg(S):
-    n = S.shape[1]; llr = np.empty_like(S)
-    for j in range(n):
-        o = np.delete(S, j, 1); mx = o.max(1, keepdims=True)
-        llr[:, j] = S[:, j] - (mx[:, 0] + np.log(np.exp(o - mx).mean(1)))
-    yes = llr > 0; ci = {c: i for i, c in enumerate(langs)}; t = np.array([ci[x] for x in truth])
-    pres = sorted(set(t)); tot = 0
-    for T in pres:
-        c = 0.5 * (1 - yes[t == T, T].mean())
-        for L in pres:
-            if L != T: c += 0.5 / (len(pres) - 1) * yes[t == L, T].mean()
-        tot += c
-    return tot / len(pres)
-
-def llrs(S):
-    llr = np.empty_like(S)
-    for j in range(S.shape[1]):
-        o = np.delete(S, j, 1); mx = o.max(1, keepdims=True)
-        llr[:, j] = S[:, j] - (mx[:, 0] + np.log(np.exp(o - mx).mean(1)))
-    return llr
-
-def eer(S):  # pooled over languages: target = the true language's detection score, the rest non-target
-    llr = llrs(S); tgt = np.array([[l == t for l in langs] for t in truth])
-    tar, non = np.sort(llr[tgt]), np.sort(llr[~tgt])
-    th = np.sort(np.concatenate([tar, non]))
-    pmiss = np.searchsorted(tar, th, side="left") / len(tar)
-    pfa = 1 - np.searchsorted(non, th, side="left") / len(non)
-    i = np.argmin(np.abs(pmiss - pfa))
-    return (pmiss[i] + pfa[i]) / 2
-
 def report(name, S):
     dec = np.array(langs)[S.argmax(1)]
     per = np.mean([np.mean(dec[truth == L] == L) for L in sorted(set(truth))])
-    print(f"{f} {name:28s} acc {100*np.mean(dec == truth):5.1f} %  mean/lang {100*per:5.1f} %  Cavg {cavg(S):.3f}  EER {100*eer(S):4.1f} %  (n={len(S)}, halves {np.sum(half==0)}/{np.sum(half==1)})")
+    print(f"{f} {name:28s} acc {100*np.mean(dec == truth):5.1f} %  mean/lang {100*per:5.1f} %  Cavg {cavg(langs, S, truth):.3f}  EER {100*eer(langs, S, truth):4.1f} %  (n={len(S)}, halves {np.sum(half==0)}/{np.sum(half==1)})")
 
 report("gmm", S)
 for scale in (False, True):

@@ -15,6 +15,8 @@ import argparse, time
 import numpy as np
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis as LDA
 
+from lid_measures import cavg
+
 ap = argparse.ArgumentParser()
 ap.add_argument("stats")
 ap.add_argument("--pca", type=int, default=400)
@@ -74,28 +76,6 @@ def fit_score(Xa, la, sa, Xb, k):
     classes = sorted(set(la))
     clf = LDA(solver="lsqr", shrinkage="auto", priors=np.full(len(classes), 1 / len(classes))).fit(Xa2, la)
     return clf.classes_, clf.predict_log_proba(Xb2)
-
-
-def cavg(classes, scores, truth):
-    n = len(classes)
-    llr = np.empty_like(scores)
-    for j in range(n):
-        o = np.delete(scores, j, 1)
-        mx = o.max(1, keepdims=True)
-        llr[:, j] = scores[:, j] - (mx[:, 0] + np.log(np.exp(o - mx).mean(1)))
-    yes = llr > 0
-    ci = {c: i for i, c in enumerate(classes)}
-    t = np.array([ci[x] for x in truth])
-    present = sorted(set(t))
-    tot = 0
-    for T in present:
-        pm = 1 - yes[t == T, T].mean()
-        c = 0.5 * pm
-        for L in present:
-            if L != T:
-                c += 0.5 / (len(present) - 1) * yes[t == L, T].mean()
-        tot += c
-    return tot / len(present)
 
 
 def acc(classes, scores, truth):
