@@ -34,21 +34,22 @@ def feats(u):
     return np.frombuffer(ark[o + 15:o + 15 + 4 * rows * cols], np.float32).reshape(rows, cols)
 
 
-def table(path):
-    return dict(l.split(None, 1) for l in open(path)) if path else {}
+def labels(data_set):
+    """utt -> (language, source, speaker) of a data set's utterances that have voiced frames."""
+    def table(name):
+        return dict(l.split(None, 1) for l in open(D + data_set + "/" + name))
+    lang, src, spk = table("utt2lang"), table("utt2source"), table("utt2spk")
+    return {u: (lang[u].strip(), src[u].strip(), spk[u].strip()) for u in lang
+            if u in offs and len(feats(u)) > 0}
 
 
-sets = (fold + "_train", [fold + "_test"])
-tr = sets[0]
-u2l = {k: v.strip() for k, v in table(D + tr + "/utt2lang").items()}
-u2s = {k: v.strip() for k, v in table(D + tr + "/utt2source").items()}
+sets = {"train": labels(fold + "_train"), "test": labels(fold + "_test")}
 rng = np.random.default_rng(0)
-by_lang, groups = {}, {}
-for u, l in u2l.items():
-    if u in offs and len(feats(u)) > 0:
-        by_lang.setdefault(l, []).append(u)
-        groups.setdefault(l if balance == "language" else (l, u2s[u]), []).append(u)
-per_group = 12000 * len(by_lang) // len(groups)  # the same total either way
+groups = {}
+for u, (l, s, _) in sets["train"].items():
+    groups.setdefault(l if balance == "language" else (l, s), []).append(u)
+num_langs = len({l for l, _, _ in sets["train"].values()})
+per_group = 12000 * num_langs // len(groups)  # the same total either way
 sample = []
 for g, us in sorted(groups.items()):
     x = np.concatenate([feats(u) for u in us])
@@ -57,7 +58,7 @@ sample = np.concatenate(sample).astype(np.float64)
 t0 = time.time()
 ubm = GaussianMixture(C, covariance_type="diag", max_iter=20, init_params="k-means++", reg_covar=1e-3,
                       random_state=0).fit(sample)
-print(f"{fold}: UBM {C} on {len(sample)} frames ({len(by_lang)} languages, {len(groups)} {balance} groups) in {time.time()-t0:.0f} s, "
+print(f"{fold}: UBM {C} on {len(sample)} frames ({num_langs} languages, {len(groups)} {balance} groups) in {time.time()-t0:.0f} s, "
       f"converged {ubm.converged_}", flush=True)
 
 mu = ubm.means_.astype(np.float32)
@@ -76,22 +77,18 @@ def bw(x):
 
 
 out = {"weights": ubm.weights_, "means": ubm.means_, "vars": ubm.covariances_}
-for s in [tr] + sets[1]:
-    l2 = {k: v.strip() for k, v in table(D + s + "/utt2lang").items()}
-    s2 = {k: v.strip() for k, v in table(D + s + "/utt2source").items()}
-    p2 = {k: v.strip() for k, v in table(D + s + "/utt2spk").items()}
-    utts = [u for u in l2 if u in offs and len(feats(u)) > 0]
+for key, lab in sets.items():
+    utts = list(lab)
     N = np.zeros((len(utts), C), np.float32)
     F = np.zeros((len(utts), C, mu.shape[1]), np.float32)
     t0 = time.time()
     for i, u in enumerate(utts):
         N[i], F[i] = bw(feats(u))
-    print(f"{fold}: {s}: stats of {len(utts)} utterances in {time.time()-t0:.0f} s", flush=True)
-    key = "train" if s == tr else "test"
+    print(f"{fold}: {fold}_{key}: stats of {len(utts)} utterances in {time.time()-t0:.0f} s", flush=True)
     out[key + "_utts"] = np.array(utts)
-    out[key + "_langs"] = np.array([l2[u] for u in utts])
-    out[key + "_srcs"] = np.array([s2[u] for u in utts])
-    out[key + "_spks"] = np.array([p2[u] for u in utts])
+    out[key + "_langs"] = np.array([lab[u][0] for u in utts])
+    out[key + "_srcs"] = np.array([lab[u][1] for u in utts])
+    out[key + "_spks"] = np.array([lab[u][2] for u in utts])
     out[key + "_N"] = N
     out[key + "_F"] = F
 np.savez(out_path, **out)

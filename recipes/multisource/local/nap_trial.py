@@ -14,6 +14,7 @@ so that every trial is reported, the chosen one marked."""
 import argparse, time
 import numpy as np
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis as LDA
+from sklearn.utils.extmath import randomized_svd
 
 from lid_measures import cavg
 
@@ -39,7 +40,6 @@ ltr, lte, str_ = S["train_langs"], S["test_langs"], S["train_srcs"]
 t0 = time.time()
 mean = Xtr.mean(0)
 Xc = (Xtr - mean).astype(np.float32)
-from sklearn.utils.extmath import randomized_svd
 _, _, Vt = randomized_svd(Xc, a.pca, n_iter=4, random_state=0)  # PCA (randomised SVD)
 P = Vt.T.astype(np.float32)
 Xtr, Xte = (Xc @ P).astype(np.float64), ((Xte - mean).astype(np.float32) @ P).astype(np.float64)
@@ -47,7 +47,6 @@ print(f"PCA in {time.time()-t0:.0f} s", flush=True)
 if a.lnorm:
     Xtr /= np.linalg.norm(Xtr, axis=1, keepdims=True)
     Xte /= np.linalg.norm(Xte, axis=1, keepdims=True)
-langs = sorted(set(ltr))
 ks = [int(k) for k in a.ks.split(",")]
 
 
