@@ -148,7 +148,8 @@ long_minutes=180; [[ $ASAN == 1 ]] && long_minutes=20
 sox -n -r 8000 -b 16 minute.wav synth 1:00 sine 300 vol 0.3 tremolo 0.5 90 2>/dev/null
 sox minute.wav hours.wav repeat $((long_minutes - 1)) 2>/dev/null
 rm -f minute.wav
-[[ $(soxi -s hours.wav) == $((long_minutes * 60 * 8000)) ]] || fail "hours.wav: $(soxi -s hours.wav) samples, expected $((long_minutes * 480000))"
+long_samples=$((long_minutes * 60 * 8000))
+[[ $(soxi -s hours.wav) == "$long_samples" ]] || fail "hours.wav: $(soxi -s hours.wav) samples, expected $long_samples"
 if [[ $ASAN == 0 && -x /usr/bin/time ]]; then
   run 0 /usr/bin/time -f 'peak_rss_kb=%M' "$SLID" identify --model m.slid hours.wav
   rss_kb=$(sed -n 's/^peak_rss_kb=//p' last.err)
